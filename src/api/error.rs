@@ -1,0 +1,97 @@
+//! `ApiError`: the single place where failures become HTTP statuses.
+//!
+//! 400 malformed request (OperationOutcome naming the field), 401 bad or missing credentials
+//! (bare, with `WWW-Authenticate: Bearer`), 403 authenticated without the right scope, 404
+//! unknown service, 412 FHIR data unobtainable (OperationOutcome, as the standard says), 413
+//! body too large, 503 overloaded or not ready, 500 opaque: a 5xx body never carries the text
+//! of a database or HTTP-client error.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::cds::error::RequestError;
+use crate::cds::outcome::operation_outcome;
+
+/// Every failure an HTTP handler can return.
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    /// Malformed request.
+    #[error("{0}")]
+    BadRequest(RequestError),
+    /// Missing or invalid credentials.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Valid credentials without the needed scope.
+    #[error("forbidden")]
+    Forbidden,
+    /// Unknown resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// Optimistic concurrency failure or unobtainable FHIR data.
+    #[error("{0}")]
+    Precondition(String),
+    /// Request content rejected as a whole (e.g. an invalid rule), with a JSON body.
+    #[error("unprocessable")]
+    Unprocessable(serde_json::Value),
+    /// Overloaded or not ready.
+    #[error("service unavailable")]
+    Unavailable,
+    /// Anything else: logged with its cause chain, answered opaquely.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            writeln!(f, "caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        ApiError::BadRequest(e)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Precondition(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::BadRequest(e) => resp.json(e.to_operation_outcome()),
+            ApiError::Unauthorized => resp.insert_header(("WWW-Authenticate", "Bearer")).finish(),
+            ApiError::Forbidden => resp.finish(),
+            ApiError::NotFound(m) => resp.json(operation_outcome("not-found", m, None)),
+            ApiError::Precondition(m) => resp.json(operation_outcome("not-found", m, None)),
+            ApiError::Unprocessable(body) => resp.json(body),
+            ApiError::Unavailable => {
+                resp.insert_header(("Retry-After", "1"))
+                    .json(operation_outcome(
+                        "transient",
+                        "service unavailable, retry",
+                        None,
+                    ))
+            }
+            ApiError::Unexpected(_) => resp.json(json!({"error": "internal error"})),
+        }
+    }
+}

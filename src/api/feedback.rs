@@ -1,0 +1,61 @@
+//! `POST /cds-services/{id}/feedback`: what the clinician did with a card. Stored without any
+//! patient data; idempotent (a repeated item is stored once).
+
+use actix_web::{web, HttpResponse};
+
+use super::{ApiError, AppState};
+use crate::cds::feedback::{parse_feedback, FeedbackItem, Outcome};
+use crate::storage::{FeedbackOutcome, NewFeedback, ReasonCoding, Store};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/cds-services/{id}/feedback",
+        web::post().to(submit_feedback),
+    );
+}
+
+fn to_new(service_id: &str, f: FeedbackItem) -> NewFeedback {
+    let (reason, comment) = match f.override_reason {
+        Some(r) => (r.reason, r.user_comment),
+        None => (None, None),
+    };
+    NewFeedback {
+        service_id: service_id.to_owned(),
+        card_uuid: f.card,
+        outcome: match f.outcome {
+            Outcome::Accepted => FeedbackOutcome::Accepted,
+            Outcome::Overridden => FeedbackOutcome::Overridden,
+        },
+        outcome_timestamp: f.outcome_timestamp,
+        accepted_suggestions: f.accepted_suggestions,
+        override_reason: reason.map(|c| ReasonCoding {
+            system: Some(c.system),
+            code: c.code,
+            display: c.display,
+        }),
+        override_comment: comment,
+    }
+}
+
+async fn submit_feedback(
+    state: web::Data<AppState>,
+    store: web::Data<dyn Store>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    if !state.services.iter().any(|s| s.id == *id) {
+        return Err(ApiError::NotFound(format!("no CDS service `{id}`")));
+    }
+    let request = parse_feedback(&body)?;
+    let items: Vec<NewFeedback> = request
+        .feedback
+        .into_iter()
+        .map(|f| to_new(&id, f))
+        .collect();
+    let saved = store
+        .record_feedback(&items)
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    tracing::info!(cds.service_id = %id, inserted = saved.inserted, duplicates = saved.duplicates, "feedback stored");
+    Ok(HttpResponse::Ok().json(saved))
+}

@@ -1,0 +1,61 @@
+//! The HTTP layer (actix-web only): extract, make one call into the hook pipeline, the engine
+//! or the store, map the result. Routes are declared only in [`configure`]. Must not import
+//! sqlx or reqwest.
+
+mod call;
+mod discovery;
+pub mod error;
+mod feedback;
+mod health;
+
+use std::sync::{Arc, RwLock};
+
+use actix_web::web;
+use chrono::FixedOffset;
+
+use crate::cds::ServiceDescriptor;
+use crate::engine::CompiledPack;
+use crate::fhir::FhirClient;
+use crate::hook::FetchLimits;
+use crate::storage::IssuedCard;
+
+pub use error::ApiError;
+
+/// Shared state of the hook endpoints.
+pub struct AppState {
+    /// Discovery entries, from `cds-hooks/services/`.
+    pub services: Vec<ServiceDescriptor>,
+    /// The active rule pack; hook calls read it from memory, never from the database.
+    pub pack: RwLock<Arc<CompiledPack>>,
+    /// Version number of the active pack.
+    pub pack_version: RwLock<i64>,
+    /// Outbound FHIR client.
+    pub fhir: FhirClient,
+    /// Fetch-path limits.
+    pub limits: FetchLimits,
+    /// Offset for calendar dates.
+    pub tz: FixedOffset,
+    /// Issued cards go to a background writer; hook calls never wait on the database.
+    pub issued: tokio::sync::mpsc::Sender<Vec<IssuedCard>>,
+}
+
+impl AppState {
+    /// The active pack and its version.
+    pub fn active_pack(&self) -> (Arc<CompiledPack>, i64) {
+        let pack = self
+            .pack
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        let version = self.pack_version.read().map(|v| *v).unwrap_or(0);
+        (pack, version)
+    }
+}
+
+/// Declares every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    discovery::configure(cfg);
+    call::configure(cfg);
+    feedback::configure(cfg);
+}

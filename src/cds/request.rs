@@ -1,0 +1,280 @@
+//! The CDS Hooks 2.0 service request (`POST {base}/cds-services/{id}`): `HookRequest`, its
+//! `fhirAuthorization` and its hook `context`, plus [`parse_hook_request`], which validates a raw
+//! body by hand so that every error names the offending field (spec §Calling a CDS Service, hook
+//! contexts from the CDS Hooks library v1.0.1). Wire types only: this module must not import
+//! actix-web, `SQLx` or reqwest.
+
+pub use super::error::RequestError;
+use super::error::{parse_body, Obj};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The hooks this service knows, as published in the CDS Hooks library v1.0.1.
+pub const KNOWN_HOOKS: &[&str] = &[
+    "patient-view",
+    "order-select",
+    "order-sign",
+    "encounter-start",
+    "encounter-discharge",
+];
+
+/// A validated hook call. Build it with [`parse_hook_request`]; the derived `Deserialize`
+/// skips all validation and is meant for tests and fixtures only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookRequest {
+    /// The hook that triggered the call, e.g. `patient-view`.
+    pub hook: String,
+    /// The client's unique id for this hook invocation (a UUID in practice).
+    pub hook_instance: String,
+    /// Base URL of the client's FHIR server; absolute `http` or `https` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhir_server: Option<String>,
+    /// OAuth 2.0 token for `fhir_server`; only present together with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhir_authorization: Option<FhirAuthorization>,
+    /// The hook-specific context.
+    pub context: HookContext,
+    /// Prefetched data by template key; a value may be a resource, a Bundle, an
+    /// `OperationOutcome` or `null` (meaning "no data", not "missing").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<Map<String, Value>>,
+    /// Reserved `extension` object, passed through untouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Map<String, Value>>,
+}
+
+/// The `fhirAuthorization` object. Its members keep their `snake_case` wire names. `Debug` is
+/// written by hand so that `access_token` never reaches a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FhirAuthorization {
+    /// The bearer token for `fhirServer`; transient, never stored or logged.
+    pub access_token: String,
+    /// Always `Bearer` (compared case-insensitively).
+    pub token_type: String,
+    /// Token lifetime in seconds.
+    pub expires_in: i64,
+    /// Granted SMART scopes, space-separated.
+    pub scope: String,
+    /// OAuth client id of this service at the client's authorization server.
+    pub subject: String,
+    /// FHIR id of the patient in scope, when the scopes include `patient/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<String>,
+}
+
+impl fmt::Debug for FhirAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FhirAuthorization")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("subject", &self.subject)
+            .field("patient", &self.patient)
+            .finish()
+    }
+}
+
+/// The hook `context`, kept as the raw JSON object (hooks differ, and unknown members must
+/// survive), with typed accessors for the members the service reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HookContext {
+    raw: Map<String, Value>,
+}
+
+impl HookContext {
+    /// Wraps a raw context object.
+    pub fn new(raw: Map<String, Value>) -> Self {
+        Self { raw }
+    }
+
+    /// The raw context object.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+
+    /// `context.patientId`, the FHIR id of the patient.
+    pub fn patient_id(&self) -> Option<&str> {
+        self.token("patientId")
+    }
+
+    /// `context.userId`, written `Type/id` (e.g. `Practitioner/123`).
+    pub fn user_id(&self) -> Option<&str> {
+        self.token("userId")
+    }
+
+    /// `context.encounterId`, the FHIR id of the encounter, when given.
+    pub fn encounter_id(&self) -> Option<&str> {
+        self.token("encounterId")
+    }
+
+    /// `context.draftOrders`, a FHIR Bundle of draft orders (order-select, order-sign).
+    pub fn draft_orders(&self) -> Option<&Value> {
+        self.raw.get("draftOrders")
+    }
+
+    /// `context.selections` (order-select): `Type/id` references into `draftOrders`.
+    pub fn selections(&self) -> Vec<&str> {
+        let items = self.raw.get("selections").and_then(Value::as_array);
+        items
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The value of a root-level context member usable as a prefetch token: only non-empty
+    /// strings qualify (objects, arrays and nested paths never do).
+    pub fn token(&self, name: &str) -> Option<&str> {
+        self.raw
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Splits a `Type/id` reference into its resource type and FHIR id, checking both shapes
+/// (type: `[A-Z][A-Za-z]*`; id: `[A-Za-z0-9-.]{1,64}`).
+pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
+    let (kind, id) = reference.split_once('/')?;
+    let kind_ok = kind.starts_with(|c: char| c.is_ascii_uppercase())
+        && kind.chars().all(|c| c.is_ascii_alphabetic());
+    let id_ok = (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    (kind_ok && id_ok).then_some((kind, id))
+}
+
+/// Parses and validates a hook call addressed to a service registered for `service_hook`.
+///
+/// Checks the 2.0 request shape and the per-hook required context members; the first
+/// violation found is returned, its `field` naming the offending element's path.
+pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest, RequestError> {
+    let value = parse_body(body)?;
+    let root = Obj::of(&value, "")?;
+
+    let hook = root.req_str("hook")?;
+    if hook != service_hook {
+        // Echo the received hook only when it is a known name, never arbitrary input.
+        let got = match KNOWN_HOOKS.contains(&hook) {
+            true => format!("is \"{hook}\""),
+            false => "is not a known hook".to_owned(),
+        };
+        let msg = format!("{got}, but this service handles \"{service_hook}\"");
+        return Err(RequestError::new("hook", msg));
+    }
+    let hook_instance = root.req_str("hookInstance")?;
+
+    let fhir_server = root.opt_str("fhirServer")?;
+    if let Some(server) = fhir_server {
+        check_absolute_http_url(server).map_err(|m| RequestError::new("fhirServer", m))?;
+    }
+    let fhir_authorization = match root.opt_obj("fhirAuthorization")? {
+        Some(_) if fhir_server.is_none() => {
+            return Err(RequestError::new(
+                "fhirAuthorization",
+                "is only allowed with fhirServer",
+            ))
+        }
+        Some(auth) => Some(parse_authorization(&auth)?),
+        None => None,
+    };
+
+    let context = root.req_obj("context")?;
+    check_context(service_hook, &context)?;
+    let prefetch = root.opt_obj("prefetch")?.map(|o| o.map.clone());
+    let extension = root.opt_obj("extension")?.map(|o| o.map.clone());
+
+    Ok(HookRequest {
+        hook: hook.to_owned(),
+        hook_instance: hook_instance.to_owned(),
+        fhir_server: fhir_server.map(str::to_owned),
+        fhir_authorization,
+        context: HookContext::new(context.map.clone()),
+        prefetch,
+        extension,
+    })
+}
+
+/// Checks that `url` is an absolute `http`/`https` URL with a host; the error is a message.
+pub(crate) fn check_absolute_http_url(url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(_) => Err("must be an http or https URL".to_owned()),
+        Err(_) => Err("must be an absolute URL".to_owned()),
+    }
+}
+
+fn parse_authorization(auth: &Obj<'_>) -> Result<FhirAuthorization, RequestError> {
+    let access_token = auth.req_str("access_token")?;
+    let token_type = auth.req_str("token_type")?;
+    if !token_type.eq_ignore_ascii_case("Bearer") {
+        return Err(RequestError::new(
+            auth.at("token_type"),
+            "must be \"Bearer\"",
+        ));
+    }
+    // `as_i64` reads the number's text, which is what `arbitrary_precision` stores.
+    let expires_in = match auth.req("expires_in")?.as_i64() {
+        Some(n) if n >= 0 => n,
+        _ => {
+            return Err(RequestError::new(
+                auth.at("expires_in"),
+                "must be a non-negative integer",
+            ))
+        }
+    };
+    Ok(FhirAuthorization {
+        access_token: access_token.to_owned(),
+        token_type: token_type.to_owned(),
+        expires_in,
+        scope: auth.req_str("scope")?.to_owned(),
+        subject: auth.req_str("subject")?.to_owned(),
+        patient: auth.opt_str("patient")?.map(str::to_owned),
+    })
+}
+
+/// Per-hook required context members (CDS Hooks library v1.0.1 context tables).
+fn check_context(hook: &str, ctx: &Obj<'_>) -> Result<(), RequestError> {
+    if !KNOWN_HOOKS.contains(&hook) {
+        return Ok(());
+    }
+    ctx.req_str("userId")?;
+    ctx.req_str("patientId")?;
+    if hook.starts_with("encounter-") {
+        ctx.req_str("encounterId")?;
+    } else {
+        ctx.opt_str("encounterId")?;
+    }
+    if hook == "order-select" {
+        for (i, item) in ctx.req_array("selections")?.iter().enumerate() {
+            let path = format!("{}[{i}]", ctx.at("selections"));
+            let s = super::error::non_empty_str(item, &path)?;
+            if split_reference(s).is_none() {
+                return Err(RequestError::new(
+                    path,
+                    "must be a reference of the form Type/id",
+                ));
+            }
+        }
+    }
+    if hook == "order-select" || hook == "order-sign" {
+        let orders = ctx.req_obj("draftOrders")?;
+        if orders.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+            return Err(RequestError::new(
+                orders.at("resourceType"),
+                "must be \"Bundle\"",
+            ));
+        }
+        if orders.get("entry").is_some_and(|e| !e.is_array()) {
+            return Err(RequestError::new(orders.at("entry"), "must be an array"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "request_tests.rs"]
+mod tests;

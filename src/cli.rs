@@ -1,0 +1,151 @@
+//! The command line: `serve` (default), `eval` and `rules check`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::cds::load_services;
+use crate::cds::request::parse_hook_request;
+use crate::cds::response::CdsResponse;
+use crate::config::Settings;
+use crate::engine::load;
+use crate::hook::{self, FetchLimits};
+use crate::startup::Application;
+
+/// cart-sentinel: CDS Hooks 2.0 decision support for patients after CAR-T cell therapy.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (configuration from SENTINEL_CONFIG and SENTINEL__* variables).
+    Serve,
+    /// Print the response the service would return for a hook request; no server, no network.
+    Eval {
+        /// A CDS Hooks request (JSON).
+        request: PathBuf,
+        /// Evaluation time (RFC 3339); default: now.
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
+        /// Pack directory (with services/, rules/, valuesets/, cohort.yaml).
+        #[arg(long, default_value = "cds-hooks")]
+        rules: PathBuf,
+    },
+    /// Rule pack commands.
+    Rules {
+        /// Rule pack subcommand.
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+/// `rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate a pack; exits 1 and lists every problem with its file and path.
+    Check {
+        /// Pack directory.
+        #[arg(default_value = "cds-hooks")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let settings = Settings::load().context("loading settings")?;
+            crate::telemetry::init(&settings.log.filter, &settings.log.format);
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            request,
+            now,
+            rules,
+        } => eval(&request, now.unwrap_or_else(Utc::now), &rules).await,
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => Ok(check(&dir)),
+    }
+}
+
+fn check(dir: &std::path::Path) -> ExitCode {
+    match load::compile_dir(dir) {
+        Ok(pack) => {
+            let p = pack.pack();
+            println!(
+                "ok: {} rules, {} value sets in {}",
+                p.rules.len(),
+                p.valuesets.len(),
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem(s); the pack was not accepted", problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn eval(
+    path: &std::path::Path,
+    now: DateTime<Utc>,
+    dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let services = load_services(&dir.join("services")).map_err(anyhow::Error::msg)?;
+    let hook_name = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("hook").and_then(|h| h.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let service = services
+        .iter()
+        .find(|s| s.hook == hook_name)
+        .with_context(|| format!("no service in {} answers hook `{hook_name}`", dir.display()))?;
+    let req = parse_hook_request(&body, &service.hook)
+        .map_err(|e| anyhow::anyhow!("invalid request: {e}"))?;
+    let pack = match load::compile_dir(dir) {
+        Ok(p) => p,
+        Err(problems) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let tz = Settings::load()
+        .ok()
+        .and_then(|s| s.utc_offset().ok())
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset"));
+    let limits = FetchLimits {
+        deadline: std::time::Duration::from_secs(1),
+        max_pages: 1,
+    };
+    let answer = hook::answer(&pack, service, &req, None, limits, tz, now)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.0))?;
+    for w in &answer.warnings {
+        eprintln!("warning: {w}");
+    }
+    let response = CdsResponse {
+        cards: answer.cards,
+        system_actions: Vec::new(),
+    };
+    println!("{}", serde_json::to_string_pretty(&response)?);
+    Ok(ExitCode::SUCCESS)
+}

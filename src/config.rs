@@ -1,0 +1,280 @@
+//! Settings: defaults set in code, then an optional TOML file named by `SENTINEL_CONFIG`, then
+//! environment variables `SENTINEL__<SECTION>__<KEY>` (environment wins). No global statics:
+//! `Settings` is loaded once in `main` and passed by value into `startup`.
+//!
+//! Two modes. `development` (the embedded default) allows any CORS origin, FHIR servers on
+//! loopback only, and CDS client authentication off so a newcomer can curl the service.
+//! `production` allows no CORS origin and no FHIR server unless configured, and requires
+//! CDS client authentication. Admin writes always require a token, in every mode.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Persistence.
+    pub storage: StorageSettings,
+    /// Outbound FHIR access.
+    pub fhir: FhirSettings,
+    /// Rule pack.
+    pub rules: RuleSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// Operating mode; it selects secure or convenient defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The embedded default for a developer's machine.
+    Development,
+    /// A deployment that handles real patient data.
+    Production,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ServerSettings {
+    /// `development` or `production`.
+    pub mode: Mode,
+    /// Interface to bind.
+    pub host: IpAddr,
+    /// Port to bind (0: any free port).
+    pub port: u16,
+    /// Externally visible base URL (used for JWT `aud`); default `http://<host>:<port>`.
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Allowed CORS origins; `["*"]` for any. Default: any in development, none in production.
+    pub cors_origins: Option<Vec<String>>,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+}
+
+/// `[storage]`.
+#[derive(Clone, Deserialize, Serialize)]
+pub struct StorageSettings {
+    /// Directory of the embedded SQLite database (created on first start).
+    pub data_dir: PathBuf,
+    /// `sqlite:<path>` or `postgres://…`; default: SQLite in `data_dir`. May hold a password.
+    #[serde(serialize_with = "ser_secret")]
+    pub database_url: Option<SecretString>,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+/// `[fhir]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct FhirSettings {
+    /// Base URLs the service may call with an EHR's access token. Default: loopback only in
+    /// development, none in production.
+    pub allowed_servers: Option<Vec<String>>,
+    /// Timeout of one FHIR request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Deadline for all FHIR requests of one hook call, in milliseconds.
+    pub deadline_ms: u64,
+    /// Most pages followed per prefetch key.
+    pub max_pages: usize,
+    /// Largest FHIR response accepted, in bytes.
+    pub max_response_bytes: usize,
+}
+
+/// `[rules]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RuleSettings {
+    /// Directory with `services/`, `rules/`, `valuesets/`, `cohort.yaml`.
+    pub dir: PathBuf,
+    /// UTC offset in which calendar dates are compared, e.g. `+00:00` or `-05:00`.
+    pub utc_offset: String,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogSettings {
+    /// `text` (default) or `json`.
+    pub format: String,
+    /// `tracing` filter, e.g. `info` or `cart_sentinel=debug`.
+    pub filter: String,
+}
+
+fn ser_secret<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref()
+        .map(|x| x.expose_secret().to_owned())
+        .serialize(s)
+}
+
+impl std::fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageSettings")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "[redacted]"),
+            )
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                mode: Mode::Development,
+                host: IpAddr::from([127, 0, 0, 1]),
+                port: 8080,
+                public_url: None,
+                max_body_bytes: 8 * 1024 * 1024,
+                cors_origins: None,
+                workers: 0,
+            },
+            storage: StorageSettings {
+                data_dir: PathBuf::from("data"),
+                database_url: None,
+                max_connections: 5,
+            },
+            fhir: FhirSettings {
+                allowed_servers: None,
+                request_timeout_ms: 300,
+                deadline_ms: 400,
+                max_pages: 5,
+                max_response_bytes: 16 * 1024 * 1024,
+            },
+            rules: RuleSettings {
+                dir: PathBuf::from("cds-hooks"),
+                utc_offset: "+00:00".into(),
+            },
+            log: LogSettings {
+                format: "text".into(),
+                filter: "info".into(),
+            },
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the file named by `SENTINEL_CONFIG` (if any), then the environment.
+    pub fn load() -> Result<Settings, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Ok(path) = std::env::var("SENTINEL_CONFIG") {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(Env::prefixed("SENTINEL__").split("__")).extract()
+    }
+
+    /// The database URL: configured, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.storage.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!(
+                "sqlite:{}",
+                self.storage.data_dir.join("cart-sentinel.db").display()
+            ),
+        }
+    }
+
+    /// CORS origins in force (`*` = any).
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.server
+            .cors_origins
+            .clone()
+            .unwrap_or_else(|| match self.server.mode {
+                Mode::Development => vec!["*".into()],
+                Mode::Production => Vec::new(),
+            })
+    }
+
+    /// FHIR base URLs allowed to receive an access token.
+    pub fn allowed_fhir_servers(&self) -> Vec<String> {
+        self.fhir
+            .allowed_servers
+            .clone()
+            .unwrap_or_else(|| match self.server.mode {
+                Mode::Development => vec![
+                    "http://127.0.0.1".into(),
+                    "http://localhost".into(),
+                    "http://[::1]".into(),
+                ],
+                Mode::Production => Vec::new(),
+            })
+    }
+
+    /// The offset in which calendar dates are compared.
+    pub fn utc_offset(&self) -> Result<chrono::FixedOffset, String> {
+        self.rules
+            .utc_offset
+            .parse::<chrono::FixedOffset>()
+            .map_err(|_| {
+                format!(
+                    "rules.utc_offset `{}` is not like +01:00",
+                    self.rules.utc_offset
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_database_password() {
+        let mut s = Settings::default();
+        s.storage.database_url = Some(SecretString::from("postgres://u:hunter2@db/x"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn development_defaults_are_loopback_and_any_origin() {
+        let s = Settings::default();
+        assert_eq!(s.cors_origins(), ["*"]);
+        assert!(s
+            .allowed_fhir_servers()
+            .iter()
+            .all(|u| u.contains("127.0.0.1") || u.contains("localhost") || u.contains("[::1]")));
+        assert_eq!(s.database_url(), "sqlite:data/cart-sentinel.db");
+    }
+
+    #[test]
+    fn production_defaults_allow_nothing() {
+        let mut s = Settings::default();
+        s.server.mode = Mode::Production;
+        assert!(s.cors_origins().is_empty());
+        assert!(s.allowed_fhir_servers().is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SENTINEL__SERVER__PORT", "9191");
+            jail.set_env("SENTINEL__FHIR__DEADLINE_MS", "250");
+            let s = Settings::load()?;
+            assert_eq!(s.server.port, 9191);
+            assert_eq!(s.fhir.deadline_ms, 250);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("s.toml", "[server]\nport = 7000\nhost = \"0.0.0.0\"\n")?;
+            jail.set_env("SENTINEL_CONFIG", "s.toml");
+            jail.set_env("SENTINEL__SERVER__PORT", "7001");
+            let s = Settings::load()?;
+            assert_eq!(s.server.port, 7001);
+            assert_eq!(s.server.host.to_string(), "0.0.0.0");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,258 @@
+//! Evaluation of conditions, numbers and bindings for one call.
+//!
+//! Each rule's bindings are computed on demand and memoised for the call; another rule's
+//! condition (`rule:`) is memoised too. Cycles are refused at load time; at run time a cycle
+//! that slipped through evaluates to "unknown" instead of recursing.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::cohort::{self, Cohort};
+use super::query::{self, Item};
+use super::rule::{Binding, CohortRequirement, Cond, Num, NumOp, PatientNum, Rule};
+use super::{CompiledPack, EvalInput, Finding};
+use crate::record::units;
+
+#[derive(Debug, Clone)]
+pub(super) enum Bound {
+    Item(Option<Item>),
+    Num(Option<(f64, Option<String>)>),
+    InProgress,
+}
+
+/// Per-call state shared by all rules.
+pub(super) struct Ctx<'a> {
+    pub pack: &'a CompiledPack,
+    pub input: &'a EvalInput<'a>,
+    pub cohort: Cohort,
+    pub today: NaiveDate,
+    rule_results: RefCell<HashMap<usize, Option<bool>>>,
+    rule_envs: RefCell<HashMap<usize, std::rc::Rc<RuleEnv>>>,
+}
+
+/// Per-rule memo of bindings.
+#[derive(Default)]
+pub(super) struct RuleEnv {
+    pub bound: RefCell<HashMap<String, Bound>>,
+}
+
+/// A rule being evaluated.
+pub(super) struct RuleEval<'a, 'c> {
+    pub ctx: &'c Ctx<'a>,
+    pub rule: &'a Rule,
+    pub env: std::rc::Rc<RuleEnv>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(pack: &'a CompiledPack, input: &'a EvalInput<'a>) -> Ctx<'a> {
+        Ctx {
+            pack,
+            input,
+            cohort: cohort::compute(pack, input.record, input.tz),
+            today: input.now.with_timezone(&input.tz).date_naive(),
+            rule_results: RefCell::default(),
+            rule_envs: RefCell::default(),
+        }
+    }
+
+    fn rule_eval<'c>(&'c self, index: usize) -> RuleEval<'a, 'c> {
+        let env = self
+            .rule_envs
+            .borrow_mut()
+            .entry(index)
+            .or_default()
+            .clone();
+        RuleEval {
+            ctx: self,
+            rule: &self.pack.rules[index],
+            env,
+        }
+    }
+
+    /// Whether rule `index`'s condition holds (cohort requirement included).
+    pub fn holds(&self, index: usize) -> bool {
+        if let Some(r) = self.rule_results.borrow().get(&index) {
+            return r.unwrap_or(false);
+        }
+        self.rule_results.borrow_mut().insert(index, None);
+        let re = self.rule_eval(index);
+        let cohort_ok = re.rule.cohort == CohortRequirement::Any || self.cohort.member;
+        let result = cohort_ok && re.cond(&re.rule.when);
+        self.rule_results.borrow_mut().insert(index, Some(result));
+        result
+    }
+
+    /// The rendered finding of rule `index`, if it fires.
+    pub fn fire(&self, index: usize) -> Option<Finding> {
+        if !self.holds(index) {
+            return None;
+        }
+        let re = self.rule_eval(index);
+        Some(super::render::finding(&re))
+    }
+
+    /// Day N, when day 0 is known.
+    pub fn day(&self) -> Option<i64> {
+        self.cohort.day0.map(|d0| (self.today - d0).num_days())
+    }
+}
+
+impl<'a, 'c> RuleEval<'a, 'c> {
+    pub fn cond(&self, c: &Cond) -> bool {
+        match c {
+            Cond::All(cs) => cs.iter().all(|c| self.cond(c)),
+            Cond::Any(cs) => cs.iter().any(|c| self.cond(c)),
+            Cond::Not(c) => !self.cond(c),
+            Cond::Hook(hooks) => hooks.iter().any(|h| h == self.ctx.input.hook),
+            Cond::Day(range) => {
+                let Some(day) = self.ctx.day() else {
+                    return false;
+                };
+                let bound_ok = |n: &Option<Num>, f: fn(f64, f64) -> bool| match n {
+                    None => true,
+                    Some(n) => self.num_in(n, "d").is_some_and(|b| f(day as f64, b)),
+                };
+                bound_ok(&range.from, |d, b| d >= b) && bound_ok(&range.to, |d, b| d <= b)
+            }
+            Cond::Exists(name) => self.item(name).is_some(),
+            Cond::Within(w) => {
+                let Some(when) = self.item(&w.of).and_then(|i| i.when) else {
+                    return false;
+                };
+                if let Some(days) = w.days.as_ref().and_then(|n| self.num_in(n, "d")) {
+                    return (self.ctx.today - when.date).num_days() as f64 <= days;
+                }
+                if let Some(hours) = w.hours.as_ref().and_then(|n| self.num_in(n, "h")) {
+                    let age = self.ctx.input.now - when.at;
+                    return age.num_seconds() as f64 <= hours * 3600.0;
+                }
+                false
+            }
+            Cond::Nonempty(list) => self
+                .rule
+                .lists
+                .get(list)
+                .is_some_and(|items| items.iter().any(|i| self.cond(&i.when))),
+            Cond::Rule(id) => self
+                .ctx
+                .pack
+                .rule_index
+                .get(id)
+                .is_some_and(|&i| self.ctx.holds(i)),
+            Cond::Lt(p) => self.compare(p, |a, b| a < b),
+            Cond::Le(p) => self.compare(p, |a, b| a <= b),
+            Cond::Gt(p) => self.compare(p, |a, b| a > b),
+            Cond::Ge(p) => self.compare(p, |a, b| a >= b),
+        }
+    }
+
+    fn compare(&self, pair: &[Num; 2], op: impl Fn(f64, f64) -> bool) -> bool {
+        let (Some((a, ua)), Some((b, ub))) = (self.num(&pair[0]), self.num(&pair[1])) else {
+            return false;
+        };
+        let b = match (&ua, &ub) {
+            (Some(ua), Some(ub)) => match units::convert(b, ub, ua) {
+                Some(b) => b,
+                None => return false,
+            },
+            _ => b,
+        };
+        op(a, b)
+    }
+
+    /// A number converted to `unit` (when it carries a unit).
+    pub fn num_in(&self, n: &Num, unit: &str) -> Option<f64> {
+        let (v, u) = self.num(n)?;
+        match u {
+            Some(u) if u != unit => units::convert(v, &u, unit),
+            _ => Some(v),
+        }
+    }
+
+    pub fn num(&self, n: &Num) -> Option<(f64, Option<String>)> {
+        let op = match n {
+            Num::Lit(v) => return Some((*v, None)),
+            Num::Op(op) => op,
+        };
+        match op.as_ref() {
+            NumOp::Param(name) => {
+                let p = self.rule.parameters.get(name)?;
+                Some((p.value, Some(p.unit.clone())))
+            }
+            NumOp::Var(name) => match self.binding(name) {
+                Bound::Num(v) => v,
+                _ => None,
+            },
+            NumOp::ValueOf(name) => {
+                let item = self.item(name)?;
+                Some((item.value?, item.unit.clone()))
+            }
+            NumOp::Count(q) => Some((query::run(self, q).len() as f64, None)),
+            NumOp::Patient(PatientNum::Day) => self.ctx.day().map(|d| (d as f64, Some("d".into()))),
+            NumOp::Patient(PatientNum::Age) => {
+                let b = self.ctx.input.record.birth_date?;
+                let t = self.ctx.today;
+                let mut age = t.year() - b.year();
+                if (t.month(), t.day()) < (b.month(), b.day()) {
+                    age -= 1;
+                }
+                Some((age as f64, Some("a".into())))
+            }
+            NumOp::Add(p) => self.arith(p, |a, b| Some(a + b)),
+            NumOp::Sub(p) => self.arith(p, |a, b| Some(a - b)),
+            NumOp::Mul(p) => self.arith(p, |a, b| Some(a * b)),
+            NumOp::Div(p) => self.arith(p, |a, b| (b != 0.0).then(|| a / b)),
+            NumOp::Case(case) => {
+                let branch = case.when.iter().find(|b| self.cond(&b.cond));
+                self.num(branch.map_or(&case.otherwise, |b| &b.then))
+            }
+        }
+    }
+
+    fn arith(
+        &self,
+        p: &[Num; 2],
+        f: impl Fn(f64, f64) -> Option<f64>,
+    ) -> Option<(f64, Option<String>)> {
+        let (a, ua) = self.num(&p[0])?;
+        let (b, ub) = self.num(&p[1])?;
+        let b = match (&ua, &ub) {
+            (Some(ua), Some(ub)) if ua != ub => units::convert(b, ub, ua)?,
+            _ => b,
+        };
+        Some((f(a, b)?, ua.or(ub)))
+    }
+
+    /// The item a query binding found.
+    pub fn item(&self, name: &str) -> Option<Item> {
+        match self.binding(name) {
+            Bound::Item(i) => i,
+            _ => None,
+        }
+    }
+
+    pub fn binding(&self, name: &str) -> Bound {
+        if let Some(b) = self.env.bound.borrow().get(name) {
+            return b.clone();
+        }
+        let Some(def) = self.rule.bindings.get(name) else {
+            return Bound::Item(None);
+        };
+        self.env
+            .bound
+            .borrow_mut()
+            .insert(name.to_owned(), Bound::InProgress);
+        let value = match def {
+            Binding::Latest(q) => Bound::Item(query::run(self, q).into_iter().next()),
+            Binding::Previous(q) => Bound::Item(query::run(self, q).into_iter().nth(1)),
+            Binding::Num(n) => Bound::Num(self.num(n)),
+        };
+        self.env
+            .bound
+            .borrow_mut()
+            .insert(name.to_owned(), value.clone());
+        value
+    }
+}

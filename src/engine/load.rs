@@ -1,0 +1,136 @@
+//! Reading a pack from a directory (`cohort.yaml`, `valuesets/*.yaml`, `rules/*.yaml`) or
+//! from one document; every parse error is reported with its file and path.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use super::validate::Problem;
+use super::{CompiledPack, Pack};
+
+/// Parses one YAML (or JSON) document into `T`, reporting the path of the first error.
+pub fn parse<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T, Problem> {
+    let problem = |path: String, message: String| Problem {
+        file: file.to_owned(),
+        path,
+        message,
+    };
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_slice(bytes).map_err(|e| problem("(document)".into(), e.to_string()))?;
+    let json =
+        serde_json::to_value(&yaml).map_err(|e| problem("(document)".into(), e.to_string()))?;
+    from_json(file, json)
+}
+
+/// Deserialises `T` from JSON, reporting the path of the first error.
+pub fn from_json<T: DeserializeOwned>(file: &str, json: serde_json::Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        Problem {
+            file: file.to_owned(),
+            path: if path == "." {
+                "(document)".into()
+            } else {
+                path
+            },
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+fn yaml_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads a pack directory; problems from every file are collected, not just the first.
+pub fn load_dir(dir: &Path) -> Result<Pack, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let io = |file: &str, message: String| Problem {
+        file: file.to_owned(),
+        path: "(file)".into(),
+        message,
+    };
+    let cohort = std::fs::read(dir.join("cohort.yaml"))
+        .map_err(|e| io("cohort.yaml", e.to_string()))
+        .and_then(|b| parse("cohort.yaml", &b));
+    let mut sections: [(&str, BTreeMap<String, Vec<u8>>); 2] =
+        [("valuesets", BTreeMap::new()), ("rules", BTreeMap::new())];
+    for (sub, files) in sections.iter_mut() {
+        match yaml_files(&dir.join(*sub)) {
+            Ok(paths) => {
+                for p in paths {
+                    let stem = p
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or_default()
+                        .to_owned();
+                    match std::fs::read(&p) {
+                        Ok(b) => {
+                            files.insert(stem, b);
+                        }
+                        Err(e) => problems.push(io(&format!("{sub}/{stem}"), e.to_string())),
+                    }
+                }
+            }
+            Err(e) => problems.push(io(sub, e)),
+        }
+    }
+    let [(_, vs_files), (_, rule_files)] = sections;
+    let mut valuesets = BTreeMap::new();
+    for (stem, bytes) in vs_files {
+        match parse(&format!("valuesets/{stem}.yaml"), &bytes) {
+            Ok(v) => {
+                valuesets.insert(stem, v);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut rules = BTreeMap::new();
+    for (stem, bytes) in rule_files {
+        match parse(&format!("rules/{stem}.yaml"), &bytes) {
+            Ok(r) => {
+                rules.insert(stem, r);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    match cohort {
+        Ok(cohort) if problems.is_empty() => Ok(Pack {
+            cohort,
+            valuesets,
+            rules,
+        }),
+        Ok(_) => Err(problems),
+        Err(p) => {
+            problems.insert(0, p);
+            Err(problems)
+        }
+    }
+}
+
+/// Reads and compiles a pack directory.
+pub fn compile_dir(dir: &Path) -> Result<CompiledPack, Vec<Problem>> {
+    super::compile(load_dir(dir)?)
+}
+
+/// Reads a stored pack document (JSON).
+pub fn pack_from_json(doc: &serde_json::Value) -> Result<Pack, Problem> {
+    from_json("(stored pack)", doc.clone())
+}
+
+/// The stored form of a pack.
+pub fn pack_to_json(pack: &Pack) -> serde_json::Value {
+    serde_json::to_value(pack).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,167 @@
+//! The rule engine: pure and synchronous.
+//!
+//! `evaluate(pack, input) -> findings`: no I/O, no clock (the caller passes `now`), no
+//! randomness (uuids are added when findings become cards, in `cards`). Rules are data
+//! ([`rule`]), loaded and validated as a whole ([`load`], [`validate`]); an invalid pack never
+//! becomes a [`CompiledPack`]. Rules are indexed by hook so that rules that do not apply cost
+//! nothing. Must not import actix_web, sqlx or reqwest.
+
+pub mod cards;
+mod cohort;
+mod eval;
+pub mod load;
+mod query;
+mod render;
+pub mod rule;
+mod validate;
+pub mod valueset;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::record::PatientRecord;
+pub use cohort::Cohort;
+pub use rule::{Rule, RuleStatus};
+pub use validate::Problem;
+pub use valueset::{CohortDef, ValueSet};
+
+/// A whole rule pack as administrators edit it: the stored, exported and imported document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    /// Cohort definition.
+    pub cohort: CohortDef,
+    /// Value sets by id.
+    pub valuesets: BTreeMap<String, ValueSet>,
+    /// Rules by id.
+    pub rules: BTreeMap<String, Rule>,
+}
+
+/// A validated pack, ready to evaluate.
+#[derive(Debug)]
+pub struct CompiledPack {
+    pack: Pack,
+    valuesets: HashMap<String, valueset::Compiled>,
+    rules: Vec<Rule>,
+    rule_index: HashMap<String, usize>,
+    by_hook: HashMap<String, Vec<usize>>,
+}
+
+/// What the engine needs about the call besides the record.
+#[derive(Debug, Clone)]
+pub struct EvalInput<'a> {
+    /// The patient record.
+    pub record: &'a PatientRecord,
+    /// The hook being called.
+    pub hook: &'a str,
+    /// The moment of the hook call.
+    pub now: DateTime<Utc>,
+    /// The offset in which calendar dates are compared.
+    pub tz: FixedOffset,
+}
+
+/// A rule that fired, rendered: everything a card needs except uuids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule title.
+    pub title: String,
+    /// `info`, `warning` or `critical`.
+    pub indicator: String,
+    /// Summary.
+    pub summary: String,
+    /// Detail (markdown), evidence appended.
+    pub detail: String,
+    /// Source label and url (first evidence).
+    pub source_label: String,
+    /// Source url.
+    pub source_url: String,
+    /// Suggestions.
+    pub suggestions: Vec<FindingSuggestion>,
+    /// `any` or `at-most-one`.
+    pub selection_behavior: String,
+    /// Links (label, url, type).
+    pub links: Vec<(String, String, String)>,
+    /// Override reasons (system, code, display).
+    pub override_reasons: Vec<(String, String, String)>,
+}
+
+/// A rendered suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingSuggestion {
+    /// Label.
+    pub label: String,
+    /// isRecommended.
+    pub recommended: Option<bool>,
+    /// Actions.
+    pub actions: Vec<FindingAction>,
+}
+
+/// A rendered action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingAction {
+    /// `create`, `update` or `delete`.
+    pub kind: String,
+    /// Description.
+    pub description: String,
+    /// The FHIR resource (validated and serialised by fhirbolt).
+    pub resource: Option<serde_json::Value>,
+    /// `Type/id` for delete.
+    pub resource_id: Option<String>,
+}
+
+impl CompiledPack {
+    /// The document this pack was compiled from.
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
+    /// Active rules that run on `hook`.
+    pub fn rules_for(&self, hook: &str) -> impl Iterator<Item = &Rule> {
+        self.by_hook
+            .get(hook)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rules[i])
+    }
+
+    /// Evaluates every active rule of the hook against the record; findings are ordered
+    /// critical, warning, info, then by rule id. One rule gives at most one finding.
+    pub fn evaluate(&self, input: &EvalInput) -> Vec<Finding> {
+        let ctx = eval::Ctx::new(self, input);
+        let mut findings: Vec<Finding> = self
+            .by_hook
+            .get(input.hook)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| ctx.fire(i))
+            .collect();
+        findings.sort_by(|a, b| {
+            severity(&b.indicator)
+                .cmp(&severity(&a.indicator))
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+        });
+        findings
+    }
+
+    /// The cohort facts (CAR-T recipient, day 0, product) for a record.
+    pub fn cohort(&self, record: &PatientRecord, tz: FixedOffset) -> Cohort {
+        cohort::compute(self, record, tz)
+    }
+}
+
+fn severity(indicator: &str) -> u8 {
+    match indicator {
+        "critical" => 2,
+        "warning" => 1,
+        _ => 0,
+    }
+}
+
+/// Validates and compiles a pack; every problem is reported with its file and path.
+pub fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
+    validate::compile(pack)
+}

@@ -1,0 +1,404 @@
+//! Queries over the patient record (`latest`, `previous`, `count`).
+//!
+//! The status rules are the catalogue's "Definitions every rule uses": what counts as a result,
+//! an active medication, a condition. Results without a numeric value, or whose unit cannot be
+//! converted to the query's unit, are ignored, never guessed.
+
+use chrono::Duration;
+use fhir_r4::{Concept, ObsValue};
+
+use super::eval::RuleEval;
+use super::rule::{Comparison, Query};
+use super::valueset::{words, Compiled};
+use crate::record::{units, MedKind, When};
+
+const LOINC: &str = "http://loinc.org";
+const GENE_STUDIED: &str = "48018-6";
+const SIGNIFICANCE: &str = "53037-8";
+const ALLELE_FREQUENCY: &str = "81258-6";
+
+/// One thing a query found.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Item {
+    /// `Type/id`.
+    pub reference: String,
+    /// When it happened.
+    pub when: Option<When>,
+    /// Numeric value, in `unit`.
+    pub value: Option<f64>,
+    /// Unit of `value`.
+    pub unit: Option<String>,
+    /// The value as recorded, for people.
+    pub shown: Option<String>,
+    /// The code (or medication) of the item.
+    pub concept: Option<Concept>,
+    /// Variants: the gene.
+    pub gene: Option<String>,
+    /// Variants: allele frequency in percent.
+    pub vaf: Option<f64>,
+}
+
+fn countable(status: &str) -> bool {
+    matches!(status, "final" | "amended" | "corrected")
+}
+
+fn has_code(c: &Concept, system: &str, code: &str) -> bool {
+    c.codings.iter().any(|k| {
+        k.system.as_deref().map(|s| s.trim_end_matches('/')) == Some(system)
+            && k.code.as_deref() == Some(code)
+    })
+}
+
+fn concept_text(c: &Concept) -> Vec<&str> {
+    c.text
+        .iter()
+        .chain(c.codings.iter().filter_map(|k| k.display.as_ref()))
+        .map(String::as_str)
+        .collect()
+}
+
+fn value_matches(vs: &Compiled, value: Option<&ObsValue>, interp: &[Concept]) -> bool {
+    let by_value = match value {
+        Some(ObsValue::Concept(c)) => vs.match_concept(c).is_some(),
+        Some(ObsValue::Text(t)) => vs.match_text(t).is_some(),
+        _ => false,
+    };
+    by_value || interp.iter().any(|c| vs.match_concept(c).is_some())
+}
+
+impl RuleEval<'_, '_> {
+    fn vs(&self, id: &str) -> Option<&Compiled> {
+        self.ctx.pack.valuesets.get(id)
+    }
+
+    fn passes(&self, cmp: &Comparison, v: f64, unit: Option<&str>) -> bool {
+        let (n, f): (_, fn(f64, f64) -> bool) = match cmp {
+            Comparison::Lt(n) => (n, |a, b| a < b),
+            Comparison::Le(n) => (n, |a, b| a <= b),
+            Comparison::Gt(n) => (n, |a, b| a > b),
+            Comparison::Ge(n) => (n, |a, b| a >= b),
+        };
+        let bound = match unit {
+            Some(u) => self.num_in(n, u),
+            None => self.num(n).map(|(b, _)| b),
+        };
+        bound.is_some_and(|b| f(v, b))
+    }
+}
+
+/// Runs a query: items newest first (draft orders in bundle order).
+pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
+    let record = re.ctx.input.record;
+    let mut items: Vec<Item> = Vec::new();
+    if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
+        let numeric = q.numeric.unwrap_or(true);
+        let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
+        for o in record.observations.iter().filter(|o| countable(&o.status)) {
+            if vs.match_concept(&o.code).is_none() {
+                continue;
+            }
+            if let Some(vin) = value_in {
+                if !value_matches(vin, o.value.as_ref(), &o.interpretation) {
+                    continue;
+                }
+            }
+            let mut item = Item {
+                reference: o.reference.clone(),
+                when: o.when,
+                concept: Some(o.code.clone()),
+                ..Item::default()
+            };
+            match &o.value {
+                Some(ObsValue::Quantity(qty)) => {
+                    let recorded_unit = qty.unit.as_deref();
+                    item.shown = Some(match recorded_unit {
+                        Some(u) if !units::display(u).is_empty() => {
+                            format!("{} {}", qty.raw, units::display(u))
+                        }
+                        _ => qty.raw.clone(),
+                    });
+                    match (&q.unit, recorded_unit) {
+                        (Some(target), Some(u)) => {
+                            item.value = units::convert(qty.value, u, target);
+                            item.unit = Some(target.clone());
+                        }
+                        (Some(_), None) => {}
+                        (None, u) => {
+                            item.value = Some(qty.value);
+                            item.unit = u.map(str::to_owned);
+                        }
+                    }
+                }
+                Some(ObsValue::Concept(c)) => {
+                    item.shown = concept_text(c).first().map(|s| s.to_string())
+                }
+                Some(ObsValue::Text(t)) => item.shown = Some(t.clone()),
+                Some(ObsValue::Boolean(b)) => item.shown = Some(b.to_string()),
+                None => {}
+            }
+            if numeric && item.value.is_none() {
+                continue;
+            }
+            if let Some(cmp) = &q.value {
+                match item.value {
+                    Some(v) if re.passes(cmp, v, item.unit.as_deref()) => {}
+                    _ => continue,
+                }
+            }
+            items.push(item);
+        }
+    } else if let Some(vs) = q.medications.as_deref().and_then(|id| re.vs(id)) {
+        let active_only = q.active.unwrap_or(false);
+        for m in &record.medications {
+            let ok = match (m.kind, active_only) {
+                (MedKind::Request | MedKind::Statement, true) => m.status == "active",
+                (MedKind::Administration, true) => false,
+                (MedKind::Administration, false) => {
+                    matches!(m.status.as_str(), "completed" | "in-progress")
+                }
+                (MedKind::Request, false) => {
+                    matches!(
+                        m.status.as_str(),
+                        "active" | "completed" | "stopped" | "on-hold"
+                    )
+                }
+                (MedKind::Statement, false) => matches!(m.status.as_str(), "active" | "completed"),
+            };
+            if ok && vs.match_concept(&m.medication).is_some() {
+                items.push(Item {
+                    reference: m.reference.clone(),
+                    when: m.when,
+                    concept: Some(m.medication.clone()),
+                    ..Item::default()
+                });
+            }
+        }
+        if active_only && matches!(re.ctx.input.hook, "order-select" | "order-sign") {
+            for d in record.draft_orders.iter().filter(|d| live_order(&d.status)) {
+                if vs.match_concept(&d.concept).is_some() {
+                    items.push(Item {
+                        reference: d.reference.clone(),
+                        when: Some(When {
+                            at: re.ctx.input.now,
+                            date: re.ctx.today,
+                        }),
+                        concept: Some(d.concept.clone()),
+                        ..Item::default()
+                    });
+                }
+            }
+        }
+    } else if let Some(vs) = q.conditions.as_deref().and_then(|id| re.vs(id)) {
+        let exclude = q.exclude.as_deref().and_then(|id| re.vs(id));
+        let history = q.include_inactive.unwrap_or(false);
+        for c in &record.conditions {
+            let clinical_ok = history
+                || matches!(
+                    c.clinical_status.as_deref(),
+                    Some("active" | "recurrence" | "relapse")
+                );
+            let verified_ok = !matches!(
+                c.verification_status.as_deref(),
+                Some("refuted" | "entered-in-error")
+            );
+            if clinical_ok
+                && verified_ok
+                && vs.match_concept(&c.code).is_some()
+                && exclude.is_none_or(|x| x.match_concept(&c.code).is_none())
+            {
+                items.push(Item {
+                    reference: c.reference.clone(),
+                    when: c.when,
+                    concept: Some(c.code.clone()),
+                    ..Item::default()
+                });
+            }
+        }
+    } else if let Some(vs) = q.procedures.as_deref().and_then(|id| re.vs(id)) {
+        for p in record.procedures.iter().filter(|p| p.status == "completed") {
+            if vs.match_concept(&p.code).is_some() {
+                items.push(Item {
+                    reference: p.reference.clone(),
+                    when: p.when,
+                    concept: Some(p.code.clone()),
+                    ..Item::default()
+                });
+            }
+        }
+    } else if let Some(vs) = q.encounters.as_deref().and_then(|id| re.vs(id)) {
+        for e in &record.encounters {
+            if q.status.as_ref().is_some_and(|s| *s != e.status) {
+                continue;
+            }
+            if let Some(c) = e.concepts.iter().find(|c| vs.match_concept(c).is_some()) {
+                items.push(Item {
+                    reference: e.reference.clone(),
+                    when: e.when,
+                    concept: Some(c.clone()),
+                    ..Item::default()
+                });
+            }
+        }
+    } else if let Some(vs) = q.draft_orders.as_deref().and_then(|id| re.vs(id)) {
+        for d in record.draft_orders.iter().filter(|d| live_order(&d.status)) {
+            if vs.match_concept(&d.concept).is_some() {
+                items.push(Item {
+                    reference: d.reference.clone(),
+                    concept: Some(d.concept.clone()),
+                    ..Item::default()
+                });
+            }
+        }
+        return items;
+    } else if let Some(vs) = q.variants.as_deref().and_then(|id| re.vs(id)) {
+        let min_vaf = q.vaf_min_percent.as_ref().and_then(|n| re.num_in(n, "%"));
+        for o in record.observations.iter().filter(|o| countable(&o.status)) {
+            if let Some(item) = variant(o, vs, min_vaf) {
+                items.push(item);
+            }
+        }
+    }
+    items.retain(|i| in_window(re, q, i));
+    items.sort_by(|a, b| b.when.cmp(&a.when));
+    items
+}
+
+fn live_order(status: &str) -> bool {
+    !matches!(status, "entered-in-error" | "cancelled" | "revoked")
+}
+
+fn in_window(re: &RuleEval, q: &Query, item: &Item) -> bool {
+    let bounded = q.since_day.is_some()
+        || q.until_day.is_some()
+        || q.within_days.is_some()
+        || q.within_hours.is_some()
+        || q.before.is_some();
+    if !bounded {
+        return true;
+    }
+    let Some(when) = item.when else {
+        return false;
+    };
+    let day_offset = |n| re.num_in(n, "d").map(|d| Duration::days(d.floor() as i64));
+    if let Some(n) = &q.since_day {
+        match (re.ctx.cohort.day0, day_offset(n)) {
+            (Some(d0), Some(off)) if when.date >= d0 + off => {}
+            _ => return false,
+        }
+    }
+    if let Some(n) = &q.until_day {
+        match (re.ctx.cohort.day0, day_offset(n)) {
+            (Some(d0), Some(off)) if when.date <= d0 + off => {}
+            _ => return false,
+        }
+    }
+    if let Some(n) = &q.within_days {
+        match day_offset(n) {
+            Some(off) if when.date >= re.ctx.today - off => {}
+            _ => return false,
+        }
+    }
+    if let Some(n) = &q.within_hours {
+        match re.num_in(n, "h") {
+            Some(h) if when.at >= re.ctx.input.now - Duration::seconds((h * 3600.0) as i64) => {}
+            _ => return false,
+        }
+    }
+    if let Some(before) = &q.before {
+        let Some(anchor) = re.item(&before.of).and_then(|i| i.when) else {
+            return false;
+        };
+        let off = match &before.minus_days {
+            Some(n) => match day_offset(n) {
+                Some(off) => off,
+                None => return false,
+            },
+            None => Duration::zero(),
+        };
+        if when.date > anchor.date - off {
+            return false;
+        }
+    }
+    true
+}
+
+fn variant(o: &crate::record::Observation, genes: &Compiled, min_vaf: Option<f64>) -> Option<Item> {
+    let mut gene = None;
+    let mut significance: Option<Vec<String>> = None;
+    let mut vaf = None;
+    for c in &o.components {
+        if has_code(&c.code, LOINC, GENE_STUDIED) {
+            let hit = match &c.value {
+                Some(ObsValue::Concept(v)) => genes
+                    .match_concept(v)
+                    .map(|_| concept_text(v).first().map(|s| s.to_string())),
+                Some(ObsValue::Text(t)) => genes.match_text(t).map(|_| Some(t.clone())),
+                _ => None,
+            };
+            if let Some(name) = hit {
+                gene = Some(name.unwrap_or_else(|| "gene".to_owned()));
+            }
+        } else if has_code(&c.code, LOINC, SIGNIFICANCE) {
+            significance = Some(match &c.value {
+                Some(ObsValue::Concept(v)) => {
+                    concept_text(v).iter().flat_map(|t| words(t)).collect()
+                }
+                Some(ObsValue::Text(t)) => words(t),
+                _ => Vec::new(),
+            });
+        } else if has_code(&c.code, LOINC, ALLELE_FREQUENCY) {
+            if let Some(ObsValue::Quantity(q)) = &c.value {
+                vaf = Some(match q.unit.as_deref() {
+                    Some("%") => q.value,
+                    Some("1") | None if q.value <= 1.0 => q.value * 100.0,
+                    _ => q.value,
+                });
+            }
+        }
+    }
+    if gene.is_none() {
+        if let Some(text) = &o.code.text {
+            if genes.match_text(text).is_some() {
+                gene = Some(text.clone());
+            }
+        }
+    }
+    let gene = gene?;
+    let pathogenic = match significance {
+        Some(w) => w.iter().any(|w| w == "pathogenic") && !w.iter().any(|w| w == "benign"),
+        None => {
+            let mut texts: Vec<String> = o
+                .interpretation
+                .iter()
+                .flat_map(|c| concept_text(c))
+                .map(str::to_owned)
+                .collect();
+            match &o.value {
+                Some(ObsValue::Concept(c)) => {
+                    texts.extend(concept_text(c).into_iter().map(str::to_owned))
+                }
+                Some(ObsValue::Text(t)) => texts.push(t.clone()),
+                _ => {}
+            }
+            texts.iter().any(|t| {
+                let w = words(t);
+                (w.contains(&"detected".to_owned()) || w.contains(&"positive".to_owned()))
+                    && !w.contains(&"not".to_owned())
+                    && !w.contains(&"negative".to_owned())
+            })
+        }
+    };
+    if !pathogenic || min_vaf.is_some_and(|m| vaf.is_some_and(|v| v < m)) {
+        return None;
+    }
+    Some(Item {
+        reference: o.reference.clone(),
+        when: o.when,
+        value: vaf,
+        unit: vaf.map(|_| "%".to_owned()),
+        shown: vaf.map(|v| format!("{} %", units::fmt_num(v))),
+        concept: Some(o.code.clone()),
+        gene: Some(gene),
+        vaf,
+    })
+}

@@ -1,0 +1,297 @@
+//! Turning a rule that fired into a [`Finding`]: placeholders filled, variants applied,
+//! suggestion resources rendered and serialised through fhirbolt.
+
+use fhir_r4::Concept;
+use serde_json::{json, Value};
+
+use super::eval::{Bound, RuleEval};
+use super::rule::{ActionTemplate, Rule};
+use super::{Finding, FindingAction, FindingSuggestion};
+use crate::record::units::{display, fmt_num};
+
+/// What a placeholder resolves to.
+pub(super) enum Filled {
+    Text(String),
+    Json(Value),
+}
+
+/// Names of the placeholders in a template, in order.
+pub(super) fn placeholders(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        out.push(after[..end].trim());
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+fn concept_json(c: &Concept) -> Value {
+    let codings: Vec<Value> = c
+        .codings
+        .iter()
+        .map(|k| {
+            let mut m = serde_json::Map::new();
+            for (key, v) in [
+                ("system", &k.system),
+                ("code", &k.code),
+                ("display", &k.display),
+            ] {
+                if let Some(v) = v {
+                    m.insert(key.into(), Value::String(v.clone()));
+                }
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let mut m = serde_json::Map::new();
+    if !codings.is_empty() {
+        m.insert("coding".into(), Value::Array(codings));
+    }
+    if let Some(t) = &c.text {
+        m.insert("text".into(), Value::String(t.clone()));
+    }
+    Value::Object(m)
+}
+
+/// A concept for people: text, else the first display, else the first code.
+pub(super) fn concept_label(c: &Concept) -> String {
+    c.text
+        .clone()
+        .or_else(|| c.codings.iter().find_map(|k| k.display.clone()))
+        .or_else(|| c.codings.iter().find_map(|k| k.code.clone()))
+        .unwrap_or_else(|| "unnamed".to_owned())
+}
+
+const NONE: &str = "none on record";
+
+impl RuleEval<'_, '_> {
+    pub(super) fn fill(&self, name: &str) -> Filled {
+        let ctx = self.ctx;
+        let product = ctx
+            .cohort
+            .product
+            .as_ref()
+            .and_then(|p| ctx.pack.pack.cohort.products.get(p));
+        let text = |s: String| Filled::Text(s);
+        match name {
+            "product" => {
+                return text(
+                    product.map_or("CAR-T therapy (product not recorded)".into(), |p| p.label()),
+                )
+            }
+            "target" => return text(product.map_or("unknown target".into(), |p| p.target.clone())),
+            "day" => return text(ctx.day().map_or("unknown".into(), |d| d.to_string())),
+            "day0" => return text(ctx.cohort.day0.map_or("unknown".into(), |d| d.to_string())),
+            "today" => return text(ctx.today.to_string()),
+            "patient.ref" => return text(format!("Patient/{}", ctx.input.record.patient_id)),
+            _ => {}
+        }
+        let (head, attr) = name.split_once('.').unwrap_or((name, ""));
+        match head {
+            "param" => {
+                return text(self.rule.parameters.get(attr).map_or(String::new(), |p| {
+                    format!("{} {}", fmt_num(p.value), display(&p.unit))
+                        .trim()
+                        .to_owned()
+                }))
+            }
+            "list" | "count" => {
+                let items: Vec<String> = self
+                    .rule
+                    .lists
+                    .get(attr)
+                    .into_iter()
+                    .flatten()
+                    .filter(|i| self.cond(&i.when))
+                    .map(|i| self.render(&i.text))
+                    .collect();
+                return text(match (head, items.is_empty()) {
+                    ("count", _) => items.len().to_string(),
+                    (_, true) => "none".to_owned(),
+                    _ => items.join("; "),
+                });
+            }
+            _ => {}
+        }
+        match self.binding(head) {
+            Bound::Num(n) => text(n.map_or("unknown".into(), |(v, u)| {
+                format!(
+                    "{} {}",
+                    fmt_num(v),
+                    u.as_deref().map(display).unwrap_or_default()
+                )
+                .trim()
+                .to_owned()
+            })),
+            Bound::InProgress => text("unknown".into()),
+            Bound::Item(None) => match attr {
+                "code" => Filled::Json(json!({"text": NONE})),
+                _ => text(NONE.into()),
+            },
+            Bound::Item(Some(item)) => match attr {
+                "" | "display" => text(item.concept.as_ref().map_or(NONE.into(), concept_label)),
+                "value" => text(item.shown.clone().unwrap_or_else(|| NONE.into())),
+                "date" => text(item.when.map_or("undated".into(), |w| w.date.to_string())),
+                "time" => text(item.when.map_or("undated".into(), |w| {
+                    w.at.with_timezone(&ctx.input.tz)
+                        .format("%Y-%m-%d %H:%M %:z")
+                        .to_string()
+                })),
+                "ref" => text(item.reference.clone()),
+                "gene" => text(item.gene.clone().unwrap_or_else(|| NONE.into())),
+                "vaf" => text(
+                    item.vaf
+                        .map_or("not reported".into(), |v| format!("{} %", fmt_num(v))),
+                ),
+                "code" => Filled::Json(
+                    item.concept
+                        .as_ref()
+                        .map_or(json!({"text": NONE}), concept_json),
+                ),
+                _ => text(String::new()),
+            },
+        }
+    }
+
+    /// Fills every placeholder of a text template.
+    pub(super) fn render(&self, template: &str) -> String {
+        let mut out = String::with_capacity(template.len() + 32);
+        let mut rest = template;
+        while let Some(start) = rest.find("{{") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else { break };
+            out.push_str(&rest[..start]);
+            match self.fill(after[..end].trim()) {
+                Filled::Text(t) => out.push_str(&t),
+                Filled::Json(v) => out.push_str(&v.to_string()),
+            }
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn resource(&self, template: &serde_yaml::Value) -> Value {
+        resource_from_yaml(template, &mut |s| {
+            let names = placeholders(s);
+            if names.len() == 1 && s.trim() == format!("{{{{{}}}}}", names[0]) {
+                if let Filled::Json(v) = self.fill(names[0]) {
+                    return v;
+                }
+            }
+            Value::String(self.render(s))
+        })
+    }
+
+    fn action(&self, a: &ActionTemplate) -> Option<FindingAction> {
+        let resource = match &a.resource {
+            Some(t) => Some(fhir_r4::to_json(&self.resource(t)).ok()?),
+            None => None,
+        };
+        Some(FindingAction {
+            kind: a.kind.clone(),
+            description: self.render(&a.description),
+            resource,
+            resource_id: a.resource_id.as_ref().map(|r| self.render(r)),
+        })
+    }
+}
+
+/// Converts a YAML resource template to JSON, mapping every string through `string`.
+pub(super) fn resource_from_yaml(
+    v: &serde_yaml::Value,
+    string: &mut dyn FnMut(&str) -> Value,
+) -> Value {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(*b),
+        Y::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => json!(i),
+            (None, Some(f)) => json!(f),
+            _ => Value::Null,
+        },
+        Y::String(s) => string(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| resource_from_yaml(i, string))
+                .collect(),
+        ),
+        Y::Mapping(m) => Value::Object(
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), resource_from_yaml(v, string))))
+                .collect(),
+        ),
+        Y::Tagged(t) => resource_from_yaml(&t.value, string),
+    }
+}
+
+fn evidence_section(rule: &Rule) -> String {
+    let mut s = String::from("\n\n**Evidence**\n");
+    for e in &rule.evidence {
+        let status = match e.status.as_str() {
+            "V" => "verified in source",
+            "V2" => "secondary source",
+            _ => "unverified",
+        };
+        s.push_str(&format!(
+            "\n- [{}]({}): {} ({status})",
+            e.label, e.url, e.citation
+        ));
+    }
+    s
+}
+
+/// Renders the finding of a rule whose condition holds.
+pub(super) fn finding(re: &RuleEval) -> Finding {
+    let card = &re.rule.card;
+    let variant = card.variants.iter().find(|v| re.cond(&v.when));
+    let pick = |base: &String, over: Option<&Option<String>>| {
+        over.and_then(|o| o.clone()).unwrap_or_else(|| base.clone())
+    };
+    let indicator = pick(&card.indicator, variant.map(|v| &v.indicator));
+    let summary = re.render(&pick(&card.summary, variant.map(|v| &v.summary)));
+    let detail = re.render(&pick(&card.detail, variant.map(|v| &v.detail)));
+    let suggestions = card
+        .suggestions
+        .iter()
+        .filter(|s| s.when.as_ref().is_none_or(|w| re.cond(w)))
+        .filter_map(|s| {
+            let actions: Option<Vec<_>> = s.actions.iter().map(|a| re.action(a)).collect();
+            Some(FindingSuggestion {
+                label: re.render(&s.label),
+                recommended: s.recommended,
+                actions: actions?,
+            })
+        })
+        .collect();
+    let first = re.rule.evidence.first();
+    Finding {
+        rule_id: re.rule.id.clone(),
+        title: re.rule.title.clone(),
+        indicator,
+        summary,
+        detail: format!("{}{}", detail.trim_end(), evidence_section(re.rule)),
+        source_label: first.map_or_else(|| re.rule.title.clone(), |e| e.label.clone()),
+        source_url: first.map(|e| e.url.clone()).unwrap_or_default(),
+        suggestions,
+        selection_behavior: card
+            .selection_behavior
+            .clone()
+            .unwrap_or_else(|| "any".into()),
+        links: card
+            .links
+            .iter()
+            .map(|l| (re.render(&l.label), l.url.clone(), l.kind.clone()))
+            .collect(),
+        override_reasons: card
+            .override_reasons
+            .iter()
+            .map(|c| (c.system.clone(), c.code.clone(), c.display.clone()))
+            .collect(),
+    }
+}

@@ -1,0 +1,551 @@
+//! The rule format: what an administrator reads and edits in `cds-hooks/rules/*.yaml`.
+//!
+//! These types are the format; `cds-hooks/schema/rule.schema.json` publishes it. Documents
+//! are read as YAML (JSON is valid YAML) into a `serde_json::Value` and deserialised from it
+//! (`engine::load::parse`), because serde_yaml only reads externally tagged enums written as
+//! YAML tags. serde_json's `arbitrary_precision` (turned on by fhirbolt) hands numbers to
+//! `deserialize_any` as a private map; the custom [`Num`] deserialiser accepts that form. Validation beyond the shape (names, types, placeholders) is in
+//! `engine::validate`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One rule file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id; also the card's `source.topic.code`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// Only `active` rules run.
+    pub status: RuleStatus,
+    /// Hooks the rule runs on.
+    pub hooks: Vec<String>,
+    /// Level of prevention in the SPM pathway.
+    pub prevention: Prevention,
+    /// `required` (default): only CAR-T recipients; `any`: every patient (order rules for products).
+    #[serde(default)]
+    pub cohort: CohortRequirement,
+    /// Free-text notes for administrators (e.g. which codes are unverified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Parameters with defaults and units; administrators change `value`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Parameter>,
+    /// Named bindings, evaluated on demand and at most once per call.
+    #[serde(default, rename = "let", skip_serializing_if = "BTreeMap::is_empty")]
+    pub bindings: BTreeMap<String, Binding>,
+    /// Named lists of findings: each item is shown when its condition holds.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lists: BTreeMap<String, Vec<ListItem>>,
+    /// The rule fires when this holds.
+    pub when: Cond,
+    /// The card shown when it fires.
+    pub card: CardTemplate,
+    /// The evidence cited by the card (at least one).
+    pub evidence: Vec<Evidence>,
+}
+
+/// Lifecycle status of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleStatus {
+    /// Written but not approved; never runs.
+    Draft,
+    /// Runs.
+    Active,
+    /// Withdrawn; never runs.
+    Retired,
+}
+
+/// Level of prevention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prevention {
+    /// Before and at CAR-T.
+    Primary,
+    /// After infusion: early detection.
+    Secondary,
+    /// After a new malignancy.
+    Tertiary,
+}
+
+/// Whether the patient must be a CAR-T recipient.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CohortRequirement {
+    /// Only CAR-T recipients.
+    #[default]
+    Required,
+    /// Any patient.
+    Any,
+}
+
+/// A site-tunable parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Current value.
+    pub value: f64,
+    /// UCUM unit (`d` and `h` for durations, `1` for counts and years of age as `a`).
+    pub unit: String,
+    /// What it means and where the default comes from.
+    pub description: String,
+    /// Lowest accepted value (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Highest accepted value (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// A named binding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Binding {
+    /// The newest matching item (for draft orders: the first in the bundle).
+    Latest(Query),
+    /// The second newest matching item.
+    Previous(Query),
+    /// A number.
+    Num(Num),
+}
+
+/// Where a query looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Observations with a countable status.
+    Results,
+    /// Medication events (administrations, requests, statements).
+    Medications,
+    /// Conditions.
+    Conditions,
+    /// Procedures.
+    Procedures,
+    /// Encounters.
+    Encounters,
+    /// Orders in `context.draftOrders`.
+    DraftOrders,
+    /// Genetic-variant observations (clonal hematopoiesis).
+    Variants,
+}
+
+/// A query over the patient record. Exactly one of the source fields is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// Observations whose code is in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<String>,
+    /// Medication events whose medication is in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medications: Option<String>,
+    /// Conditions whose code is in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
+    /// Completed procedures whose code is in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedures: Option<String>,
+    /// Encounters whose type, service type or reason is in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encounters: Option<String>,
+    /// Draft orders whose code or medication is in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_orders: Option<String>,
+    /// Variant observations naming a gene in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<String>,
+    /// Results: normalise values to this UCUM unit; other units are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Results: require a numeric value (default true; false for panels and coded results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeric: Option<bool>,
+    /// Results: the coded or text value (or interpretation) must be in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_in: Option<String>,
+    /// Results: filter on the normalised numeric value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Comparison>,
+    /// Variants: minimum variant allele frequency, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vaf_min_percent: Option<Num>,
+    /// Conditions: exclude those with any code in this value set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<String>,
+    /// Conditions: also count resolved/inactive ones (history); default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_inactive: Option<bool>,
+    /// Medications: only prescriptions/statements that are active now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Encounters: required status (e.g. `finished`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Dated on or after day 0 + N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_day: Option<Num>,
+    /// Dated on or before day 0 + N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_day: Option<Num>,
+    /// Dated on or after today − N days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<Num>,
+    /// Dated on or after now − N hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_hours: Option<Num>,
+    /// Dated on or before the date of another binding minus some days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Before>,
+}
+
+/// `before: {of: binding, minus_days: N}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Before {
+    /// A query binding.
+    pub of: String,
+    /// Days subtracted from that binding's date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minus_days: Option<Num>,
+}
+
+/// A one-sided comparison, e.g. `{lt: {param: anc_threshold}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Comparison {
+    /// Strictly less than.
+    Lt(Num),
+    /// Less than or equal.
+    Le(Num),
+    /// Strictly greater than.
+    Gt(Num),
+    /// Greater than or equal.
+    Ge(Num),
+}
+
+/// A condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Cond {
+    /// Every condition holds.
+    All(Vec<Cond>),
+    /// At least one holds.
+    Any(Vec<Cond>),
+    /// Negation.
+    Not(Box<Cond>),
+    /// The hook being called is one of these.
+    Hook(Vec<String>),
+    /// Day 0 is known and today's day N is within the bounds (inclusive).
+    Day(DayRange),
+    /// The query binding found an item.
+    Exists(String),
+    /// The binding's date is within a window before now.
+    Within(Within),
+    /// The list has at least one item whose condition holds.
+    Nonempty(String),
+    /// Another rule's condition holds for this patient (whatever its status).
+    Rule(String),
+    /// Numeric comparisons; false when either side is unknown.
+    Lt(Box<[Num; 2]>),
+    /// `≤`.
+    Le(Box<[Num; 2]>),
+    /// `>`.
+    Gt(Box<[Num; 2]>),
+    /// `≥`.
+    Ge(Box<[Num; 2]>),
+}
+
+/// `day: {from: 0, to: 14}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayRange {
+    /// Lowest day N (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Num>,
+    /// Highest day N (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Num>,
+}
+
+/// `within: {of: binding, days: N}` or `hours: N`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Within {
+    /// A query binding.
+    pub of: String,
+    /// Window in days (calendar dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Num>,
+    /// Window in hours (instants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Num>,
+}
+
+/// A number: a literal, or a map with one key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Num {
+    /// A literal.
+    Lit(f64),
+    /// Anything else.
+    Op(Box<NumOp>),
+}
+
+/// Computed numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum NumOp {
+    /// A rule parameter (converted to a query's unit where compared with a result).
+    Param(String),
+    /// A numeric binding.
+    Var(String),
+    /// The numeric value of a query binding (in the query's unit).
+    ValueOf(String),
+    /// The number of items a query finds.
+    Count(Query),
+    /// `age` (whole years, needs Patient.birthDate) or `day` (day N).
+    Patient(PatientNum),
+    /// Sum.
+    Add([Num; 2]),
+    /// Difference.
+    Sub([Num; 2]),
+    /// Product.
+    Mul([Num; 2]),
+    /// Quotient.
+    Div([Num; 2]),
+    /// First branch whose condition holds, else the default.
+    Case(Case),
+}
+
+/// Patient-level numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatientNum {
+    /// Age in whole years today.
+    Age,
+    /// Day N after day 0.
+    Day,
+}
+
+/// `case: {when: [...], else: N}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Branches, in order.
+    pub when: Vec<CaseBranch>,
+    /// Value when no branch holds.
+    #[serde(rename = "else")]
+    pub otherwise: Num,
+}
+
+/// One branch of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseBranch {
+    /// Condition.
+    #[serde(rename = "if")]
+    pub cond: Cond,
+    /// Value.
+    pub then: Num,
+}
+
+/// An item of a named list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListItem {
+    /// Shown when this holds.
+    pub when: Cond,
+    /// Text with placeholders.
+    pub text: String,
+}
+
+/// The card a rule shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardTemplate {
+    /// `info`, `warning` or `critical`.
+    pub indicator: String,
+    /// One sentence, under 140 characters once placeholders are filled.
+    pub summary: String,
+    /// GitHub-flavoured markdown with placeholders.
+    pub detail: String,
+    /// The first variant whose condition holds replaces indicator, summary and/or detail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<CardVariant>,
+    /// `any` (default) or `at-most-one`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_behavior: Option<String>,
+    /// Suggestions (each shown when its condition holds, or always).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<SuggestionTemplate>,
+    /// Links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkTemplate>,
+    /// Override reasons offered to the clinician.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub override_reasons: Vec<CodingTemplate>,
+}
+
+/// A conditional replacement of parts of the card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardVariant {
+    /// When this variant applies.
+    pub when: Cond,
+    /// Replacement indicator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
+    /// Replacement summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Replacement detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A suggestion template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionTemplate {
+    /// Label shown to the clinician.
+    pub label: String,
+    /// Only offered when this holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Cond>,
+    /// `isRecommended`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended: Option<bool>,
+    /// Actions (AND-ed).
+    pub actions: Vec<ActionTemplate>,
+}
+
+/// An action template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionTemplate {
+    /// `create`, `update` or `delete`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Description.
+    pub description: String,
+    /// FHIR R4 resource template (create/update); string values may hold placeholders; a
+    /// string that is exactly one structured placeholder (e.g. `{{malignancy.code}}`) is
+    /// replaced by that JSON value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<serde_yaml::Value>,
+    /// `Type/id` of the resource to delete, usually `{{order.ref}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+}
+
+/// A link template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTemplate {
+    /// Label.
+    pub label: String,
+    /// Absolute URL.
+    pub url: String,
+    /// `absolute` or `smart`.
+    #[serde(rename = "type", default = "absolute")]
+    pub kind: String,
+}
+
+fn absolute() -> String {
+    "absolute".to_owned()
+}
+
+/// A coding (override reasons).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodingTemplate {
+    /// Code system.
+    pub system: String,
+    /// Code.
+    pub code: String,
+    /// Display (required for override reasons).
+    pub display: String,
+}
+
+/// A citation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Short label used as the card's `source.label` (first evidence only).
+    pub label: String,
+    /// Full citation.
+    pub citation: String,
+    /// URL (the first one is the card's `source.url`).
+    pub url: String,
+    /// `V` verified in source, `V2` secondary source, `M` from memory (unverified).
+    pub status: String,
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NumVisitor;
+        impl<'de> serde::de::Visitor<'de> for NumVisitor {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a map with one of: param, var, value_of, count, patient, add, sub, mul, div, case")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
+                Ok(Num::Lit(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num::Lit(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num::Lit(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Num, A::Error> {
+                use serde::de::Error;
+                let key: String = map
+                    .next_key()?
+                    .ok_or_else(|| A::Error::custom("expected a number or a map with one key"))?;
+                let op = match key.as_str() {
+                    // serde_json's arbitrary_precision hands numbers over as this private map.
+                    "$serde_json::private::Number" => {
+                        let text: String = map.next_value()?;
+                        let v = text.parse::<f64>().map_err(A::Error::custom)?;
+                        return Ok(Num::Lit(v));
+                    }
+                    "param" => NumOp::Param(map.next_value()?),
+                    "var" => NumOp::Var(map.next_value()?),
+                    "value_of" => NumOp::ValueOf(map.next_value()?),
+                    "count" => NumOp::Count(map.next_value()?),
+                    "patient" => NumOp::Patient(map.next_value()?),
+                    "add" => NumOp::Add(map.next_value()?),
+                    "sub" => NumOp::Sub(map.next_value()?),
+                    "mul" => NumOp::Mul(map.next_value()?),
+                    "div" => NumOp::Div(map.next_value()?),
+                    "case" => NumOp::Case(map.next_value()?),
+                    other => {
+                        return Err(A::Error::unknown_variant(
+                            other,
+                            &[
+                                "param", "var", "value_of", "count", "patient", "add", "sub",
+                                "mul", "div", "case",
+                            ],
+                        ))
+                    }
+                };
+                if map.next_key::<String>()?.is_some() {
+                    return Err(A::Error::custom("a number expression has exactly one key"));
+                }
+                Ok(Num::Op(Box::new(op)))
+            }
+        }
+        d.deserialize_any(NumVisitor)
+    }
+}
+
+impl Num {
+    /// A parameter reference.
+    pub fn param(name: &str) -> Num {
+        Num::Op(Box::new(NumOp::Param(name.to_owned())))
+    }
+}

@@ -1,0 +1,716 @@
+//! Whole-pack validation: names, types, units, placeholders, resource templates, cycles.
+//! Every problem names its file and path; a pack with any problem is not compiled.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::render::{placeholders, resource_from_yaml};
+use super::rule::{Binding, Cond, Num, NumOp, Query, Rule};
+use super::valueset::Compiled;
+use super::{CompiledPack, Pack};
+use crate::record::units;
+
+/// One problem in a pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// File, relative to the pack directory (`rules/<id>.yaml`).
+    pub file: String,
+    /// Path inside the file (`when.all[1].exists`).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.path, self.message)
+    }
+}
+
+/// Hooks the service answers.
+pub const HOOKS: &[&str] = &[
+    "patient-view",
+    "order-select",
+    "order-sign",
+    "encounter-start",
+    "encounter-discharge",
+];
+const BUILTINS: &[&str] = &["product", "target", "day", "day0", "today", "patient.ref"];
+
+struct Checker<'p> {
+    pack: &'p Pack,
+    file: String,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn err(&mut self, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn valueset(&mut self, path: &str, id: &str) {
+        if !self.pack.valuesets.contains_key(id) {
+            self.err(path, format!("unknown value set `{id}`"));
+        }
+    }
+}
+
+/// Kind of a query binding: its source field name.
+fn source(q: &Query) -> Vec<&'static str> {
+    [
+        ("results", q.results.is_some()),
+        ("medications", q.medications.is_some()),
+        ("conditions", q.conditions.is_some()),
+        ("procedures", q.procedures.is_some()),
+        ("encounters", q.encounters.is_some()),
+        ("draft_orders", q.draft_orders.is_some()),
+        ("variants", q.variants.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(n, set)| set.then_some(n))
+    .collect()
+}
+
+struct RuleChecker<'c, 'p> {
+    c: &'c mut Checker<'p>,
+    rule: &'p Rule,
+}
+
+impl RuleChecker<'_, '_> {
+    fn query_source(&self, name: &str) -> Option<&'static str> {
+        match self.rule.bindings.get(name)? {
+            Binding::Latest(q) | Binding::Previous(q) => source(q).first().copied(),
+            Binding::Num(_) => None,
+        }
+    }
+
+    fn query_binding(&mut self, path: &str, name: &str) {
+        match self.rule.bindings.get(name) {
+            None => self.c.err(path, format!("unknown binding `{name}`")),
+            Some(Binding::Num(_)) => self.c.err(
+                path,
+                format!("type error: `{name}` is a number, not a query"),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn query(&mut self, path: &str, q: &Query) {
+        let src = source(q);
+        let Some(&kind) = src.first() else {
+            self.c.err(path, "a query needs one source: results, medications, conditions, procedures, encounters, draft_orders or variants");
+            return;
+        };
+        if src.len() > 1 {
+            self.c.err(
+                path,
+                format!("a query has exactly one source, found {}", src.join(", ")),
+            );
+        }
+        let vs = [
+            &q.results,
+            &q.medications,
+            &q.conditions,
+            &q.procedures,
+            &q.encounters,
+            &q.draft_orders,
+            &q.variants,
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+        self.c.valueset(&format!("{path}.{kind}"), &vs);
+        let only = |field: &str, set: bool, allowed: &[&str], me: &mut Self| {
+            if set && !allowed.contains(&kind) {
+                me.c.err(
+                    &format!("{path}.{field}"),
+                    format!("`{field}` does not apply to {kind}"),
+                );
+            }
+        };
+        only("unit", q.unit.is_some(), &["results"], self);
+        only("numeric", q.numeric.is_some(), &["results"], self);
+        only("value_in", q.value_in.is_some(), &["results"], self);
+        only("value", q.value.is_some(), &["results"], self);
+        only(
+            "vaf_min_percent",
+            q.vaf_min_percent.is_some(),
+            &["variants"],
+            self,
+        );
+        only("exclude", q.exclude.is_some(), &["conditions"], self);
+        only(
+            "include_inactive",
+            q.include_inactive.is_some(),
+            &["conditions"],
+            self,
+        );
+        only("active", q.active.is_some(), &["medications"], self);
+        only("status", q.status.is_some(), &["encounters"], self);
+        let dated = q.since_day.is_some()
+            || q.until_day.is_some()
+            || q.within_days.is_some()
+            || q.within_hours.is_some()
+            || q.before.is_some();
+        if dated && kind == "draft_orders" {
+            self.c
+                .err(path, "draft orders are not dated: no time window applies");
+        }
+        if let Some(u) = &q.unit {
+            if !units::known(u) {
+                self.c
+                    .err(&format!("{path}.unit"), format!("unknown unit `{u}`"));
+            }
+        }
+        for (field, vs) in [("value_in", &q.value_in), ("exclude", &q.exclude)] {
+            if let Some(vs) = vs {
+                self.c.valueset(&format!("{path}.{field}"), vs);
+            }
+        }
+        if let Some(cmp) = &q.value {
+            use super::rule::Comparison::*;
+            let (Lt(n) | Le(n) | Gt(n) | Ge(n)) = cmp;
+            self.num(&format!("{path}.value"), n);
+        }
+        for (field, n) in [
+            ("vaf_min_percent", &q.vaf_min_percent),
+            ("since_day", &q.since_day),
+            ("until_day", &q.until_day),
+            ("within_days", &q.within_days),
+            ("within_hours", &q.within_hours),
+        ] {
+            if let Some(n) = n {
+                self.num(&format!("{path}.{field}"), n);
+            }
+        }
+        if let Some(b) = &q.before {
+            self.query_binding(&format!("{path}.before.of"), &b.of);
+            if let Some(n) = &b.minus_days {
+                self.num(&format!("{path}.before.minus_days"), n);
+            }
+        }
+    }
+
+    fn num(&mut self, path: &str, n: &Num) {
+        let Num::Op(op) = n else { return };
+        match op.as_ref() {
+            NumOp::Param(p) if !self.rule.parameters.contains_key(p) => self
+                .c
+                .err(&format!("{path}.param"), format!("unknown parameter `{p}`")),
+            NumOp::Param(_) | NumOp::Patient(_) => {}
+            NumOp::Var(v) => match self.rule.bindings.get(v) {
+                None => self
+                    .c
+                    .err(&format!("{path}.var"), format!("unknown binding `{v}`")),
+                Some(Binding::Num(_)) => {}
+                Some(_) => self.c.err(
+                    &format!("{path}.var"),
+                    format!("type error: `{v}` is a query; use value_of"),
+                ),
+            },
+            NumOp::ValueOf(v) => {
+                self.query_binding(&format!("{path}.value_of"), v);
+                if let Some(kind) = self.query_source(v) {
+                    if kind != "results" && kind != "variants" {
+                        self.c.err(
+                            &format!("{path}.value_of"),
+                            format!("type error: `{v}` finds {kind}, which have no numeric value"),
+                        );
+                    }
+                }
+            }
+            NumOp::Count(q) => self.query(&format!("{path}.count"), q),
+            NumOp::Add(p) | NumOp::Sub(p) | NumOp::Mul(p) | NumOp::Div(p) => {
+                self.num(&format!("{path}[0]"), &p[0]);
+                self.num(&format!("{path}[1]"), &p[1]);
+            }
+            NumOp::Case(case) => {
+                for (i, b) in case.when.iter().enumerate() {
+                    self.cond(&format!("{path}.case.when[{i}].if"), &b.cond);
+                    self.num(&format!("{path}.case.when[{i}].then"), &b.then);
+                }
+                self.num(&format!("{path}.case.else"), &case.otherwise);
+            }
+        }
+    }
+
+    fn cond(&mut self, path: &str, c: &Cond) {
+        match c {
+            Cond::All(cs) | Cond::Any(cs) => {
+                let key = if matches!(c, Cond::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
+                if cs.is_empty() {
+                    self.c.err(&format!("{path}.{key}"), "must not be empty");
+                }
+                for (i, c) in cs.iter().enumerate() {
+                    self.cond(&format!("{path}.{key}[{i}]"), c);
+                }
+            }
+            Cond::Not(c) => self.cond(&format!("{path}.not"), c),
+            Cond::Hook(hooks) => {
+                for h in hooks.iter().filter(|h| !HOOKS.contains(&h.as_str())) {
+                    self.c
+                        .err(&format!("{path}.hook"), format!("unknown hook `{h}`"));
+                }
+            }
+            Cond::Day(r) => {
+                for (k, n) in [("from", &r.from), ("to", &r.to)] {
+                    if let Some(n) = n {
+                        self.num(&format!("{path}.day.{k}"), n);
+                    }
+                }
+            }
+            Cond::Exists(b) => self.query_binding(&format!("{path}.exists"), b),
+            Cond::Within(w) => {
+                self.query_binding(&format!("{path}.within.of"), &w.of);
+                match (&w.days, &w.hours) {
+                    (Some(n), None) => self.num(&format!("{path}.within.days"), n),
+                    (None, Some(n)) => self.num(&format!("{path}.within.hours"), n),
+                    _ => self.c.err(
+                        &format!("{path}.within"),
+                        "give exactly one of days or hours",
+                    ),
+                }
+            }
+            Cond::Nonempty(l) if !self.rule.lists.contains_key(l) => self
+                .c
+                .err(&format!("{path}.nonempty"), format!("unknown list `{l}`")),
+            Cond::Nonempty(_) => {}
+            Cond::Rule(r) if !self.c.pack.rules.contains_key(r) => self
+                .c
+                .err(&format!("{path}.rule"), format!("unknown rule `{r}`")),
+            Cond::Rule(_) => {}
+            Cond::Lt(p) | Cond::Le(p) | Cond::Gt(p) | Cond::Ge(p) => {
+                self.num(&format!("{path}[0]"), &p[0]);
+                self.num(&format!("{path}[1]"), &p[1]);
+            }
+        }
+    }
+
+    fn text(&mut self, path: &str, template: &str, in_resource: bool) {
+        for name in placeholders(template) {
+            if let Some(problem) = self.placeholder_problem(
+                name,
+                in_resource && template.trim() == format!("{{{{{name}}}}}"),
+            ) {
+                self.c.err(path, problem);
+            }
+        }
+        if template.matches("{{").count() != template.matches("}}").count() {
+            self.c.err(path, "unbalanced {{ }}");
+        }
+    }
+
+    fn placeholder_problem(&self, name: &str, whole_value: bool) -> Option<String> {
+        if BUILTINS.contains(&name) {
+            return None;
+        }
+        let (head, attr) = name.split_once('.').unwrap_or((name, ""));
+        let ok = match head {
+            "param" => self.rule.parameters.contains_key(attr),
+            "list" | "count" => self.rule.lists.contains_key(attr),
+            _ => match self.rule.bindings.get(head) {
+                None => false,
+                Some(Binding::Num(_)) => attr.is_empty(),
+                Some(Binding::Latest(q) | Binding::Previous(q)) => {
+                    let kind = source(q).first().copied().unwrap_or_default();
+                    match attr {
+                        "" | "display" | "date" | "time" | "ref" => true,
+                        "value" => kind == "results" || kind == "variants",
+                        "gene" | "vaf" => kind == "variants",
+                        "code" => {
+                            if !whole_value {
+                                return Some(format!("`{{{{{name}}}}}` is structured: use it as a whole string value inside a resource"));
+                            }
+                            true
+                        }
+                        _ => false,
+                    }
+                }
+            },
+        };
+        (!ok).then(|| format!("unknown placeholder `{{{{{name}}}}}`"))
+    }
+}
+
+fn dummy(name: &str) -> serde_json::Value {
+    if name.ends_with(".code") {
+        return serde_json::json!({"text": "example"});
+    }
+    let s = match name {
+        "today" | "day0" => "2026-01-01",
+        n if n.ends_with(".date") => "2026-01-01",
+        n if n.ends_with(".time") => "2026-01-01T00:00:00Z",
+        n if n.ends_with(".ref") || n == "patient.ref" => "Patient/example",
+        _ => "example",
+    };
+    serde_json::Value::String(s.to_owned())
+}
+
+fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
+    let mut rc = RuleChecker { c, rule };
+    if rule.hooks.is_empty() {
+        rc.c.err("hooks", "at least one hook");
+    }
+    for (i, h) in rule.hooks.iter().enumerate() {
+        if !HOOKS.contains(&h.as_str()) {
+            rc.c.err(&format!("hooks[{i}]"), format!("unknown hook `{h}`"));
+        }
+    }
+    for (name, p) in &rule.parameters {
+        let path = format!("parameters.{name}");
+        if !units::known(&p.unit) {
+            rc.c.err(
+                &format!("{path}.unit"),
+                format!("unknown unit `{}`", p.unit),
+            );
+        }
+        if p.min.is_some_and(|m| p.value < m) || p.max.is_some_and(|m| p.value > m) {
+            rc.c.err(
+                &format!("{path}.value"),
+                format!("{} is outside [{:?}, {:?}]", p.value, p.min, p.max),
+            );
+        }
+        if !p.value.is_finite() {
+            rc.c.err(&format!("{path}.value"), "must be a finite number");
+        }
+    }
+    for (name, b) in &rule.bindings {
+        let path = format!("let.{name}");
+        match b {
+            Binding::Latest(q) => rc.query(&format!("{path}.latest"), q),
+            Binding::Previous(q) => rc.query(&format!("{path}.previous"), q),
+            Binding::Num(n) => rc.num(&format!("{path}.num"), n),
+        }
+    }
+    for (name, items) in &rule.lists {
+        for (i, item) in items.iter().enumerate() {
+            rc.cond(&format!("lists.{name}[{i}].when"), &item.when);
+            rc.text(&format!("lists.{name}[{i}].text"), &item.text, false);
+        }
+    }
+    rc.cond("when", &rule.when);
+    let card = &rule.card;
+    let indicator_ok = |i: &str| matches!(i, "info" | "warning" | "critical");
+    if !indicator_ok(&card.indicator) {
+        rc.c.err(
+            "card.indicator",
+            format!("`{}` is not info, warning or critical", card.indicator),
+        );
+    }
+    rc.text("card.summary", &card.summary, false);
+    rc.text("card.detail", &card.detail, false);
+    if card.summary.trim().is_empty() {
+        rc.c.err("card.summary", "must not be empty");
+    }
+    for (i, v) in card.variants.iter().enumerate() {
+        let path = format!("card.variants[{i}]");
+        rc.cond(&format!("{path}.when"), &v.when);
+        if v.indicator.as_deref().is_some_and(|x| !indicator_ok(x)) {
+            rc.c.err(
+                &format!("{path}.indicator"),
+                "not info, warning or critical",
+            );
+        }
+        for (k, t) in [("summary", &v.summary), ("detail", &v.detail)] {
+            if let Some(t) = t {
+                rc.text(&format!("{path}.{k}"), t, false);
+            }
+        }
+    }
+    if let Some(sb) = &card.selection_behavior {
+        if sb != "any" && sb != "at-most-one" {
+            rc.c.err("card.selection_behavior", "must be any or at-most-one");
+        }
+    }
+    for (i, s) in card.suggestions.iter().enumerate() {
+        let path = format!("card.suggestions[{i}]");
+        rc.text(&format!("{path}.label"), &s.label, false);
+        if let Some(w) = &s.when {
+            rc.cond(&format!("{path}.when"), w);
+        }
+        if s.actions.is_empty() {
+            rc.c.err(&format!("{path}.actions"), "at least one action");
+        }
+        for (j, a) in s.actions.iter().enumerate() {
+            let ap = format!("{path}.actions[{j}]");
+            rc.text(&format!("{ap}.description"), &a.description, false);
+            match (a.kind.as_str(), &a.resource, &a.resource_id) {
+                ("create" | "update", Some(_), None) => {}
+                ("delete", None, Some(id)) => rc.text(&format!("{ap}.resource_id"), id, false),
+                ("create" | "update", _, _) => rc.c.err(
+                    &ap,
+                    "create and update need `resource` and no `resource_id`",
+                ),
+                ("delete", _, _) => {
+                    rc.c.err(&ap, "delete needs `resource_id` and no `resource`")
+                }
+                (k, _, _) => rc.c.err(
+                    &format!("{ap}.type"),
+                    format!("`{k}` is not create, update or delete"),
+                ),
+            }
+            if let Some(t) = &a.resource {
+                let mut texts = Vec::new();
+                let rendered = resource_from_yaml(t, &mut |s| {
+                    texts.push(s.to_owned());
+                    let names = placeholders(s);
+                    if names.len() == 1 && s.trim() == format!("{{{{{}}}}}", names[0]) {
+                        return dummy(names[0]);
+                    }
+                    serde_json::Value::String(names.iter().fold(s.to_owned(), |acc, n| {
+                        acc.replace(&format!("{{{{{n}}}}}"), "x")
+                    }))
+                });
+                for s in texts {
+                    rc.text(&format!("{ap}.resource"), &s, true);
+                }
+                if let Err(e) = fhir_r4::to_json(&rendered) {
+                    rc.c.err(&format!("{ap}.resource"), e.to_string());
+                }
+            }
+        }
+    }
+    for (i, l) in card.links.iter().enumerate() {
+        if !(l.url.starts_with("https://") || l.url.starts_with("http://")) {
+            rc.c.err(&format!("card.links[{i}].url"), "must be an absolute URL");
+        }
+        if l.kind != "absolute" && l.kind != "smart" {
+            rc.c.err(
+                &format!("card.links[{i}].type"),
+                "must be absolute or smart",
+            );
+        }
+        rc.text(&format!("card.links[{i}].label"), &l.label, false);
+    }
+    for (i, o) in card.override_reasons.iter().enumerate() {
+        if o.display.trim().is_empty() || o.code.trim().is_empty() || o.system.trim().is_empty() {
+            rc.c.err(
+                &format!("card.override_reasons[{i}]"),
+                "system, code and display are required",
+            );
+        }
+    }
+    if rule.evidence.is_empty() {
+        rc.c.err(
+            "evidence",
+            "every card must cite its evidence: at least one entry",
+        );
+    }
+    for (i, e) in rule.evidence.iter().enumerate() {
+        if !e.url.starts_with("https://") && !e.url.starts_with("http://") {
+            rc.c.err(&format!("evidence[{i}].url"), "must be an absolute URL");
+        }
+        if !matches!(e.status.as_str(), "V" | "V2" | "M") {
+            rc.c.err(&format!("evidence[{i}].status"), "must be V, V2 or M");
+        }
+    }
+    binding_cycles(rc.c, rule);
+}
+
+fn refs_in_query(q: &Query, out: &mut Vec<String>) {
+    if let Some(b) = &q.before {
+        out.push(b.of.clone());
+    }
+}
+
+fn binding_refs(b: &Binding) -> Vec<String> {
+    fn num(n: &Num, out: &mut Vec<String>) {
+        let Num::Op(op) = n else { return };
+        match op.as_ref() {
+            NumOp::Var(v) | NumOp::ValueOf(v) => out.push(v.clone()),
+            NumOp::Count(q) => refs_in_query(q, out),
+            NumOp::Add(p) | NumOp::Sub(p) | NumOp::Mul(p) | NumOp::Div(p) => {
+                p.iter().for_each(|n| num(n, out))
+            }
+            NumOp::Case(c) => {
+                c.when.iter().for_each(|b| num(&b.then, out));
+                num(&c.otherwise, out);
+            }
+            NumOp::Param(_) | NumOp::Patient(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    match b {
+        Binding::Latest(q) | Binding::Previous(q) => refs_in_query(q, &mut out),
+        Binding::Num(n) => num(n, &mut out),
+    }
+    out
+}
+
+fn binding_cycles(c: &mut Checker, rule: &Rule) {
+    let graph: HashMap<&str, Vec<String>> = rule
+        .bindings
+        .iter()
+        .map(|(k, b)| (k.as_str(), binding_refs(b)))
+        .collect();
+    for start in graph.keys() {
+        let mut stack = vec![start.to_string()];
+        let mut seen = HashSet::new();
+        while let Some(n) = stack.pop() {
+            for next in graph.get(n.as_str()).into_iter().flatten() {
+                if next == start {
+                    c.err(&format!("let.{start}"), "binding refers to itself (cycle)");
+                    stack.clear();
+                    break;
+                }
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+    }
+}
+
+fn rule_refs(c: &Cond, out: &mut Vec<String>) {
+    match c {
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| rule_refs(c, out)),
+        Cond::Not(c) => rule_refs(c, out),
+        Cond::Rule(r) => out.push(r.clone()),
+        _ => {}
+    }
+}
+
+/// Validates and compiles a pack.
+pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
+    let mut c = Checker {
+        pack: &pack,
+        file: "cohort.yaml".into(),
+        problems: Vec::new(),
+    };
+    for (field, vs) in [
+        ("product_valueset", &pack.cohort.product_valueset),
+        ("infusion_valueset", &pack.cohort.infusion_valueset),
+    ] {
+        c.valueset(field, vs);
+    }
+    if pack.cohort.course_gap_days < 1 {
+        c.err("course_gap_days", "must be at least 1");
+    }
+    for (key, vs) in &pack.valuesets {
+        c.file = format!("valuesets/{key}.yaml");
+        if &vs.id != key {
+            c.err(
+                "id",
+                format!("id `{}` does not match the file name `{key}`", vs.id),
+            );
+        }
+        for (i, e) in vs.codes.iter().chain(&vs.prefixes).enumerate() {
+            if e.code.trim().is_empty() || e.system.trim().is_empty() {
+                c.err(&format!("codes[{i}]"), "system and code are required");
+            }
+            if !matches!(e.status.as_str(), "V" | "V2" | "M" | "local") {
+                c.err(&format!("codes[{i}].status"), "must be V, V2, M or local");
+            }
+            if let Some(p) = &e.product {
+                if !pack.cohort.products.contains_key(p) {
+                    c.err(
+                        &format!("codes[{i}].product"),
+                        format!("unknown product `{p}`"),
+                    );
+                }
+            }
+        }
+        for (i, t) in vs.text.iter().enumerate() {
+            if super::valueset::words(&t.pattern).is_empty() {
+                c.err(&format!("text[{i}].match"), "must contain a word");
+            }
+            if let Some(p) = &t.product {
+                if !pack.cohort.products.contains_key(p) {
+                    c.err(
+                        &format!("text[{i}].product"),
+                        format!("unknown product `{p}`"),
+                    );
+                }
+            }
+        }
+    }
+    for (key, rule) in &pack.rules {
+        c.file = format!("rules/{key}.yaml");
+        if &rule.id != key {
+            c.err(
+                "id",
+                format!("id `{}` does not match the file name `{key}`", rule.id),
+            );
+        }
+        check_rule(&mut c, rule);
+    }
+    // Cycles between rules (`rule:` conditions).
+    let graph: HashMap<&str, Vec<String>> = pack
+        .rules
+        .iter()
+        .map(|(k, r)| {
+            let mut out = Vec::new();
+            rule_refs(&r.when, &mut out);
+            r.bindings.values().for_each(|b| {
+                if let Binding::Num(Num::Op(op)) = b {
+                    if let NumOp::Case(case) = op.as_ref() {
+                        case.when
+                            .iter()
+                            .for_each(|br| rule_refs(&br.cond, &mut out));
+                    }
+                }
+            });
+            (k.as_str(), out)
+        })
+        .collect();
+    for start in graph.keys() {
+        let mut stack: Vec<&str> = vec![start];
+        let mut seen = HashSet::new();
+        while let Some(n) = stack.pop() {
+            for next in graph.get(n).into_iter().flatten() {
+                if next == start {
+                    c.file = format!("rules/{start}.yaml");
+                    c.err("when", "rule conditions refer to each other in a cycle");
+                    stack.clear();
+                    break;
+                }
+                if seen.insert(next.as_str()) {
+                    stack.push(next.as_str());
+                }
+            }
+        }
+    }
+    let problems = c.problems;
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let valuesets = pack
+        .valuesets
+        .iter()
+        .map(|(k, v)| (k.clone(), Compiled::new(v)))
+        .collect();
+    let rules: Vec<Rule> = pack.rules.values().cloned().collect();
+    let rule_index = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    let mut by_hook: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.status == super::RuleStatus::Active)
+    {
+        for h in &r.hooks {
+            by_hook.entry(h.clone()).or_default().push(i);
+        }
+    }
+    Ok(CompiledPack {
+        pack,
+        valuesets,
+        rules,
+        rule_index,
+        by_hook,
+    })
+}

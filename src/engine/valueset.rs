@@ -1,0 +1,211 @@
+//! Value sets (`cds-hooks/valuesets/*.yaml`) and the cohort definition (`cds-hooks/cohort.yaml`),
+//! and their compiled, fast-matching form.
+//!
+//! Matching: a coding matches an exact (system, code) entry, or a prefix entry of the same
+//! system (`L01A` matches ATC `L01AA09`); a concept's `text` or a coding's `display` matches a
+//! text entry when the entry's words occur in it as whole words, case-insensitively, and no
+//! `exclude_text` entry does. Systems are compared after trimming a trailing `/`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use fhir_r4::{Coding, Concept};
+use serde::{Deserialize, Serialize};
+
+/// One value set file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSet {
+    /// Id used by rules.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Purpose, provenance, and which entries are unverified.
+    pub description: String,
+    /// Exact codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<CodeEntry>,
+    /// Code prefixes (code classes such as ATC L01A or ICD-10-CM D89.83).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefixes: Vec<CodeEntry>,
+    /// Case-insensitive whole-word text matches on `text` / `display`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text: Vec<TextEntry>,
+    /// Text that vetoes a match (e.g. "not detected").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_text: Vec<String>,
+}
+
+/// A code or code prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeEntry {
+    /// Code system URI.
+    pub system: String,
+    /// Code (or prefix).
+    pub code: String,
+    /// Display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// `V`, `V2`, `M` (see clinical-evidence.md), or `local` for a site's own code.
+    pub status: String,
+    /// Product id from the cohort file, for product value sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+}
+
+/// A text match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextEntry {
+    /// The words to find.
+    #[serde(rename = "match")]
+    pub pattern: String,
+    /// Product id from the cohort file, for product value sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+}
+
+/// `cds-hooks/cohort.yaml`: who is a CAR-T recipient and which product they received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortDef {
+    /// Products by id.
+    pub products: BTreeMap<String, Product>,
+    /// Value set of product codes and names (MedicationAdministration/Statement/Request).
+    pub product_valueset: String,
+    /// Value set of infusion procedure codes.
+    pub infusion_valueset: String,
+    /// Administrations closer than this many days form one course.
+    pub course_gap_days: i64,
+}
+
+/// A CAR-T product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// International non-proprietary name.
+    pub name: String,
+    /// Brand name(s), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// `CD19` or `BCMA`.
+    pub target: String,
+}
+
+impl Product {
+    /// "Yescarta (axicabtagene ciloleucel)" or the name alone.
+    pub fn label(&self) -> String {
+        match &self.brand {
+            Some(b) => format!("{b} ({})", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// A value set compiled for matching.
+#[derive(Debug, Clone, Default)]
+pub struct Compiled {
+    exact: HashMap<(String, String), Option<String>>,
+    prefixes: Vec<(String, String, Option<String>)>,
+    text: Vec<(Vec<String>, Option<String>)>,
+    exclude: Vec<Vec<String>>,
+}
+
+/// Result of a match: matched, with the product tag of the entry if any.
+pub type Match = Option<Option<String>>;
+
+fn norm_system(s: &str) -> String {
+    s.trim_end_matches('/').to_owned()
+}
+
+/// Lower-cased alphanumeric words.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn contains_words(hay: &[String], needle: &[String]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+impl Compiled {
+    /// Compiles a value set.
+    pub fn new(vs: &ValueSet) -> Compiled {
+        let mut c = Compiled::default();
+        for e in &vs.codes {
+            c.exact
+                .insert((norm_system(&e.system), e.code.clone()), e.product.clone());
+        }
+        for e in &vs.prefixes {
+            c.prefixes
+                .push((norm_system(&e.system), e.code.clone(), e.product.clone()));
+        }
+        for t in &vs.text {
+            c.text.push((words(&t.pattern), t.product.clone()));
+        }
+        c.exclude = vs.exclude_text.iter().map(|t| words(t)).collect();
+        c
+    }
+
+    /// Matches one coding by code.
+    pub fn match_coding(&self, coding: &Coding) -> Match {
+        let (Some(system), Some(code)) = (&coding.system, &coding.code) else {
+            return None;
+        };
+        let system = norm_system(system);
+        if let Some(tag) = self.exact.get(&(system.clone(), code.clone())) {
+            return Some(tag.clone());
+        }
+        self.prefixes
+            .iter()
+            .find(|(s, p, _)| *s == system && code.starts_with(p.as_str()))
+            .map(|(_, _, tag)| tag.clone())
+    }
+
+    /// Matches free text.
+    pub fn match_text(&self, text: &str) -> Match {
+        if self.text.is_empty() {
+            return None;
+        }
+        let hay = words(text);
+        if self.exclude.iter().any(|x| contains_words(&hay, x)) {
+            return None;
+        }
+        self.text
+            .iter()
+            .find(|(w, _)| contains_words(&hay, w))
+            .map(|(_, tag)| tag.clone())
+    }
+
+    /// Matches a concept: any coding by code, then its text and displays.
+    pub fn match_concept(&self, concept: &Concept) -> Match {
+        if let Some(m) = concept.codings.iter().find_map(|c| self.match_coding(c)) {
+            return Some(m);
+        }
+        let texts = concept
+            .text
+            .iter()
+            .chain(concept.codings.iter().filter_map(|c| c.display.as_ref()));
+        for t in texts {
+            if let Some(m) = self.match_text(t) {
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    /// True when the value set has no entry at all (an empty site value set never matches).
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.prefixes.is_empty() && self.text.is_empty()
+    }
+}
+
+/// Ids of the value sets a set of names refers to that do not exist.
+pub fn missing<'a>(names: impl Iterator<Item = &'a str>, known: &HashSet<&str>) -> Vec<String> {
+    names
+        .filter(|n| !known.contains(n))
+        .map(str::to_owned)
+        .collect()
+}

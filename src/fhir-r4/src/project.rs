@@ -1,0 +1,427 @@
+//! Projection of untrusted resource JSON onto the elements cart-sentinel reads.
+//!
+//! fhirbolt 0.4 must never see an element it does not know (strict mode rejects it; the other
+//! modes loop forever on unknown arrays) nor an empty array (it panics). Nor may it be trusted to
+//! check JSON types: its `from_json_value` goes through its element model, which accepts
+//! `"value": "high"` as a decimal, `"true"` as a boolean and `["final"]` as a code. So the
+//! projection walks a small schema per resource type and builds a *new* value:
+//!
+//! * only the elements listed in [`elements_of`] (and the datatypes' own whitelists) are copied;
+//!   everything else (extensions, `_element` primitive extensions, `meta`, `text`, `contained`,
+//!   vendor and other-version elements) is dropped without being looked at;
+//! * `null`, `""`, `[]` and `{}` count as absent, at every level; an array item or an optional
+//!   object that is empty after projection is dropped, and so is an array left empty;
+//! * a *required* complex element (for example `Observation.code`, `Condition.subject`) that was
+//!   present with content but projects to nothing (say an identifier-only Reference, or a
+//!   `CodeableConcept` carrying only an extension) is kept as `{}`, so a conformant resource is not
+//!   rejected because of what the projection dropped; a required element that is absent (or
+//!   blank) stays absent, and fhirbolt's strict mode then rejects the resource;
+//! * a copied element whose JSON shape is wrong (a string where a decimal or an object is
+//!   expected, a number where a string is expected, an object where an array is expected, an
+//!   integer outside `i32`) makes the whole resource [`Mismatch`]: nothing is coerced.
+//!
+//! The schema is not recursive, so the walk has a fixed depth whatever the input.
+
+use serde_json::{Map, Value};
+
+/// The JSON shape of a projected element did not match the schema. Carries no content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mismatch;
+
+/// Type of an element's value.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Any string-valued primitive (string, code, uri, dateTime, instant, date, id).
+    Str,
+    /// `decimal`: a JSON number.
+    Decimal,
+    /// `integer`: a JSON integer within `i32`.
+    Integer,
+    /// `boolean`.
+    Boolean,
+    /// A complex type with its whitelisted elements.
+    Complex(&'static [Element]),
+}
+
+/// Cardinality of an element, as far as the projection cares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Card {
+    /// 0..1
+    Optional,
+    /// 1..1 (only meaningful for complex elements: see the module docs).
+    Required,
+    /// 0..* (a JSON array).
+    Many,
+}
+
+/// One whitelisted element.
+pub(crate) struct Element {
+    name: &'static str,
+    kind: Kind,
+    card: Card,
+}
+
+const fn opt(name: &'static str, kind: Kind) -> Element {
+    Element {
+        name,
+        kind,
+        card: Card::Optional,
+    }
+}
+
+const fn req(name: &'static str, kind: Kind) -> Element {
+    Element {
+        name,
+        kind,
+        card: Card::Required,
+    }
+}
+
+const fn many(name: &'static str, kind: Kind) -> Element {
+    Element {
+        name,
+        kind,
+        card: Card::Many,
+    }
+}
+
+const STR: Kind = Kind::Str;
+
+const CODING: Kind = Kind::Complex(&[opt("system", STR), opt("code", STR), opt("display", STR)]);
+
+const CONCEPT: Kind = Kind::Complex(&[many("coding", CODING), opt("text", STR)]);
+
+const QUANTITY: Kind = Kind::Complex(&[
+    opt("value", Kind::Decimal),
+    opt("comparator", STR),
+    opt("unit", STR),
+    opt("system", STR),
+    opt("code", STR),
+]);
+
+const PERIOD: Kind = Kind::Complex(&[opt("start", STR), opt("end", STR)]);
+
+const REFERENCE: Kind = Kind::Complex(&[opt("reference", STR), opt("display", STR)]);
+
+const COMPONENT: Kind = Kind::Complex(&[
+    req("code", CONCEPT),
+    opt("valueQuantity", QUANTITY),
+    opt("valueCodeableConcept", CONCEPT),
+    opt("valueString", STR),
+    opt("valueBoolean", Kind::Boolean),
+    opt("valueInteger", Kind::Integer),
+]);
+
+const OBSERVATION: &[Element] = &[
+    opt("status", STR),
+    req("code", CONCEPT),
+    opt("subject", REFERENCE),
+    opt("effectiveDateTime", STR),
+    opt("effectivePeriod", PERIOD),
+    opt("effectiveInstant", STR),
+    opt("issued", STR),
+    opt("valueQuantity", QUANTITY),
+    opt("valueCodeableConcept", CONCEPT),
+    opt("valueString", STR),
+    opt("valueBoolean", Kind::Boolean),
+    opt("valueInteger", Kind::Integer),
+    many("interpretation", CONCEPT),
+    many("component", COMPONENT),
+];
+
+const CONDITION: &[Element] = &[
+    opt("clinicalStatus", CONCEPT),
+    opt("verificationStatus", CONCEPT),
+    opt("code", CONCEPT),
+    req("subject", REFERENCE),
+    opt("onsetDateTime", STR),
+    opt("onsetPeriod", PERIOD),
+    opt("recordedDate", STR),
+];
+
+const MEDICATION_REQUEST: &[Element] = &[
+    opt("status", STR),
+    opt("intent", STR),
+    req("subject", REFERENCE),
+    req("medicationCodeableConcept", CONCEPT),
+    req("medicationReference", REFERENCE),
+    opt("authoredOn", STR),
+];
+
+const MEDICATION_ADMINISTRATION: &[Element] = &[
+    opt("status", STR),
+    req("subject", REFERENCE),
+    req("medicationCodeableConcept", CONCEPT),
+    req("medicationReference", REFERENCE),
+    opt("effectiveDateTime", STR),
+    req("effectivePeriod", PERIOD),
+];
+
+const MEDICATION_STATEMENT: &[Element] = &[
+    opt("status", STR),
+    req("subject", REFERENCE),
+    req("medicationCodeableConcept", CONCEPT),
+    req("medicationReference", REFERENCE),
+    opt("effectiveDateTime", STR),
+    opt("effectivePeriod", PERIOD),
+    opt("dateAsserted", STR),
+];
+
+const PROCEDURE: &[Element] = &[
+    opt("status", STR),
+    req("subject", REFERENCE),
+    opt("code", CONCEPT),
+    opt("performedDateTime", STR),
+    opt("performedPeriod", PERIOD),
+];
+
+const IMMUNIZATION: &[Element] = &[
+    opt("status", STR),
+    req("patient", REFERENCE),
+    req("vaccineCode", CONCEPT),
+    opt("occurrenceDateTime", STR),
+    // Not read, but occurrence[x] is required: without it an Immunization recorded with a
+    // free-text occurrence ("spring 2019") would be rejected.
+    opt("occurrenceString", STR),
+];
+
+const ENCOUNTER: &[Element] = &[
+    opt("status", STR),
+    // Not read, but required (1..1) by R4: without it every Encounter would be rejected.
+    req("class", CODING),
+    opt("subject", REFERENCE),
+    many("type", CONCEPT),
+    opt("serviceType", CONCEPT),
+    many("reasonCode", CONCEPT),
+    opt("period", PERIOD),
+];
+
+const SERVICE_REQUEST: &[Element] = &[
+    opt("status", STR),
+    opt("intent", STR),
+    req("subject", REFERENCE),
+    opt("code", CONCEPT),
+    opt("authoredOn", STR),
+];
+
+const PATIENT: &[Element] = &[opt("birthDate", STR), opt("gender", STR)];
+
+/// The whitelisted elements (besides `resourceType` and `id`) of a resource type the engine
+/// reads, or `None` for any other type.
+pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
+    Some(match resource_type {
+        "Observation" => OBSERVATION,
+        "Condition" => CONDITION,
+        "MedicationRequest" => MEDICATION_REQUEST,
+        "MedicationAdministration" => MEDICATION_ADMINISTRATION,
+        "MedicationStatement" => MEDICATION_STATEMENT,
+        "Procedure" => PROCEDURE,
+        "Immunization" => IMMUNIZATION,
+        "Encounter" => ENCOUNTER,
+        "ServiceRequest" => SERVICE_REQUEST,
+        "Patient" => PATIENT,
+        _ => return None,
+    })
+}
+
+/// Builds the projected resource: `resourceType`, `id` and the whitelisted `elements` of
+/// `input`, pruned and shape-checked as described in the module docs.
+pub(crate) fn project(
+    resource_type: &str,
+    elements: &[Element],
+    input: &Map<String, Value>,
+) -> Result<Value, Mismatch> {
+    let mut out = Map::new();
+    out.insert(
+        "resourceType".to_owned(),
+        Value::String(resource_type.to_owned()),
+    );
+    if let Some(id) = input.get("id") {
+        if let Some(id) = project_one(STR, false, id)? {
+            out.insert("id".to_owned(), id);
+        }
+    }
+    out.extend(project_object(elements, input)?);
+    Ok(Value::Object(out))
+}
+
+fn project_object(
+    elements: &[Element],
+    input: &Map<String, Value>,
+) -> Result<Map<String, Value>, Mismatch> {
+    let mut out = Map::new();
+    for element in elements {
+        let Some(value) = input.get(element.name) else {
+            continue;
+        };
+        let projected = match element.card {
+            Card::Many => project_many(element.kind, value)?,
+            Card::Optional => project_one(element.kind, false, value)?,
+            Card::Required => project_one(element.kind, true, value)?,
+        };
+        if let Some(projected) = projected {
+            out.insert(element.name.to_owned(), projected);
+        }
+    }
+    Ok(out)
+}
+
+fn project_many(kind: Kind, value: &Value) -> Result<Option<Value>, Mismatch> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    let Value::Array(items) = value else {
+        return Err(Mismatch);
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(item) = project_one(kind, false, item)? {
+            out.push(item);
+        }
+    }
+    Ok((!out.is_empty()).then_some(Value::Array(out)))
+}
+
+/// Projects one value; `keep_empty` is set for required complex elements.
+fn project_one(kind: Kind, keep_empty: bool, value: &Value) -> Result<Option<Value>, Mismatch> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    let ok = match kind {
+        Kind::Str => value.is_string(),
+        Kind::Decimal => value.is_number(),
+        Kind::Integer => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        Kind::Boolean => value.is_boolean(),
+        Kind::Complex(elements) => {
+            let Value::Object(input) = value else {
+                return Err(Mismatch);
+            };
+            let out = project_object(elements, input)?;
+            if !out.is_empty() {
+                return Ok(Some(Value::Object(out)));
+            }
+            let keep = keep_empty && !is_blank(value, BLANK_DEPTH);
+            return Ok(keep.then(|| Value::Object(Map::new())));
+        }
+    };
+    if ok {
+        Ok(Some(value.clone()))
+    } else {
+        Err(Mismatch)
+    }
+}
+
+/// `null`, `""`, `[]` or `{}`.
+fn is_absent(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// How deep [`is_blank`] looks before calling a value non-blank (bounds the recursion on
+/// untrusted, dropped content).
+const BLANK_DEPTH: usize = 16;
+
+/// Absent, or an array/object made only of blank values (looked at up to `depth` levels).
+fn is_blank(value: &Value, depth: usize) -> bool {
+    if is_absent(value) {
+        return true;
+    }
+    if depth == 0 {
+        return false;
+    }
+    match value {
+        Value::Array(a) => a.iter().all(|v| is_blank(v, depth - 1)),
+        Value::Object(m) => m.values().all(|v| is_blank(v, depth - 1)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn proj(v: &Value) -> Result<Value, Mismatch> {
+        let rt = v["resourceType"]
+            .as_str()
+            .expect("test input has a resourceType")
+            .to_owned();
+        let elements = elements_of(&rt).expect("supported type");
+        project(&rt, elements, v.as_object().expect("object"))
+    }
+
+    #[test]
+    fn drops_unknown_and_blank_elements() {
+        let v = json!({
+            "resourceType": "Observation", "id": "o1", "status": "final",
+            "meta": {"versionId": "1"}, "text": {"div": "<div/>"}, "contained": [],
+            "extension": [{"url": "x", "valueString": "y"}], "_status": {"extension": []},
+            "fhir_comments": ["c"], "category": [{"text": "vital-signs"}],
+            "code": {"coding": [null, {}, {"system": "http://loinc.org", "code": "8310-5",
+                     "version": "2.7", "userSelected": true, "extension": []}], "text": ""},
+            "subject": {"reference": "Patient/p1", "identifier": {"value": "MRN"}},
+            "effectivePeriod": {"start": null, "end": ""},
+            "interpretation": [], "component": [{"extension": [1]}],
+        });
+        assert_eq!(
+            proj(&v),
+            Ok(json!({
+                "resourceType": "Observation", "id": "o1", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+                "subject": {"reference": "Patient/p1"},
+            }))
+        );
+    }
+
+    #[test]
+    fn required_objects_emptied_by_projection_are_kept() {
+        let v = json!({"resourceType": "Condition", "subject": {"identifier": {"value": "1"}}});
+        assert_eq!(
+            proj(&v),
+            Ok(json!({"resourceType": "Condition", "subject": {}}))
+        );
+        let v = json!({"resourceType": "Condition", "subject": {"display": "", "x": [null]}});
+        assert_eq!(proj(&v), Ok(json!({"resourceType": "Condition"})));
+    }
+
+    #[test]
+    fn wrong_shapes_are_mismatches() {
+        for (k, v) in [
+            ("status", json!(5)),
+            ("status", json!(["final"])),
+            ("status", json!({"value": "final"})),
+            ("code", json!("x")),
+            ("code", json!([{"text": "x"}])),
+            ("interpretation", json!({"text": "x"})),
+            ("valueQuantity", json!({"value": "high"})),
+            ("valueBoolean", json!("true")),
+            ("valueInteger", json!("5")),
+            ("valueInteger", json!(5_000_000_000_i64)),
+            ("id", json!(7)),
+        ] {
+            let mut o =
+                json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}});
+            o[k] = v;
+            assert_eq!(proj(&o), Err(Mismatch), "{k}");
+        }
+    }
+
+    #[test]
+    fn blankness_is_depth_limited() {
+        let mut deep = json!(null);
+        for _ in 0..1000 {
+            deep = json!([deep]);
+        }
+        assert!(!is_blank(&deep, BLANK_DEPTH));
+        let v = json!({"resourceType": "Procedure", "status": "done", "subject": {"x": deep}});
+        assert_eq!(
+            proj(&v),
+            Ok(json!({"resourceType": "Procedure", "status": "done", "subject": {}}))
+        );
+    }
+}

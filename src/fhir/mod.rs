@@ -1,0 +1,242 @@
+//! Outbound FHIR access: GET a rendered prefetch query from the EHR's `fhirServer`.
+//!
+//! The EHR's access token is sent only to a `fhirServer` that matches the configured allowlist,
+//! only to URLs under that server's base (a `next` link elsewhere is refused), and redirects
+//! are never followed. Responses are read up to a size limit. Nothing here logs a URL (it holds
+//! the patient id), a token or a body. Must not import actix_web or sqlx.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+/// Why FHIR data could not be obtained; every variant ends the hook call with 412.
+#[derive(Debug, thiserror::Error)]
+pub enum FhirError {
+    /// `fhirServer` is not on the allowlist.
+    #[error("fhirServer is not an allowed FHIR server")]
+    NotAllowed,
+    /// A URL (a next link) is outside `fhirServer`.
+    #[error("a paging link points outside fhirServer")]
+    ForeignLink,
+    /// Transport failure or timeout.
+    #[error("the FHIR server could not be reached ({0})")]
+    Unreachable(&'static str),
+    /// Non-2xx status.
+    #[error("the FHIR server answered HTTP {0}")]
+    Status(u16),
+    /// Larger than the configured limit.
+    #[error("the FHIR response exceeds {0} bytes")]
+    TooLarge(usize),
+    /// A prefetch template could not be rendered from the hook context.
+    #[error("the prefetch template cannot be rendered from the hook context")]
+    Template,
+    /// Not JSON.
+    #[error("the FHIR server did not answer JSON")]
+    NotJson,
+}
+
+/// A FHIR client for one service (shared by all calls).
+#[derive(Clone)]
+pub struct FhirClient {
+    http: reqwest::Client,
+    allowed: Vec<Url>,
+    max_bytes: usize,
+}
+
+/// Builds the one shared HTTP client: rustls, no redirects, timeouts, user agent.
+pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .user_agent(concat!("cart-sentinel/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(request_timeout.min(Duration::from_millis(200)))
+        .timeout(request_timeout)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// True when `candidate` is `base` or below it (same scheme, host, port; path prefix on a
+/// segment boundary).
+pub fn is_under(base: &Url, candidate: &Url) -> bool {
+    if base.scheme() != candidate.scheme()
+        || base.host_str() != candidate.host_str()
+        || base.port_or_known_default() != candidate.port_or_known_default()
+    {
+        return false;
+    }
+    let bp = base.path().trim_end_matches('/');
+    let cp = candidate.path();
+    cp == bp || cp.starts_with(&format!("{bp}/")) || bp.is_empty()
+}
+
+/// An allowlist entry matches URLs under it; a loopback entry written without a port
+/// (`http://127.0.0.1`) matches any port on that loopback host (the development default).
+fn allows(entry: &Url, candidate: &Url) -> bool {
+    let loopback = matches!(entry.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if loopback && entry.port().is_none() {
+        let mut c = candidate.clone();
+        return c.set_port(None).is_ok() && is_under(entry, &c);
+    }
+    is_under(entry, candidate)
+}
+
+impl FhirClient {
+    /// A client that may call the `allowed` base URLs (invalid entries are an error).
+    pub fn new(
+        http: reqwest::Client,
+        allowed: &[String],
+        max_bytes: usize,
+    ) -> Result<FhirClient, String> {
+        let allowed = allowed
+            .iter()
+            .map(|a| Url::parse(a).map_err(|e| format!("fhir.allowed_servers entry `{a}`: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(FhirClient {
+            http,
+            allowed,
+            max_bytes,
+        })
+    }
+
+    /// The parsed base URL of `fhir_server` when it is allowed.
+    pub fn check_server(&self, fhir_server: &str) -> Result<Url, FhirError> {
+        let url = Url::parse(fhir_server).map_err(|_| FhirError::NotAllowed)?;
+        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
+            return Err(FhirError::NotAllowed);
+        }
+        if self.allowed.iter().any(|a| allows(a, &url)) {
+            Ok(url)
+        } else {
+            Err(FhirError::NotAllowed)
+        }
+    }
+
+    /// The absolute URL of a rendered query (relative to the server base).
+    pub fn query_url(base: &Url, relative: &str) -> Result<Url, FhirError> {
+        let joined = format!(
+            "{}/{}",
+            base.as_str().trim_end_matches('/'),
+            relative.trim_start_matches('/')
+        );
+        let url = Url::parse(&joined).map_err(|_| FhirError::ForeignLink)?;
+        if is_under(base, &url) {
+            Ok(url)
+        } else {
+            Err(FhirError::ForeignLink)
+        }
+    }
+
+    /// GETs one URL under `base` as FHIR JSON.
+    pub async fn get(
+        &self,
+        base: &Url,
+        url: &Url,
+        token: Option<&SecretString>,
+    ) -> Result<Value, FhirError> {
+        if !is_under(base, url) {
+            return Err(FhirError::ForeignLink);
+        }
+        let mut req = self
+            .http
+            .get(url.clone())
+            .header("Accept", "application/fhir+json");
+        if let Some(t) = token {
+            req = req.bearer_auth(t.expose_secret());
+        }
+        let mut resp = req.send().await.map_err(|e| {
+            FhirError::Unreachable(if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connect"
+            } else {
+                "transport"
+            })
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(FhirError::Status(status.as_u16()));
+        }
+        if resp
+            .content_length()
+            .is_some_and(|n| n as usize > self.max_bytes)
+        {
+            return Err(FhirError::TooLarge(self.max_bytes));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            FhirError::Unreachable(if e.is_timeout() {
+                "timeout"
+            } else {
+                "transport"
+            })
+        })? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(FhirError::TooLarge(self.max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|_| FhirError::NotJson)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn base_matching_respects_host_port_and_segments() {
+        let base = u("https://ehr.example/fhir");
+        assert!(is_under(
+            &base,
+            &u("https://ehr.example/fhir/Observation?x=1")
+        ));
+        assert!(!is_under(
+            &base,
+            &u("https://ehr.example/fhirevil/Observation")
+        ));
+        assert!(!is_under(
+            &base,
+            &u("https://ehr.example.evil/fhir/Observation")
+        ));
+        assert!(!is_under(&base, &u("http://ehr.example/fhir/Observation")));
+        assert!(!is_under(&base, &u("https://ehr.example:8443/fhir")));
+        assert!(!is_under(
+            &u("http://127.0.0.1"),
+            &u("http://127.0.0.1:9999/fhir")
+        ));
+        assert!(allows(
+            &u("http://127.0.0.1"),
+            &u("http://127.0.0.1:9999/fhir")
+        ));
+        assert!(!allows(
+            &u("http://127.0.0.1"),
+            &u("https://127.0.0.1:9999/fhir")
+        ));
+        assert!(!allows(
+            &u("https://ehr.example"),
+            &u("https://ehr.example:8443/fhir")
+        ));
+    }
+
+    #[test]
+    fn loopback_allowlist_accepts_any_port_only_when_configured_without_port() {
+        let http = reqwest::Client::new();
+        let c = FhirClient::new(http, &["http://127.0.0.1:9999".into()], 10).unwrap();
+        assert!(c.check_server("http://127.0.0.1:9999/fhir").is_ok());
+        assert!(c.check_server("http://127.0.0.1:9998/fhir").is_err());
+        assert!(c.check_server("https://attacker.example/fhir").is_err());
+        assert!(c.check_server("file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn a_query_cannot_escape_the_base() {
+        let base = u("https://ehr.example/fhir/");
+        assert!(FhirClient::query_url(&base, "Observation?patient=1").is_ok());
+        assert!(FhirClient::query_url(&base, "../admin").is_err());
+    }
+}

@@ -1,0 +1,81 @@
+use super::*;
+use serde_json::json;
+
+fn utc() -> FixedOffset {
+    FixedOffset::east_opt(0).unwrap()
+}
+
+fn obs(id: &str, subject: &str) -> Value {
+    json!({"resourceType": "Observation", "id": id, "status": "final",
+        "subject": {"reference": subject},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+        "effectiveDateTime": "2026-01-02T10:00:00Z",
+        "valueQuantity": {"value": 0.8, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}})
+}
+
+#[test]
+fn keeps_this_patients_resources_and_drops_everyone_elses() {
+    let mut b = RecordBuilder::new("p1", utc());
+    b.add(
+        &json!({"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": obs("a", "Patient/p1")},
+            {"resource": obs("b", "Patient/p2")},
+            {"resource": obs("c", "https://ehr.example/fhir/Patient/p1")},
+            {"resource": obs("d", "Group/p1")},
+        ]}),
+    );
+    let r = b.finish();
+    let kept: Vec<_> = r
+        .observations
+        .iter()
+        .map(|o| o.reference.as_str())
+        .collect();
+    assert_eq!(kept, ["Observation/a", "Observation/c"]);
+    assert_eq!(r.stats.other_patient, 2);
+}
+
+#[test]
+fn a_broken_resource_is_skipped_not_fatal() {
+    let mut broken = obs("x", "Patient/p1");
+    broken["valueQuantity"]["value"] = json!("high");
+    let mut b = RecordBuilder::new("p1", utc());
+    b.add(&json!({"resourceType": "Bundle", "entry": [{"resource": broken}, {"resource": obs("ok", "Patient/p1")}, {"nope": 1}]}));
+    let r = b.finish();
+    assert_eq!(r.observations.len(), 1);
+    assert_eq!(r.stats.skipped_invalid, 2);
+}
+
+#[test]
+fn null_and_operation_outcome_add_nothing() {
+    let mut b = RecordBuilder::new("p1", utc());
+    b.add(&Value::Null);
+    b.add(&json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}));
+    let r = b.finish();
+    assert_eq!(r.stats.operation_outcomes, 1);
+    assert!(r.observations.is_empty());
+}
+
+#[test]
+fn patient_birth_date_only_from_the_right_patient() {
+    let mut b = RecordBuilder::new("p1", utc());
+    b.add(&json!({"resourceType": "Patient", "id": "p2", "birthDate": "1950-01-01"}));
+    b.add(&json!({"resourceType": "Patient", "id": "p1", "birthDate": "1960-05-06"}));
+    assert_eq!(b.finish().birth_date.unwrap().to_string(), "1960-05-06");
+}
+
+#[test]
+fn next_link_is_found() {
+    let b = json!({"resourceType": "Bundle", "link": [{"relation": "self", "url": "a"}, {"relation": "next", "url": "b"}]});
+    assert_eq!(next_link(&b), Some("b"));
+}
+
+#[test]
+fn patient_reference_forms() {
+    assert!(refers_to_patient("Patient/1", "1"));
+    assert!(refers_to_patient(
+        "https://x/fhir/Patient/1/_history/3",
+        "1"
+    ));
+    assert!(!refers_to_patient("Patient/10", "1"));
+    assert!(!refers_to_patient("urn:uuid:1", "1"));
+}

@@ -1,0 +1,207 @@
+//! Building the application: the only place that sees every layer and the only place with
+//! `HttpServer::new`. `main` and the integration tests call the same [`Application::build`].
+
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::api::{self, AppState};
+use crate::cds::load_services;
+use crate::config::Settings;
+use crate::engine::{self, load, CompiledPack};
+use crate::fhir::{http_client, FhirClient};
+use crate::hook::FetchLimits;
+use crate::storage::{self, IssuedCard, NewAudit, NewPackVersion, Store};
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    port: u16,
+    base_url: String,
+    server: Server,
+}
+
+fn problems_text(problems: &[engine::Problem]) -> String {
+    problems.iter().map(|p| format!("\n  {p}")).collect()
+}
+
+/// The active pack from the store; an empty store is seeded from the pack directory.
+pub async fn active_pack(
+    store: &dyn Store,
+    dir: &std::path::Path,
+) -> anyhow::Result<(CompiledPack, i64)> {
+    if let Some(stored) = store
+        .active_pack()
+        .await
+        .context("reading the active rule pack")?
+    {
+        let pack = load::pack_from_json(&stored.document)
+            .map_err(|p| anyhow::anyhow!("stored pack v{} is unreadable: {p}", stored.version))?;
+        let compiled = engine::compile(pack).map_err(|p| {
+            anyhow::anyhow!(
+                "stored pack v{} is invalid:{}",
+                stored.version,
+                problems_text(&p)
+            )
+        })?;
+        return Ok((compiled, stored.version));
+    }
+    let pack = load::load_dir(dir).map_err(|p| {
+        anyhow::anyhow!(
+            "rule pack in {} is invalid:{}",
+            dir.display(),
+            problems_text(&p)
+        )
+    })?;
+    let document = load::pack_to_json(&pack);
+    let compiled = engine::compile(pack).map_err(|p| {
+        anyhow::anyhow!(
+            "rule pack in {} is invalid:{}",
+            dir.display(),
+            problems_text(&p)
+        )
+    })?;
+    let now = chrono::Utc::now();
+    let stored = store
+        .commit_pack(NewPackVersion {
+            expected_active: None,
+            document,
+            author: "system".into(),
+            reason: Some(format!("seeded from {}", dir.display())),
+            created_at: now,
+            audit: NewAudit {
+                actor: "system".into(),
+                action: "pack.seed".into(),
+                rule_id: None,
+                before: None,
+                after: None,
+                reason: Some("first start".into()),
+            },
+        })
+        .await
+        .context("seeding the rule pack")?;
+    Ok((compiled, stored.version))
+}
+
+fn spawn_issued_writer(store: Arc<dyn Store>) -> tokio::sync::mpsc::Sender<Vec<IssuedCard>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<IssuedCard>>(1024);
+    tokio::spawn(async move {
+        while let Some(mut batch) = rx.recv().await {
+            while let Ok(more) = rx.try_recv() {
+                batch.extend(more);
+            }
+            if let Err(e) = store.record_issued_cards(&batch).await {
+                tracing::warn!(error = %e, cards = batch.len(), "could not record issued cards");
+            }
+        }
+    });
+    tx
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers(["Authorization", "Content-Type", "Accept", "If-Match"])
+        .expose_headers(["ETag", "Location"])
+        .max_age(3600);
+    for o in origins {
+        cors = if o == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(o)
+        };
+    }
+    cors
+}
+
+impl Application {
+    /// Connects the store, loads services and the pack, binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let tz = settings.utc_offset().map_err(anyhow::Error::msg)?;
+        let services =
+            load_services(&settings.rules.dir.join("services")).map_err(anyhow::Error::msg)?;
+        if settings.storage.database_url.is_none() {
+            std::fs::create_dir_all(&settings.storage.data_dir).with_context(|| {
+                format!(
+                    "creating data directory {}",
+                    settings.storage.data_dir.display()
+                )
+            })?;
+        }
+        let store = storage::connect(&settings.database_url(), settings.storage.max_connections)
+            .await
+            .context("connecting the store")?;
+        let (pack, version) = active_pack(store.as_ref(), &settings.rules.dir).await?;
+        let http = http_client(Duration::from_millis(settings.fhir.request_timeout_ms))
+            .context("building the HTTP client")?;
+        let fhir = FhirClient::new(
+            http,
+            &settings.allowed_fhir_servers(),
+            settings.fhir.max_response_bytes,
+        )
+        .map_err(anyhow::Error::msg)?;
+        let state = web::Data::new(AppState {
+            services,
+            pack: RwLock::new(Arc::new(pack)),
+            pack_version: RwLock::new(version),
+            fhir,
+            limits: FetchLimits {
+                deadline: Duration::from_millis(settings.fhir.deadline_ms),
+                max_pages: settings.fhir.max_pages.max(1),
+            },
+            tz,
+            issued: spawn_issued_writer(store.clone()),
+        });
+        let store_data: web::Data<dyn Store> = web::Data::from(store);
+        let listener = TcpListener::bind((settings.server.host, settings.server.port))
+            .context("binding the listener")?;
+        let port = listener.local_addr()?.port();
+        let base_url = settings
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{port}", settings.server.host));
+        let origins = settings.cors_origins();
+        let max_body = settings.server.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(cors(&origins))
+                .wrap(TracingLogger::default())
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(state.clone())
+                .app_data(store_data.clone())
+                .configure(api::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(port, pack.version = version, "cart-sentinel ready");
+        Ok(Application {
+            port,
+            base_url,
+            server: server.run(),
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The externally visible base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

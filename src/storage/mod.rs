@@ -1,0 +1,233 @@
+//! Persistence for cart-sentinel: card feedback, issued cards, rule pack versions, the audit
+//! log and JWT replay protection, behind one [`Store`] trait with a SQLite and a PostgreSQL
+//! implementation (atuin's design). No patient data is ever stored here. This module must not
+//! import `actix_web`, `reqwest` or the engine; callers map their own types into the plain
+//! records of [`models`].
+
+mod codec;
+mod error;
+pub mod models;
+mod postgres;
+mod report;
+mod rows;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+pub use error::StoreError;
+pub use models::{
+    AuditFilter, AuditRecord, CardIndicator, FeedbackFilter, FeedbackOutcome, FeedbackRecord,
+    FeedbackSaved, IssuedCard, NewAudit, NewFeedback, NewPackVersion, PackSummary, PackVersion,
+    ReasonCoding,
+};
+pub use postgres::PostgresStore;
+pub use report::{CommentCount, IndicatorCounts, ReasonCount, RuleQuality};
+pub use sqlite::SqliteStore;
+
+/// Rows returned by a list call when the filter sets no limit.
+pub const DEFAULT_LIST_LIMIT: i64 = 100;
+/// Upper bound on the rows returned by any list call, whatever the caller asks for.
+pub const MAX_LIST_LIMIT: i64 = 1000;
+/// PostgreSQL channel on which rule pack changes are announced to other replicas.
+pub const PACK_CHANNEL: &str = "cart_sentinel_pack";
+
+/// Everything the service persists. Implementations: [`SqliteStore`] and [`PostgresStore`].
+///
+/// Timestamps are kept in UTC with microsecond precision; finer precision is truncated.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the database answers (readiness probe).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores CDS Hooks feedback items in one transaction. An item identical to one already
+    /// stored (same service, card, outcome, outcome timestamp, accepted suggestion ids, reason
+    /// code and comment) is counted as a duplicate and not stored again.
+    async fn record_feedback(&self, items: &[NewFeedback]) -> Result<FeedbackSaved, StoreError>;
+
+    /// Lists feedback, newest outcome first, filtered by service, rule and outcome time.
+    async fn list_feedback(
+        &self,
+        filter: &FeedbackFilter,
+    ) -> Result<Vec<FeedbackRecord>, StoreError>;
+
+    /// Remembers which rule produced each card; a card uuid already known is left unchanged.
+    async fn record_issued_cards(&self, cards: &[IssuedCard]) -> Result<(), StoreError>;
+
+    /// Per rule: cards issued in `[from, to)` by indicator, and the feedback on those cards.
+    async fn quality_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RuleQuality>, StoreError>;
+
+    /// The active rule pack version, or `None` when no pack has been committed yet.
+    async fn active_pack(&self) -> Result<Option<PackVersion>, StoreError>;
+
+    /// One rule pack version; [`StoreError::NotFound`] if it does not exist.
+    async fn get_pack(&self, version: i64) -> Result<PackVersion, StoreError>;
+
+    /// Rule pack versions, newest first, without their documents.
+    async fn list_packs(&self, limit: i64) -> Result<Vec<PackSummary>, StoreError>;
+
+    /// Atomically stores a new pack version, makes it active and writes its audit entry.
+    /// Fails with [`StoreError::Conflict`] when the active version is not
+    /// `change.expected_active`; of concurrent writers with the same expectation, one wins.
+    async fn commit_pack(&self, change: NewPackVersion) -> Result<PackVersion, StoreError>;
+
+    /// Audit entries, newest first, filtered by rule, actor and time.
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Records a JWT id for replay protection. Returns `true` if `(iss, jti)` is new (or its
+    /// previous record expired) and `false` for a replay. Expired records are purged.
+    async fn remember_jti(
+        &self,
+        iss: &str,
+        jti: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Tells other replicas that `version` is now active (a no-op on SQLite).
+    async fn notify_pack_changed(&self, version: i64) -> Result<(), StoreError>;
+
+    /// Subscribes to pack change announcements from other replicas; `None` on SQLite, where
+    /// there is only one process. The stream ends when the receiver is dropped.
+    async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError>;
+}
+
+/// Opens the store named by `database_url` and runs its migrations.
+///
+/// `sqlite:<path>` or `sqlite://<path>` opens (and creates) a SQLite file; `postgres://…` or
+/// `postgresql://…` connects to PostgreSQL. Any other scheme is a [`StoreError::Config`].
+pub async fn connect(
+    database_url: &str,
+    max_connections: u32,
+) -> Result<Arc<dyn Store>, StoreError> {
+    if max_connections == 0 {
+        return Err(StoreError::Config(
+            "the database pool needs at least one connection".to_owned(),
+        ));
+    }
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            SqliteStore::connect(database_url, max_connections).await?,
+        ))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(
+            PostgresStore::connect(database_url, max_connections).await?,
+        ))
+    } else {
+        Err(StoreError::Config(format!(
+            "unsupported database URL scheme {}: use `sqlite:<path>` or `postgres://…`",
+            scheme_for_message(database_url)
+        )))
+    }
+}
+
+/// The URL's scheme, quoted, if it looks like one; never more of the URL, which may hold a
+/// password.
+fn scheme_for_message(url: &str) -> String {
+    match url.split_once(':') {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme.len() <= 16
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            format!("`{scheme}:`")
+        }
+        _ => "(none)".to_owned(),
+    }
+}
+
+/// The row limit actually applied for a requested one.
+pub(crate) fn effective_limit(requested: Option<i64>) -> i64 {
+    requested
+        .unwrap_or(DEFAULT_LIST_LIMIT)
+        .clamp(0, MAX_LIST_LIMIT)
+}
+
+/// Idempotency key of a feedback item: a hash of its identifying fields, in a canonical JSON
+/// encoding (accepted suggestion ids sorted). The `v1:` prefix names the scheme so that it can
+/// change without clashing with stored keys.
+pub(crate) fn feedback_key(item: &NewFeedback) -> String {
+    let mut accepted: Vec<&str> = item
+        .accepted_suggestions
+        .iter()
+        .map(String::as_str)
+        .collect();
+    accepted.sort_unstable();
+    accepted.dedup();
+    let canonical = serde_json::json!([
+        item.service_id,
+        item.card_uuid,
+        item.outcome.as_str(),
+        codec::Timestamp(item.outcome_timestamp).to_text(),
+        accepted,
+        item.override_reason.as_ref().map(|r| r.code.as_str()),
+        item.override_comment,
+    ])
+    .to_string();
+    format!("v1:{:032x}", fnv1a_128(canonical.as_bytes()))
+}
+
+/// FNV-1a, 128-bit: stable across Rust releases (unlike `DefaultHasher`) and wide enough that
+/// accidental collisions between feedback items are not a practical concern.
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    const OFFSET_BASIS: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
+        (hash ^ u128::from(byte)).wrapping_mul(PRIME)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item() -> NewFeedback {
+        NewFeedback {
+            service_id: "crs-watch".to_owned(),
+            card_uuid: "card-1".to_owned(),
+            outcome: FeedbackOutcome::Accepted,
+            outcome_timestamp: DateTime::from_timestamp(1_700_000_000, 0).expect("valid time"),
+            accepted_suggestions: vec!["b".to_owned(), "a".to_owned()],
+            override_reason: None,
+            override_comment: None,
+        }
+    }
+
+    #[test]
+    fn fnv1a_128_matches_the_reference_vectors() {
+        assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
+        assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
+    }
+
+    #[test]
+    fn feedback_key_ignores_suggestion_order_but_not_the_comment() {
+        let mut reordered = item();
+        reordered.accepted_suggestions.reverse();
+        assert_eq!(feedback_key(&item()), feedback_key(&reordered));
+
+        let mut commented = item();
+        commented.override_comment = Some("not now".to_owned());
+        assert_ne!(feedback_key(&item()), feedback_key(&commented));
+    }
+
+    #[test]
+    fn unknown_scheme_message_never_echoes_credentials() {
+        assert_eq!(scheme_for_message("mysql://u:secret@h/db"), "`mysql:`");
+        assert_eq!(scheme_for_message("u secret@h"), "(none)");
+    }
+
+    #[test]
+    fn limits_are_defaulted_and_capped() {
+        assert_eq!(effective_limit(None), DEFAULT_LIST_LIMIT);
+        assert_eq!(effective_limit(Some(-5)), 0);
+        assert_eq!(effective_limit(Some(1_000_000)), MAX_LIST_LIMIT);
+    }
+}

@@ -1,0 +1,279 @@
+//! [`Store`] on PostgreSQL, for deployments with several replicas. Pack commits lock the
+//! single `active_pack` row (`SELECT … FOR UPDATE`), so of two writers expecting the same
+//! version exactly one succeeds. Pack changes are announced with `NOTIFY` (see [`listen`]).
+//! Pool sizing: each replica holds up to `max_connections` plus one listener connection, so
+//! keep `replicas × (max_connections + 1)` below the server's `max_connections`.
+
+mod listen;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use tokio::sync::mpsc;
+
+use super::codec::Timestamp;
+use super::report::{self, FeedbackCountRow, IssuedCountRow};
+use super::rows::{into_models, AuditRow, FeedbackRow, PackRow, PackSummaryRow};
+use super::{effective_limit, feedback_key, sql, Store, StoreError, PACK_CHANNEL};
+use super::{
+    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
+    NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("src/storage/migrations/postgres");
+
+/// Locks the pointer row until the transaction ends; concurrent committers queue here.
+const LOCK_ACTIVE_VERSION: &str = "SELECT version FROM active_pack WHERE id = 1 FOR UPDATE";
+
+/// Gives the report's two queries one snapshot.
+const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres://` URL and migrates it (migrations take
+    /// an advisory lock, so replicas starting together are safe).
+    pub async fn connect(database_url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(database_url)
+            .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", items = items.len()))]
+    async fn record_feedback(&self, items: &[NewFeedback]) -> Result<FeedbackSaved, StoreError> {
+        let mut saved = FeedbackSaved::default();
+        if items.is_empty() {
+            return Ok(saved);
+        }
+        let received_at = Timestamp(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        for item in items {
+            let reason = item.override_reason.as_ref();
+            let done = sqlx::query(sql::INSERT_FEEDBACK)
+                .bind(feedback_key(item))
+                .bind(&item.service_id)
+                .bind(&item.card_uuid)
+                .bind(item.outcome)
+                .bind(Timestamp(item.outcome_timestamp))
+                .bind(Json(&item.accepted_suggestions))
+                .bind(reason.and_then(|r| r.system.as_deref()))
+                .bind(reason.map(|r| r.code.as_str()))
+                .bind(reason.and_then(|r| r.display.as_deref()))
+                .bind(item.override_comment.as_deref())
+                .bind(received_at)
+                .execute(&mut *tx)
+                .await?;
+            saved.count(done.rows_affected());
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn list_feedback(
+        &self,
+        filter: &FeedbackFilter,
+    ) -> Result<Vec<FeedbackRecord>, StoreError> {
+        let rows: Vec<FeedbackRow> = sqlx::query_as(sql::LIST_FEEDBACK)
+            .bind(filter.service_id.as_deref())
+            .bind(filter.rule_id.as_deref())
+            .bind(filter.from.map(Timestamp))
+            .bind(filter.to.map(Timestamp))
+            .bind(effective_limit(filter.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(into_models(rows))
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", cards = cards.len()))]
+    async fn record_issued_cards(&self, cards: &[IssuedCard]) -> Result<(), StoreError> {
+        if cards.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for card in cards {
+            sqlx::query(sql::INSERT_ISSUED_CARD)
+                .bind(&card.card_uuid)
+                .bind(&card.rule_id)
+                .bind(&card.service_id)
+                .bind(&card.hook)
+                .bind(card.indicator)
+                .bind(card.pack_version)
+                .bind(Timestamp(card.issued_at))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn quality_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RuleQuality>, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_SNAPSHOT).await?;
+        let issued: Vec<IssuedCountRow> = sqlx::query_as(sql::QUALITY_ISSUED)
+            .bind(Timestamp(from))
+            .bind(Timestamp(to))
+            .fetch_all(&mut *tx)
+            .await?;
+        let feedback: Vec<FeedbackCountRow> = sqlx::query_as(sql::QUALITY_FEEDBACK)
+            .bind(Timestamp(from))
+            .bind(Timestamp(to))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(report::build(issued, feedback))
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn active_pack(&self) -> Result<Option<PackVersion>, StoreError> {
+        let row: Option<PackRow> = sqlx::query_as(sql::ACTIVE_PACK)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(PackVersion::from))
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", pack.version = version))]
+    async fn get_pack(&self, version: i64) -> Result<PackVersion, StoreError> {
+        let row: PackRow = sqlx::query_as(sql::GET_PACK)
+            .bind(version)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.into())
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn list_packs(&self, limit: i64) -> Result<Vec<PackSummary>, StoreError> {
+        let rows: Vec<PackSummaryRow> = sqlx::query_as(sql::LIST_PACKS)
+            .bind(effective_limit(Some(limit)))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(into_models(rows))
+    }
+
+    #[tracing::instrument(
+        skip_all,
+        fields(db.system = "postgresql", pack.expected = ?change.expected_active)
+    )]
+    async fn commit_pack(&self, change: NewPackVersion) -> Result<PackVersion, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let current: Option<i64> = sqlx::query_scalar(LOCK_ACTIVE_VERSION)
+            .fetch_one(&mut *tx)
+            .await?;
+        if current != change.expected_active {
+            return Err(StoreError::Conflict { current });
+        }
+        let version: i64 = sqlx::query_scalar(sql::NEXT_PACK_VERSION)
+            .fetch_one(&mut *tx)
+            .await?;
+        let at = Timestamp(change.created_at);
+        sqlx::query(sql::INSERT_PACK)
+            .bind(version)
+            .bind(Json(&change.document))
+            .bind(&change.author)
+            .bind(change.reason.as_deref())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql::SET_ACTIVE_PACK)
+            .bind(version)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        let audit = &change.audit;
+        sqlx::query(sql::INSERT_AUDIT)
+            .bind(at)
+            .bind(&audit.actor)
+            .bind(&audit.action)
+            .bind(audit.rule_id.as_deref())
+            .bind(version)
+            .bind(audit.before.as_ref().map(Json))
+            .bind(audit.after.as_ref().map(Json))
+            .bind(audit.reason.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        let stored: PackRow = sqlx::query_as(sql::GET_PACK)
+            .bind(version)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(stored.into())
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows: Vec<AuditRow> = sqlx::query_as(sql::LIST_AUDIT)
+            .bind(filter.rule_id.as_deref())
+            .bind(filter.actor.as_deref())
+            .bind(filter.from.map(Timestamp))
+            .bind(filter.to.map(Timestamp))
+            .bind(effective_limit(filter.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(into_models(rows))
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn remember_jti(
+        &self,
+        iss: &str,
+        jti: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = Timestamp(Utc::now());
+        let done = sqlx::query(sql::REMEMBER_JTI)
+            .bind(iss)
+            .bind(jti)
+            .bind(Timestamp(expires_at))
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(sql::PURGE_JTI)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", pack.version = version))]
+    async fn notify_pack_changed(&self, version: i64) -> Result<(), StoreError> {
+        // NOTIFY takes no bind parameters; pg_notify() does.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(PACK_CHANNEL)
+            .bind(version.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError> {
+        Ok(Some(listen::subscribe(&self.pool).await?))
+    }
+}

@@ -1,0 +1,164 @@
+//! The rule quality report: what the two count queries in [`super::sql`] return, and the pure
+//! aggregation that turns them into one [`RuleQuality`] per rule (shared by both backends).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::models::{CardIndicator, FeedbackOutcome};
+
+/// Cards issued, per indicator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IndicatorCounts {
+    /// `info` cards.
+    pub info: i64,
+    /// `warning` cards.
+    pub warning: i64,
+    /// `critical` cards.
+    pub critical: i64,
+}
+
+impl IndicatorCounts {
+    /// All cards, whatever their indicator.
+    pub fn total(&self) -> i64 {
+        self.info + self.warning + self.critical
+    }
+
+    fn add(&mut self, indicator: CardIndicator, count: i64) {
+        match indicator {
+            CardIndicator::Info => self.info += count,
+            CardIndicator::Warning => self.warning += count,
+            CardIndicator::Critical => self.critical += count,
+        }
+    }
+}
+
+/// How often one override reason was given; `code` is `None` for overrides without a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasonCount {
+    /// Reason code.
+    pub code: Option<String>,
+    /// Reason text as the EHR sent it.
+    pub display: Option<String>,
+    /// Number of overrides.
+    pub count: i64,
+}
+
+/// How often one free-text override comment was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentCount {
+    /// The comment.
+    pub comment: String,
+    /// Number of overrides with it.
+    pub count: i64,
+}
+
+/// Quality of one rule over a period: the cards it issued in the period and the feedback
+/// received on those cards (joined by card uuid; feedback on other cards is not counted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleQuality {
+    /// The rule.
+    pub rule_id: String,
+    /// Cards issued, per indicator.
+    pub issued: IndicatorCounts,
+    /// Feedback items saying a card was accepted.
+    pub accepted: i64,
+    /// Feedback items saying a card was overridden.
+    pub overridden: i64,
+    /// Override reasons, most frequent first.
+    pub override_reasons: Vec<ReasonCount>,
+    /// Override comments, most frequent first.
+    pub override_comments: Vec<CommentCount>,
+}
+
+/// Shape of [`super::sql::QUALITY_ISSUED`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct IssuedCountRow {
+    rule_id: String,
+    indicator: CardIndicator,
+    n: i64,
+}
+
+/// Shape of [`super::sql::QUALITY_FEEDBACK`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct FeedbackCountRow {
+    rule_id: String,
+    outcome: FeedbackOutcome,
+    reason_code: Option<String>,
+    reason_display: Option<String>,
+    comment: Option<String>,
+    n: i64,
+}
+
+#[derive(Default)]
+struct Tally {
+    issued: IndicatorCounts,
+    accepted: i64,
+    overridden: i64,
+    reasons: BTreeMap<(Option<String>, Option<String>), i64>,
+    comments: BTreeMap<String, i64>,
+}
+
+/// Builds the report, ordered by rule id.
+pub(crate) fn build(
+    issued: Vec<IssuedCountRow>,
+    feedback: Vec<FeedbackCountRow>,
+) -> Vec<RuleQuality> {
+    let mut rules: BTreeMap<String, Tally> = BTreeMap::new();
+    for row in issued {
+        rules
+            .entry(row.rule_id)
+            .or_default()
+            .issued
+            .add(row.indicator, row.n);
+    }
+    for row in feedback {
+        let tally = rules.entry(row.rule_id).or_default();
+        match row.outcome {
+            FeedbackOutcome::Accepted => tally.accepted += row.n,
+            FeedbackOutcome::Overridden => {
+                tally.overridden += row.n;
+                *tally
+                    .reasons
+                    .entry((row.reason_code, row.reason_display))
+                    .or_default() += row.n;
+                if let Some(comment) = row.comment.filter(|c| !c.trim().is_empty()) {
+                    *tally.comments.entry(comment).or_default() += row.n;
+                }
+            }
+        }
+    }
+    rules
+        .into_iter()
+        .map(|(rule_id, tally)| finish(rule_id, tally))
+        .collect()
+}
+
+fn finish(rule_id: String, tally: Tally) -> RuleQuality {
+    let mut override_reasons: Vec<ReasonCount> = tally
+        .reasons
+        .into_iter()
+        .map(|((code, display), count)| ReasonCount {
+            code,
+            display,
+            count,
+        })
+        .collect();
+    // Stable sort: equal counts keep the map's (code, display) order.
+    override_reasons.sort_by(|a, b| b.count.cmp(&a.count));
+    let mut override_comments: Vec<CommentCount> = tally
+        .comments
+        .into_iter()
+        .map(|(comment, count)| CommentCount { comment, count })
+        .collect();
+    override_comments.sort_by(|a, b| b.count.cmp(&a.count));
+    RuleQuality {
+        rule_id,
+        issued: tally.issued,
+        accepted: tally.accepted,
+        overridden: tally.overridden,
+        override_reasons,
+        override_comments,
+    }
+}
