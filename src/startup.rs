@@ -122,6 +122,14 @@ fn cors(origins: &[String]) -> Cors {
 impl Application {
     /// Connects the store, loads services and the pack, binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(chrono::Utc::now)).await
+    }
+
+    /// As [`Application::build`], with the clock that gives each hook call its "now".
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: api::Clock,
+    ) -> anyhow::Result<Application> {
         let tz = settings.utc_offset().map_err(anyhow::Error::msg)?;
         let services =
             load_services(&settings.rules.dir.join("services")).map_err(anyhow::Error::msg)?;
@@ -156,6 +164,7 @@ impl Application {
             },
             tz,
             issued: spawn_issued_writer(store.clone()),
+            clock,
         });
         let store_data: web::Data<dyn Store> = web::Data::from(store);
         let listener = TcpListener::bind((settings.server.host, settings.server.port))
@@ -188,6 +197,11 @@ impl Application {
             base_url,
             server: server.run(),
         })
+    }
+
+    /// A handle to stop the server (tests stop it to prove durability across restarts).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// The bound port.

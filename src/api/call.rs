@@ -48,7 +48,7 @@ async fn call_service(
     let service = find_service(&state, &id, &body)?;
     let req = parse_hook_request(&body, &service.hook)?;
     let (pack, version) = state.active_pack();
-    let now = Utc::now();
+    let now = (state.clock)();
     let answer = hook::answer(&pack, service, &req, Some(&state.fhir), state.limits, state.tz, now)
         .await
         .map_err(|e| {

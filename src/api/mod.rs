@@ -37,7 +37,12 @@ pub struct AppState {
     pub tz: FixedOffset,
     /// Issued cards go to a background writer; hook calls never wait on the database.
     pub issued: tokio::sync::mpsc::Sender<Vec<IssuedCard>>,
+    /// The clock ("now" of a hook call); injectable for tests.
+    pub clock: Clock,
 }
+
+/// A source of the current time.
+pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 impl AppState {
     /// The active pack and its version.

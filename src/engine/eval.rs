@@ -200,10 +200,10 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 }
                 Some((age as f64, Some("a".into())))
             }
-            NumOp::Add(p) => self.arith(p, |a, b| Some(a + b)),
-            NumOp::Sub(p) => self.arith(p, |a, b| Some(a - b)),
-            NumOp::Mul(p) => self.arith(p, |a, b| Some(a * b)),
-            NumOp::Div(p) => self.arith(p, |a, b| (b != 0.0).then(|| a / b)),
+            NumOp::Add(p) => self.arith(p, true, |a, b| Some(a + b)),
+            NumOp::Sub(p) => self.arith(p, true, |a, b| Some(a - b)),
+            NumOp::Mul(p) => self.arith(p, false, |a, b| Some(a * b)),
+            NumOp::Div(p) => self.arith(p, false, |a, b| (b != 0.0).then(|| a / b)),
             NumOp::Case(case) => {
                 let branch = case.when.iter().find(|b| self.cond(&b.cond));
                 self.num(branch.map_or(&case.otherwise, |b| &b.then))
@@ -211,13 +211,26 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         }
     }
 
+    /// Arithmetic. Sums and differences convert the second operand to the first one's unit;
+    /// products and quotients scale: a dimensionless operand (`1` or a literal) keeps the
+    /// other operand's unit.
     fn arith(
         &self,
         p: &[Num; 2],
+        additive: bool,
         f: impl Fn(f64, f64) -> Option<f64>,
     ) -> Option<(f64, Option<String>)> {
         let (a, ua) = self.num(&p[0])?;
         let (b, ub) = self.num(&p[1])?;
+        let dimensional = |u: &Option<String>| u.as_deref().is_some_and(|u| u != "1");
+        if !additive {
+            let unit = match (dimensional(&ua), dimensional(&ub)) {
+                (true, false) => ua,
+                (false, true) => ub,
+                _ => None,
+            };
+            return Some((f(a, b)?, unit));
+        }
         let b = match (&ua, &ub) {
             (Some(ua), Some(ub)) if ua != ub => units::convert(b, ub, ua)?,
             _ => b,

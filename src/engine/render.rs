@@ -230,6 +230,20 @@ pub(super) fn resource_from_yaml(
     }
 }
 
+/// The standard's limit: a summary has fewer than 140 characters. Rules are written to fit
+/// (a test renders every summary with worst-case values); this cut is the last defence
+/// against an unusually long display text from the record.
+pub(super) const SUMMARY_MAX_CHARS: usize = 139;
+
+fn fit_summary(s: String) -> String {
+    if s.chars().count() <= SUMMARY_MAX_CHARS {
+        return s;
+    }
+    let mut cut: String = s.chars().take(SUMMARY_MAX_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
 fn evidence_section(rule: &Rule) -> String {
     let mut s = String::from("\n\n**Evidence**\n");
     for e in &rule.evidence {
@@ -254,7 +268,7 @@ pub(super) fn finding(re: &RuleEval) -> Finding {
         over.and_then(|o| o.clone()).unwrap_or_else(|| base.clone())
     };
     let indicator = pick(&card.indicator, variant.map(|v| &v.indicator));
-    let summary = re.render(&pick(&card.summary, variant.map(|v| &v.summary)));
+    let summary = fit_summary(re.render(&pick(&card.summary, variant.map(|v| &v.summary))));
     let detail = re.render(&pick(&card.detail, variant.map(|v| &v.detail)));
     let suggestions = card
         .suggestions

@@ -1,5 +1,5 @@
 //! How values cross into the databases, so that both backends can share SQL and row types.
-//! [`Timestamp`] is `TIMESTAMPTZ` on PostgreSQL and fixed-width RFC 3339 UTC text on SQLite,
+//! [`Timestamp`] is `TIMESTAMPTZ` on `PostgreSQL` and fixed-width RFC 3339 UTC text on `SQLite`,
 //! which sorts and compares correctly as text. The text enums are stored as lowercase `TEXT`.
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
@@ -16,7 +16,7 @@ use super::models::{CardIndicator, FeedbackOutcome};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Timestamp(pub DateTime<Utc>);
 
-/// `TIMESTAMPTZ`'s fixed OID in every PostgreSQL installation.
+/// `TIMESTAMPTZ`'s fixed OID in every `PostgreSQL` installation.
 const TIMESTAMPTZ_OID: Oid = Oid(1184);
 
 impl Timestamp {
@@ -25,7 +25,7 @@ impl Timestamp {
         self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
     }
 
-    /// PostgreSQL counts microseconds from 2000-01-01T00:00:00Z.
+    /// `PostgreSQL` counts microseconds from 2000-01-01T00:00:00Z.
     fn postgres_epoch() -> DateTime<Utc> {
         DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01 is a valid instant")
     }

@@ -1,5 +1,5 @@
 //! Persistence for cart-sentinel: card feedback, issued cards, rule pack versions, the audit
-//! log and JWT replay protection, behind one [`Store`] trait with a SQLite and a PostgreSQL
+//! log and JWT replay protection, behind one [`Store`] trait with a `SQLite` and a `PostgreSQL`
 //! implementation (atuin's design). No patient data is ever stored here. This module must not
 //! import `actix_web`, `reqwest` or the engine; callers map their own types into the plain
 //! records of [`models`].
@@ -32,7 +32,7 @@ pub use sqlite::SqliteStore;
 pub const DEFAULT_LIST_LIMIT: i64 = 100;
 /// Upper bound on the rows returned by any list call, whatever the caller asks for.
 pub const MAX_LIST_LIMIT: i64 = 1000;
-/// PostgreSQL channel on which rule pack changes are announced to other replicas.
+/// `PostgreSQL` channel on which rule pack changes are announced to other replicas.
 pub const PACK_CHANNEL: &str = "cart_sentinel_pack";
 
 /// Everything the service persists. Implementations: [`SqliteStore`] and [`PostgresStore`].
@@ -90,18 +90,18 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Tells other replicas that `version` is now active (a no-op on SQLite).
+    /// Tells other replicas that `version` is now active (a no-op on `SQLite`).
     async fn notify_pack_changed(&self, version: i64) -> Result<(), StoreError>;
 
-    /// Subscribes to pack change announcements from other replicas; `None` on SQLite, where
+    /// Subscribes to pack change announcements from other replicas; `None` on `SQLite`, where
     /// there is only one process. The stream ends when the receiver is dropped.
     async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError>;
 }
 
 /// Opens the store named by `database_url` and runs its migrations.
 ///
-/// `sqlite:<path>` or `sqlite://<path>` opens (and creates) a SQLite file; `postgres://…` or
-/// `postgresql://…` connects to PostgreSQL. Any other scheme is a [`StoreError::Config`].
+/// `sqlite:<path>` or `sqlite://<path>` opens (and creates) a `SQLite` file; `postgres://…` or
+/// `postgresql://…` connects to `PostgreSQL`. Any other scheme is a [`StoreError::Config`].
 pub async fn connect(
     database_url: &str,
     max_connections: u32,

@@ -1,4 +1,4 @@
-//! [`Store`] on PostgreSQL, for deployments with several replicas. Pack commits lock the
+//! [`Store`] on `PostgreSQL`, for deployments with several replicas. Pack commits lock the
 //! single `active_pack` row (`SELECT … FOR UPDATE`), so of two writers expecting the same
 //! version exactly one succeeds. Pack changes are announced with `NOTIFY` (see [`listen`]).
 //! Pool sizing: each replica holds up to `max_connections` plus one listener connection, so
@@ -32,7 +32,7 @@ const LOCK_ACTIVE_VERSION: &str = "SELECT version FROM active_pack WHERE id = 1 
 /// Gives the report's two queries one snapshot.
 const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
-/// The PostgreSQL implementation of [`Store`].
+/// The `PostgreSQL` implementation of [`Store`].
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -1,6 +1,7 @@
 //! The rule quality report: what the two count queries in [`super::sql`] return, and the pure
 //! aggregation that turns them into one [`RuleQuality`] per rule (shared by both backends).
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -146,13 +147,13 @@ fn finish(rule_id: String, tally: Tally) -> RuleQuality {
         })
         .collect();
     // Stable sort: equal counts keep the map's (code, display) order.
-    override_reasons.sort_by(|a, b| b.count.cmp(&a.count));
+    override_reasons.sort_by_key(|reason| Reverse(reason.count));
     let mut override_comments: Vec<CommentCount> = tally
         .comments
         .into_iter()
         .map(|(comment, count)| CommentCount { comment, count })
         .collect();
-    override_comments.sort_by(|a, b| b.count.cmp(&a.count));
+    override_comments.sort_by_key(|comment| Reverse(comment.count));
     RuleQuality {
         rule_id,
         issued: tally.issued,

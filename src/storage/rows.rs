@@ -1,5 +1,5 @@
 //! Row types shared by both backends: one `FromRow` struct per query shape in [`super::sql`],
-//! each converted into its public model. Decoding works for SQLite and PostgreSQL alike
+//! each converted into its public model. Decoding works for `SQLite` and `PostgreSQL` alike
 //! thanks to the codecs in [`super::codec`].
 
 use serde_json::Value;

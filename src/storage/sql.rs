@@ -1,5 +1,5 @@
-//! SQL shared by both backends. Every statement here is valid in SQLite and in PostgreSQL:
-//! numbered `$n` parameters (SQLite accepts them too), `ON CONFLICT`, and `($n IS NULL OR …)`
+//! SQL shared by both backends. Every statement here is valid in `SQLite` and in `PostgreSQL`:
+//! numbered `$n` parameters (`SQLite` accepts them too), `ON CONFLICT`, and `($n IS NULL OR …)`
 //! for optional filters. Statements that differ (locking, `NOTIFY`) live in their backend.
 
 /// Readiness probe.
@@ -75,7 +75,7 @@ LEFT JOIN active_pack a ON a.version = p.version
 ORDER BY p.version DESC
 LIMIT $1";
 
-/// No binds. The active version (NULL before the first commit); PostgreSQL adds `FOR UPDATE`.
+/// No binds. The active version (NULL before the first commit); `PostgreSQL` adds `FOR UPDATE`.
 pub(crate) const ACTIVE_VERSION: &str = "SELECT version FROM active_pack WHERE id = 1";
 
 /// No binds. Only correct inside a transaction that keeps other writers out.

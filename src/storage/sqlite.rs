@@ -1,4 +1,4 @@
-//! [`Store`] on a SQLite file, for single-replica deployments and tests. WAL journal, foreign
+//! [`Store`] on a `SQLite` file, for single-replica deployments and tests. WAL journal, foreign
 //! keys on, a 5 s busy timeout, and every write transaction opened with `BEGIN IMMEDIATE` so
 //! that it holds the write lock before it reads (two writers cannot both pass a check).
 
@@ -25,7 +25,7 @@ use super::{
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/storage/migrations/sqlite");
 
-/// The SQLite implementation of [`Store`].
+/// The `SQLite` implementation of [`Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,

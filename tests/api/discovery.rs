@@ -1,0 +1,110 @@
+use crate::helpers::{load_json, root, spawn_app};
+use serde_json::Value;
+
+#[tokio::test]
+async fn discovery_lists_exactly_the_services_declared_in_cds_hooks_services() {
+    let app = spawn_app().await;
+
+    let resp = app.discovery().await;
+
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let mut served: Vec<Value> = body["services"].as_array().unwrap().clone();
+    let mut files: Vec<Value> = std::fs::read_dir(root().join("cds-hooks/services"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| load_json(p.strip_prefix(root()).unwrap()))
+        .collect();
+    let key = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    served.sort_by_key(key);
+    files.sort_by_key(key);
+    assert_eq!(served, files);
+    let hooks: Vec<&str> = served.iter().map(|s| s["hook"].as_str().unwrap()).collect();
+    for hook in [
+        "patient-view",
+        "order-select",
+        "order-sign",
+        "encounter-discharge",
+    ] {
+        assert!(hooks.contains(&hook), "no service for {hook}");
+    }
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_on_every_endpoint() {
+    let app = spawn_app().await;
+    for path in [
+        "/cds-services",
+        "/cds-services/cart-monitoring",
+        "/cds-services/cart-monitoring/feedback",
+    ] {
+        let resp = app
+            .client
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", app.address))
+            .header("Origin", "https://ehr.example")
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        assert!(
+            resp.headers().contains_key("access-control-allow-origin"),
+            "{path}"
+        );
+        let allowed = resp.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(
+            allowed.contains("authorization") && allowed.contains("content-type"),
+            "{allowed}"
+        );
+    }
+    let get = app
+        .client
+        .get(format!("{}/cds-services", app.address))
+        .header("Origin", "https://ehr.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(get.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn production_mode_allows_no_cors_origin_by_default() {
+    let app =
+        crate::helpers::spawn_with(|s| s.server.mode = cart_sentinel::config::Mode::Production)
+            .await;
+    let get = app
+        .client
+        .get(format!("{}/cds-services", app.address))
+        .header("Origin", "https://ehr.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(!get.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let h = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.status(), 200);
+    let r = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

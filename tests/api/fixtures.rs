@@ -1,0 +1,225 @@
+//! Every fixture in `fixtures/patients/` through the HTTP service with its fixed "now":
+//! the rules it names fire with the expected indicator and suggestion resource types, and
+//! the near-misses stay silent.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use cart_sentinel::cds::response::{check_card, CdsResponse};
+
+use crate::helpers::{load_json, root, spawn_app};
+
+fn cases() -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for rule_dir in std::fs::read_dir(root().join("fixtures/patients")).unwrap() {
+        let rule_dir = rule_dir.unwrap().path();
+        if !rule_dir.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&rule_dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+            if let Some(stem) = name.strip_suffix(".request.json") {
+                out.push((f.clone(), rule_dir.join(format!("{stem}.expect.json"))));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn suggestion_types(card: &Value) -> Vec<String> {
+    card["suggestions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["actions"].as_array().cloned().unwrap_or_default())
+        .map(|a| match a["type"].as_str() {
+            Some("delete") => "delete".to_owned(),
+            _ => a["resource"]["resourceType"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned(),
+        })
+        .collect()
+}
+
+fn draft_rules() -> Vec<String> {
+    std::fs::read_dir(root().join("cds-hooks/rules"))
+        .unwrap()
+        .flatten()
+        .filter(|f| {
+            std::fs::read_to_string(f.path())
+                .unwrap()
+                .lines()
+                .any(|l| l == "status: draft")
+        })
+        .map(|f| f.path().file_stem().unwrap().to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A copy of the pack with every draft rule activated, as a site would after local approval.
+fn pack_with_drafts_active(into: &std::path::Path) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(e.file_name());
+            if e.path().is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                let text = std::fs::read_to_string(e.path()).unwrap();
+                std::fs::write(
+                    target,
+                    text.replace("\nstatus: draft\n", "\nstatus: active\n"),
+                )
+                .unwrap();
+            }
+        }
+    }
+    copy(&root().join("cds-hooks"), into);
+}
+
+#[tokio::test]
+async fn every_fixture_fires_its_rules_and_every_near_miss_stays_silent() {
+    let app = spawn_app().await;
+    let drafts = draft_rules();
+    let pack_dir = tempfile::tempdir().unwrap();
+    pack_with_drafts_active(pack_dir.path());
+    let approved = pack_dir.path().to_path_buf();
+    let site = crate::helpers::spawn_with(move |s| s.rules.dir = approved).await;
+    let all = cases();
+    assert!(
+        all.len() >= 34,
+        "expected a firing case and a near-miss for each of the 17 rules, found {} cases",
+        all.len()
+    );
+    let mut failures = Vec::new();
+    for (request, expect) in &all {
+        let name = request.strip_prefix(root()).unwrap().display().to_string();
+        let expect = load_json(expect.strip_prefix(root()).unwrap());
+        let needs_draft = expect["fires"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| drafts.iter().any(|d| f["rule"] == d.as_str()));
+        let app = if needs_draft { &site } else { &app };
+        app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+        let resp = app
+            .call(
+                expect["service"].as_str().unwrap(),
+                &load_json(request.strip_prefix(root()).unwrap()),
+            )
+            .await;
+        if resp.status() != 200 {
+            failures.push(format!("{name}: HTTP {}", resp.status()));
+            continue;
+        }
+        let body: Value = resp.json().await.unwrap();
+        let typed: CdsResponse = serde_json::from_value(body.clone())
+            .expect("response round-trips through the wire types");
+        for card in &typed.cards {
+            let problems = check_card(card);
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "{name}: card {} violates CDS Hooks 2.0: {problems:?}",
+                    card.summary
+                ));
+            }
+        }
+        let cards = body["cards"].as_array().unwrap();
+        let by_rule = |rule: &str| cards.iter().find(|c| c["source"]["topic"]["code"] == rule);
+        for want in expect["fires"].as_array().unwrap() {
+            let rule = want["rule"].as_str().unwrap();
+            match by_rule(rule) {
+                None => failures.push(format!("{name}: {rule} did not fire")),
+                Some(card) => {
+                    if card["indicator"] != want["indicator"] {
+                        failures.push(format!(
+                            "{name}: {rule} indicator {} != {}",
+                            card["indicator"], want["indicator"]
+                        ));
+                    }
+                    let types: Vec<Value> = suggestion_types(card)
+                        .into_iter()
+                        .map(Value::from)
+                        .collect();
+                    if Value::from(types.clone()) != want["suggestions"] {
+                        failures.push(format!(
+                            "{name}: {rule} suggestions {types:?} != {}",
+                            want["suggestions"]
+                        ));
+                    }
+                }
+            }
+        }
+        for silent in expect["silent"].as_array().unwrap() {
+            if by_rule(silent.as_str().unwrap()).is_some() {
+                failures.push(format!("{name}: {silent} fired but must not"));
+            }
+        }
+        let mut ids: Vec<&str> = cards
+            .iter()
+            .map(|c| c["source"]["topic"]["code"].as_str().unwrap())
+            .collect();
+        let n = ids.len();
+        ids.dedup();
+        if ids.len() != n {
+            failures.push(format!("{name}: a rule produced two cards"));
+        }
+        let order: Vec<u8> = cards
+            .iter()
+            .map(|c| match c["indicator"].as_str() {
+                Some("critical") => 0,
+                Some("warning") => 1,
+                _ => 2,
+            })
+            .collect();
+        if !order.windows(2).all(|w| w[0] <= w[1]) {
+            failures.push(format!("{name}: cards not ordered critical, warning, info"));
+        }
+    }
+    assert_eq!(
+        drafts,
+        ["t-cell-lymphoproliferation-vigilance"],
+        "the catalogue ships exactly one draft rule"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixture cases failed:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_draft_rule_never_fires_in_the_default_pack() {
+    let app = spawn_app().await;
+    for (request, expect) in cases() {
+        let expect = load_json(expect.strip_prefix(root()).unwrap());
+        if !expect["fires"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "t-cell-lymphoproliferation-vigilance")
+        {
+            continue;
+        }
+        app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+        let body: Value = app
+            .call(
+                expect["service"].as_str().unwrap(),
+                &load_json(request.strip_prefix(root()).unwrap()),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(body["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["source"]["topic"]["code"] != "t-cell-lymphoproliferation-vigilance"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Malformed requests get 400 with an OperationOutcome naming the field; never 500.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{patient_view, spawn_app, spawn_with};
+
+fn expression(body: &Value) -> String {
+    body["issue"][0]["expression"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn each_malformed_hook_request_names_the_offending_field() {
+    let app = spawn_app().await;
+    let base = patient_view("p1");
+    let order = json!({"hook": "order-select", "hookInstance": "x", "context": {"userId": "Practitioner/1", "patientId": "p1", "selections": ["MedicationRequest/1"], "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": []}}});
+    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Value)>)> = vec![
+        (
+            "cart-monitoring",
+            "hook",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("hook");
+            }),
+        ),
+        (
+            "cart-monitoring",
+            "hook",
+            Box::new(|v| v["hook"] = json!(5)),
+        ),
+        (
+            "cart-monitoring",
+            "hook",
+            Box::new(|v| v["hook"] = json!("order-sign")),
+        ),
+        (
+            "cart-monitoring",
+            "hookInstance",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("hookInstance");
+            }),
+        ),
+        (
+            "cart-monitoring",
+            "hookInstance",
+            Box::new(|v| v["hookInstance"] = json!(["x"])),
+        ),
+        (
+            "cart-monitoring",
+            "context",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("context");
+            }),
+        ),
+        (
+            "cart-monitoring",
+            "context",
+            Box::new(|v| v["context"] = json!("p1")),
+        ),
+        (
+            "cart-monitoring",
+            "context.patientId",
+            Box::new(|v| {
+                v["context"].as_object_mut().unwrap().remove("patientId");
+            }),
+        ),
+        (
+            "cart-monitoring",
+            "context.patientId",
+            Box::new(|v| v["context"]["patientId"] = json!(42)),
+        ),
+        (
+            "cart-monitoring",
+            "context.userId",
+            Box::new(|v| {
+                v["context"].as_object_mut().unwrap().remove("userId");
+            }),
+        ),
+        (
+            "cart-monitoring",
+            "fhirAuthorization",
+            Box::new(
+                |v| v["fhirAuthorization"] = json!({"access_token": "t", "token_type": "Bearer", "expires_in": 1, "scope": "s", "subject": "c"}),
+            ),
+        ),
+        (
+            "cart-monitoring",
+            "fhirAuthorization.access_token",
+            Box::new(|v| {
+                v["fhirServer"] = json!("http://127.0.0.1:9/fhir");
+                v["fhirAuthorization"] =
+                    json!({"token_type": "Bearer", "expires_in": 1, "scope": "s", "subject": "c"});
+            }),
+        ),
+        (
+            "cart-monitoring",
+            "fhirServer",
+            Box::new(|v| v["fhirServer"] = json!("not a url")),
+        ),
+        (
+            "cart-monitoring",
+            "prefetch",
+            Box::new(|v| v["prefetch"] = json!([1, 2])),
+        ),
+    ];
+    for (service, field, mutate) in cases {
+        let mut req = base.clone();
+        mutate(&mut req);
+        let resp = app.call(service, &req).await;
+        assert_eq!(resp.status(), 400, "{field}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome");
+        assert_eq!(expression(&body), field, "{body}");
+    }
+    let order_cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        (
+            "context.draftOrders",
+            Box::new(|v| {
+                v["context"].as_object_mut().unwrap().remove("draftOrders");
+            }),
+        ),
+        (
+            "context.draftOrders",
+            Box::new(|v| v["context"]["draftOrders"] = json!({"resourceType": "Patient"})),
+        ),
+        (
+            "context.selections",
+            Box::new(|v| {
+                v["context"].as_object_mut().unwrap().remove("selections");
+            }),
+        ),
+    ];
+    for (field, mutate) in order_cases {
+        let mut req = order.clone();
+        mutate(&mut req);
+        let resp = app.call("cart-order-safety-select", &req).await;
+        assert_eq!(resp.status(), 400, "{field}");
+        let named = expression(&resp.json().await.unwrap());
+        assert!(named.starts_with(field), "{named} does not name {field}");
+    }
+    let mut discharge = base.clone();
+    discharge["hook"] = json!("encounter-discharge");
+    let resp = app.call("cart-discharge", &discharge).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        expression(&resp.json().await.unwrap()),
+        "context.encounterId"
+    );
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_a_request_are_400_not_500() {
+    let app = spawn_app().await;
+    for body in [
+        &b"{\"hook\": \"patient-view\""[..],
+        b"",
+        b"[]",
+        b"null",
+        b"\xff\xfe{}",
+        b"{\"hook\": \"patient-view\", \"hook\": 1}",
+    ] {
+        let resp = app.call_raw("cart-monitoring", body.to_vec()).await;
+        assert_eq!(resp.status(), 400, "{:?}", String::from_utf8_lossy(body));
+        assert_eq!(
+            resp.json::<Value>().await.unwrap()["resourceType"],
+            "OperationOutcome"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_size_limit_is_413() {
+    let app = spawn_with(|s| s.server.max_body_bytes = 64 * 1024).await;
+    let mut req = patient_view("p1");
+    req["extension"] = json!({"org.example.padding": "x".repeat(100 * 1024)});
+    assert_eq!(app.call("cart-monitoring", &req).await.status(), 413);
+}
+
+#[tokio::test]
+async fn an_unknown_service_is_404() {
+    let app = spawn_app().await;
+    let resp = app.call("no-such-service", &patient_view("p1")).await;
+    assert_eq!(resp.status(), 404);
+}

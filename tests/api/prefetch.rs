@@ -1,0 +1,261 @@
+//! The prefetch matrix: null, absent with and without fhirServer, server failures, an
+//! OperationOutcome value, pagination, and the allowlist.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{patient_view, prefetch_templates, spawn_app, spawn_with};
+
+const TOKEN: &str = "secret-token-7b1e";
+
+fn empty_bundle() -> Value {
+    json!({"resourceType": "Bundle", "type": "searchset", "entry": []})
+}
+
+fn without_prefetch(fhir_server: &str) -> Value {
+    let mut req = patient_view("p1");
+    req.as_object_mut().unwrap().remove("prefetch");
+    req["fhirServer"] = json!(fhir_server);
+    req["fhirAuthorization"] = json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "cart-sentinel", "patient": "p1"});
+    req
+}
+
+#[tokio::test]
+async fn null_prefetch_values_mean_no_data_not_missing() {
+    let app = spawn_app().await;
+    let resp = app.call("cart-monitoring", &patient_view("p1")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"cards": []}));
+    assert!(app.fhir.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn absent_prefetch_is_fetched_with_exactly_the_rendered_queries_and_the_bearer_token() {
+    let app = spawn_app().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty_bundle()))
+        .mount(&app.fhir)
+        .await;
+
+    let resp = app
+        .call(
+            "cart-monitoring",
+            &without_prefetch(&format!("{}/fhir", app.fhir.uri())),
+        )
+        .await;
+
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let received = app.fhir.received_requests().await.unwrap();
+    let path_and_query = |u: &url::Url| format!("{}?{}", u.path(), u.query().unwrap_or_default());
+    let mut seen: Vec<String> = received.iter().map(|r| path_and_query(&r.url)).collect();
+    let mut expected: Vec<String> = prefetch_templates("cart-monitoring")
+        .iter()
+        .map(|(_, t)| {
+            path_and_query(
+                &url::Url::parse(&format!(
+                    "{}/fhir/{}",
+                    app.fhir.uri(),
+                    t.replace("{{context.patientId}}", "p1")
+                ))
+                .unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+    for r in &received {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            format!("Bearer {TOKEN}")
+        );
+    }
+}
+
+#[tokio::test]
+async fn absent_prefetch_without_fhir_server_is_412_with_an_operation_outcome() {
+    let app = spawn_app().await;
+    let mut req = patient_view("p1");
+    req["prefetch"]
+        .as_object_mut()
+        .unwrap()
+        .remove("observations");
+
+    let resp = app.call("cart-monitoring", &req).await;
+
+    assert_eq!(resp.status(), 412);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    assert!(body["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap()
+        .contains("observations"));
+}
+
+async fn status_when_fhir_answers(template: ResponseTemplate) -> u16 {
+    let app = spawn_with(|s| {
+        s.fhir.request_timeout_ms = 200;
+        s.fhir.deadline_ms = 300;
+    })
+    .await;
+    Mock::given(method("GET"))
+        .respond_with(template)
+        .mount(&app.fhir)
+        .await;
+    app.call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn fhir_server_error_is_412() {
+    assert_eq!(
+        status_when_fhir_answers(ResponseTemplate::new(500)).await,
+        412
+    );
+    assert_eq!(
+        status_when_fhir_answers(ResponseTemplate::new(401)).await,
+        412
+    );
+}
+
+#[tokio::test]
+async fn fhir_server_timeout_is_412() {
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(empty_bundle())
+        .set_delay(Duration::from_secs(2));
+    assert_eq!(status_when_fhir_answers(slow).await, 412);
+}
+
+#[tokio::test]
+async fn fhir_server_answering_non_json_is_412() {
+    assert_eq!(
+        status_when_fhir_answers(ResponseTemplate::new(200).set_body_string("<html>oops</html>"))
+            .await,
+        412
+    );
+}
+
+#[tokio::test]
+async fn fhir_server_down_is_412() {
+    let app = spawn_with(|s| s.fhir.allowed_servers = None).await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let resp = app
+        .call(
+            "cart-monitoring",
+            &without_prefetch(&format!("http://127.0.0.1:{port}/fhir")),
+        )
+        .await;
+    assert_eq!(resp.status(), 412);
+}
+
+#[tokio::test]
+async fn fhir_server_outside_the_allowlist_is_refused_and_never_receives_the_token() {
+    let app =
+        spawn_with(|s| s.fhir.allowed_servers = Some(vec!["https://ehr.example/fhir".into()]))
+            .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty_bundle()))
+        .mount(&app.fhir)
+        .await;
+
+    let resp = app
+        .call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
+        .await;
+
+    assert_eq!(resp.status(), 412);
+    assert!(app.fhir.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_operation_outcome_prefetch_value_is_refetched_from_the_server() {
+    let app = spawn_app().await;
+    Mock::given(method("GET"))
+        .and(path("/Condition"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty_bundle()))
+        .expect(1)
+        .mount(&app.fhir)
+        .await;
+    let mut req = patient_view("p1");
+    req["prefetch"]["conditions"] = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]});
+    req["fhirServer"] = json!(app.fhir.uri());
+
+    let resp = app.call("cart-monitoring", &req).await;
+
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.fhir.received_requests().await.unwrap().len(), 1);
+}
+
+fn crs_patient(app_now: chrono::DateTime<chrono::Utc>, fhir: &str) -> Value {
+    let day3 = (app_now - chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut req = patient_view("p1");
+    req["fhirServer"] = json!(fhir);
+    req["prefetch"]["procedures"] = json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+        "resourceType": "Procedure", "id": "cart", "status": "completed", "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1156961008"}]}, "performedDateTime": day3}}]});
+    req["prefetch"]["observations"] = json!({"resourceType": "Bundle", "type": "searchset", "entry": [],
+        "link": [{"relation": "next", "url": format!("{fhir}/Observation?page=2")}]});
+    req
+}
+
+#[tokio::test]
+async fn a_paginated_prefetch_bundle_is_followed_through_fhir_server() {
+    let app = spawn_app().await;
+    let now = chrono::Utc::now();
+    app.set_now(now);
+    let fever = json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+        "resourceType": "Observation", "id": "t1", "status": "final", "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        "effectiveDateTime": (now - chrono::Duration::hours(2)).to_rfc3339(),
+        "valueQuantity": {"value": 38.6, "unit": "Cel", "system": "http://unitsofmeasure.org", "code": "Cel"}}}]});
+    Mock::given(method("GET"))
+        .and(path("/Observation"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fever))
+        .expect(1)
+        .mount(&app.fhir)
+        .await;
+
+    let resp = app
+        .call("cart-monitoring", &crs_patient(now, &app.fhir.uri()))
+        .await;
+
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let rules: Vec<&str> = body["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["source"]["topic"]["code"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"possible-crs-fever"), "{rules:?}");
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_not_followed() {
+    let app = spawn_app().await;
+    let mut req = crs_patient(chrono::Utc::now(), &app.fhir.uri());
+    req["prefetch"]["observations"]["link"][0]["url"] =
+        json!("http://169.254.169.254/latest/meta-data");
+
+    let resp = app.call("cart-monitoring", &req).await;
+
+    assert_eq!(resp.status(), 412);
+    assert!(app.fhir.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_paginated_prefetch_without_fhir_server_is_412() {
+    let app = spawn_app().await;
+    let mut req = crs_patient(chrono::Utc::now(), &app.fhir.uri());
+    req.as_object_mut().unwrap().remove("fhirServer");
+    assert_eq!(app.call("cart-monitoring", &req).await.status(), 412);
+}
