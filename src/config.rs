@@ -28,6 +28,78 @@ pub struct Settings {
     pub rules: RuleSettings,
     /// Logging.
     pub log: LogSettings,
+    /// CDS client authentication (the standard's JWT).
+    pub auth: AuthSettings,
+    /// Admin API authentication.
+    pub admin: AdminSettings,
+    /// Load limits.
+    pub limits: LimitSettings,
+}
+
+/// `[auth]`: which EHRs (CDS clients) may call the hook endpoints.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthSettings {
+    /// Require a valid client JWT on discovery, hook and feedback calls. Default: off in
+    /// development, on in production.
+    pub required: Option<bool>,
+    /// Accepted signature algorithms (never `none`, never HMAC).
+    pub algorithms: Vec<String>,
+    /// Clock leeway on `exp` and `iat`, in seconds.
+    pub leeway_seconds: u64,
+    /// Least seconds between two JWKS refreshes of one client (unknown `kid` floods).
+    pub jwks_refresh_seconds: u64,
+    /// Trusted clients (configure in the TOML file: `[[auth.clients]]`).
+    pub clients: Vec<ClientSettings>,
+}
+
+/// One trusted CDS client.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ClientSettings {
+    /// Its `iss`.
+    pub iss: String,
+    /// Where its JWK Set is published (fetched, cached).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// `jku` URLs it may name in a token header; any other `jku` is never fetched.
+    #[serde(default)]
+    pub jku_allowlist: Vec<String>,
+    /// An inline JWK Set (JSON text), for keys exchanged out of band.
+    #[serde(default)]
+    pub jwks: Option<String>,
+    /// FHIR base URLs this client may send as `fhirServer`.
+    #[serde(default)]
+    pub fhir_servers: Vec<String>,
+    /// Required `tenant` claim, if any.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+/// `[admin]`: who may read and change the rules.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AdminSettings {
+    /// PEM file with the identity provider's public key (RSA or EC).
+    pub public_key_pem: Option<PathBuf>,
+    /// JWKS URL of the identity provider.
+    pub jwks_url: Option<String>,
+    /// Required `iss` of admin tokens.
+    pub issuer: Option<String>,
+    /// Required `aud` of admin tokens.
+    pub audience: String,
+    /// Accepted algorithms (asymmetric only).
+    pub algorithms: Vec<String>,
+}
+
+/// `[limits]`: bounded work, so overload becomes fast 503s rather than memory growth.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LimitSettings {
+    /// Hook evaluations in flight at once; more are answered 503.
+    pub max_concurrent_hooks: usize,
+    /// Deepest JSON nesting accepted in a request body.
+    pub max_json_depth: usize,
+    /// Most prefetch entries (resources) in one request.
+    pub max_prefetch_resources: usize,
+    /// Most entries in `draftOrders`.
+    pub max_draft_orders: usize,
 }
 
 /// Operating mode; it selects secure or convenient defaults.
@@ -156,6 +228,31 @@ impl Default for Settings {
                 format: "text".into(),
                 filter: "info".into(),
             },
+            auth: AuthSettings {
+                required: None,
+                algorithms: vec!["ES384".into(), "RS384".into()],
+                leeway_seconds: 30,
+                jwks_refresh_seconds: 60,
+                clients: Vec::new(),
+            },
+            admin: AdminSettings {
+                public_key_pem: None,
+                jwks_url: None,
+                issuer: None,
+                audience: "cart-sentinel-admin".into(),
+                algorithms: vec![
+                    "RS256".into(),
+                    "ES256".into(),
+                    "ES384".into(),
+                    "RS384".into(),
+                ],
+            },
+            limits: LimitSettings {
+                max_concurrent_hooks: 256,
+                max_json_depth: 64,
+                max_prefetch_resources: 50_000,
+                max_draft_orders: 200,
+            },
         }
     }
 }
@@ -205,6 +302,13 @@ impl Settings {
                 ],
                 Mode::Production => Vec::new(),
             })
+    }
+
+    /// Whether CDS clients must present a valid JWT.
+    pub fn auth_required(&self) -> bool {
+        self.auth
+            .required
+            .unwrap_or(self.server.mode == Mode::Production)
     }
 
     /// The offset in which calendar dates are compared.

@@ -4,12 +4,14 @@
 //! `startup` is the only module that sees all of them.
 
 pub mod api;
+pub mod auth;
 pub mod cds;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fhir;
 pub mod hook;
+pub mod metrics;
 pub mod record;
 pub mod startup;
 pub mod storage;

@@ -13,7 +13,7 @@ use crate::hook;
 use crate::storage::{CardIndicator, IssuedCard};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/cds-services/{id}", web::post().to(call_service));
+    cfg.route("/{id}", web::post().to(call_service));
 }
 
 /// The service entry for `id`; when several hooks share the id, the request's hook picks one.

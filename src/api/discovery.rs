@@ -6,7 +6,7 @@ use super::AppState;
 use crate::cds::DiscoveryResponse;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/cds-services", web::get().to(list_services));
+    cfg.route("", web::get().to(list_services));
 }
 
 async fn list_services(state: web::Data<AppState>) -> HttpResponse {

@@ -8,10 +8,7 @@ use crate::cds::feedback::{parse_feedback, FeedbackItem, Outcome};
 use crate::storage::{FeedbackOutcome, NewFeedback, ReasonCoding, Store};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/cds-services/{id}/feedback",
-        web::post().to(submit_feedback),
-    );
+    cfg.route("/{id}/feedback", web::post().to(submit_feedback));
 }
 
 fn to_new(service_id: &str, f: FeedbackItem) -> NewFeedback {

@@ -2,11 +2,14 @@
 //! or the store, map the result. Routes are declared only in [`configure`]. Must not import
 //! sqlx or reqwest.
 
+pub mod admin;
 mod call;
+pub mod cds_auth;
 mod discovery;
 pub mod error;
 mod feedback;
 mod health;
+pub mod metrics;
 
 use std::sync::{Arc, RwLock};
 
@@ -57,10 +60,16 @@ impl AppState {
     }
 }
 
-/// Declares every route.
+/// Declares every route. The hook endpoints sit behind CDS client authentication.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
-    discovery::configure(cfg);
-    call::configure(cfg);
-    feedback::configure(cfg);
+    metrics::configure(cfg);
+    admin::configure(cfg);
+    cfg.service(
+        web::scope("/cds-services")
+            .wrap(actix_web::middleware::from_fn(cds_auth::verify_cds_client))
+            .configure(discovery::configure)
+            .configure(call::configure)
+            .configure(feedback::configure),
+    );
 }

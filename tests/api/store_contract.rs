@@ -14,9 +14,9 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use cart_sentinel::storage::{
-    self, AuditFilter, AuditRecord, CardIndicator, FeedbackFilter, FeedbackOutcome,
-    FeedbackRecord, IssuedCard, NewAudit, NewFeedback, NewPackVersion, PackVersion,
-    ReasonCoding, Store, StoreError,
+    self, AuditFilter, AuditRecord, CardIndicator, FeedbackFilter, FeedbackOutcome, FeedbackRecord,
+    IssuedCard, NewAudit, NewFeedback, NewPackVersion, PackVersion, ReasonCoding, Store,
+    StoreError,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -58,7 +58,13 @@ impl Backend {
         active.map(|p| p.version)
     }
 
-    async fn commit(&self, expected: Option<i64>, actor: &str, rule: &str, at: DateTime<Utc>) -> Result<PackVersion, StoreError> {
+    async fn commit(
+        &self,
+        expected: Option<i64>,
+        actor: &str,
+        rule: &str,
+        at: DateTime<Utc>,
+    ) -> Result<PackVersion, StoreError> {
         self.commit_pack(change(expected, actor, rule, at)).await
     }
 }
@@ -87,7 +93,9 @@ impl Drop for PgDatabase {
                 .expect("a runtime to drop the test database");
             runtime.block_on(async {
                 let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&mut admin)
+                    .await?;
                 admin.close().await
             })
         })
@@ -102,23 +110,42 @@ async fn sqlite_backend() -> (Backend, Database) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite:{}", dir.path().join("store.db").display());
     let store = storage::connect(&url, 5).await.expect("SQLite store");
-    (Backend { name: "sqlite", url, store }, Database::Sqlite { _dir: dir })
+    (
+        Backend {
+            name: "sqlite",
+            url,
+            store,
+        },
+        Database::Sqlite { _dir: dir },
+    )
 }
 
 async fn postgres_backend(admin_url: &str) -> (Backend, Database) {
     let name = format!("cs_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("admin connection");
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("admin connection");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
         .execute(&mut admin)
         .await
         .expect("CREATE DATABASE");
     admin.close().await.expect("close admin connection");
-    let guard = PgDatabase { admin_url: admin_url.to_owned(), name: name.clone() };
+    let guard = PgDatabase {
+        admin_url: admin_url.to_owned(),
+        name: name.clone(),
+    };
     let mut url = url::Url::parse(admin_url).expect("TEST_POSTGRES_URL is a URL");
     url.set_path(&name);
     let url = url.to_string();
     let store = storage::connect(&url, 5).await.expect("PostgreSQL store");
-    (Backend { name: "postgres", url, store }, Database::Postgres { _db: guard })
+    (
+        Backend {
+            name: "postgres",
+            url,
+            store,
+        },
+        Database::Postgres { _db: guard },
+    )
 }
 
 /// Runs `check` on a fresh `SQLite` store, then on a fresh `PostgreSQL` one if configured.

@@ -8,11 +8,18 @@ use chrono::{TimeDelta, Utc};
 use super::{accepted, card, for_each_backend, overridden, t, Backend};
 
 fn saved(inserted: u64, duplicates: u64) -> FeedbackSaved {
-    FeedbackSaved { inserted, duplicates }
+    FeedbackSaved {
+        inserted,
+        duplicates,
+    }
 }
 
 async fn cards_listed(b: &Backend, filter: FeedbackFilter) -> Vec<String> {
-    b.feedback(filter).await.into_iter().map(|f| f.card_uuid).collect()
+    b.feedback(filter)
+        .await
+        .into_iter()
+        .map(|f| f.card_uuid)
+        .collect()
 }
 
 #[tokio::test]
@@ -25,7 +32,9 @@ async fn identical_feedback_is_stored_once_and_batches_report_counts() {
         let mut commented = first.clone();
         commented.override_comment = Some("different".to_owned());
 
-        let batch = b.record_feedback(&[first.clone(), other.clone(), reordered]).await;
+        let batch = b
+            .record_feedback(&[first.clone(), other.clone(), reordered])
+            .await;
         let resent = b.record_feedback(&[first, other]).await;
         let changed = b.record_feedback(&[commented]).await;
         let empty = b.record_feedback(&[]).await;
@@ -60,7 +69,10 @@ async fn feedback_is_listed_newest_first_and_filtered_by_service_rule_and_time()
         assert_eq!(order, ["c3", "c2", "c1"], "{}", b.name);
         let c2 = &all[1];
         assert_eq!(c2.rule_id.as_deref(), Some("icans-score"));
-        assert_eq!((c2.outcome, c2.outcome_timestamp), (FeedbackOutcome::Overridden, t(20)));
+        assert_eq!(
+            (c2.outcome, c2.outcome_timestamp),
+            (FeedbackOutcome::Overridden, t(20))
+        );
         assert_eq!(c2.override_reason, c2_reason.override_reason);
         assert_eq!(c2.override_comment.as_deref(), Some("on tocilizumab"));
         assert!(c2.received_at >= before && c2.received_at <= Utc::now());
@@ -72,11 +84,25 @@ async fn feedback_is_listed_newest_first_and_filtered_by_service_rule_and_time()
             ..Default::default()
         };
         assert_eq!(cards_listed(&b, service).await, ["c2", "c1"]);
-        let rule = FeedbackFilter { rule_id: Some("crs-fever".to_owned()), ..Default::default() };
+        let rule = FeedbackFilter {
+            rule_id: Some("crs-fever".to_owned()),
+            ..Default::default()
+        };
         assert_eq!(cards_listed(&b, rule).await, ["c1"]);
-        let window = FeedbackFilter { from: Some(t(10)), to: Some(t(30)), ..Default::default() };
-        assert_eq!(cards_listed(&b, window).await, ["c2", "c1"], "from inclusive, to exclusive");
-        let limited = FeedbackFilter { limit: Some(1), ..Default::default() };
+        let window = FeedbackFilter {
+            from: Some(t(10)),
+            to: Some(t(30)),
+            ..Default::default()
+        };
+        assert_eq!(
+            cards_listed(&b, window).await,
+            ["c2", "c1"],
+            "from inclusive, to exclusive"
+        );
+        let limited = FeedbackFilter {
+            limit: Some(1),
+            ..Default::default()
+        };
         assert_eq!(cards_listed(&b, limited).await, ["c3"]);
     })
     .await;
@@ -94,7 +120,9 @@ async fn quality_report_counts_cards_by_indicator_and_feedback_on_them_per_rule(
         ];
         b.record_issued_cards(&cards).await.expect("cards");
         let known_uuid_again = card("f1", "icans-score", CardIndicator::Info, t(0));
-        b.record_issued_cards(&[known_uuid_again]).await.expect("replayed card");
+        b.record_issued_cards(&[known_uuid_again])
+            .await
+            .expect("replayed card");
         let feedback = [
             accepted("f1", t(5)),
             overridden("f2", t(6), "not-relevant", Some("baseline fever")),
@@ -110,21 +138,39 @@ async fn quality_report_counts_cards_by_indicator_and_feedback_on_them_per_rule(
         let rules: Vec<&str> = report.iter().map(|r| r.rule_id.as_str()).collect();
         assert_eq!(rules, ["crs-fever", "icans-score"], "{}", b.name);
         let fever = &report[0];
-        let issued = IndicatorCounts { info: 0, warning: 2, critical: 1 };
+        let issued = IndicatorCounts {
+            info: 0,
+            warning: 2,
+            critical: 1,
+        };
         assert_eq!(fever.issued, issued, "a replayed uuid is not counted again");
         assert_eq!((fever.accepted, fever.overridden), (1, 2));
-        let reasons: Vec<_> = fever.override_reasons.iter().map(|r| {
-            (r.code.as_deref(), r.display.as_deref(), r.count)
-        }).collect();
-        assert_eq!(reasons, [(Some("not-relevant"), Some("Reason not-relevant"), 2)]);
-        let comments: Vec<_> =
-            fever.override_comments.iter().map(|c| (c.comment.as_str(), c.count)).collect();
+        let reasons: Vec<_> = fever
+            .override_reasons
+            .iter()
+            .map(|r| (r.code.as_deref(), r.display.as_deref(), r.count))
+            .collect();
+        assert_eq!(
+            reasons,
+            [(Some("not-relevant"), Some("Reason not-relevant"), 2)]
+        );
+        let comments: Vec<_> = fever
+            .override_comments
+            .iter()
+            .map(|c| (c.comment.as_str(), c.count))
+            .collect();
         assert_eq!(comments, [("baseline fever", 1)]);
         let icans = &report[1];
         assert_eq!(icans.issued.total(), 1);
         assert_eq!((icans.accepted, icans.overridden), (0, 1));
-        assert!(icans.override_comments.is_empty(), "blank comments are not reported");
-        let later = b.quality_report(t(100), t(200)).await.expect("empty window");
+        assert!(
+            icans.override_comments.is_empty(),
+            "blank comments are not reported"
+        );
+        let later = b
+            .quality_report(t(100), t(200))
+            .await
+            .expect("empty window");
         assert!(later.is_empty());
     })
     .await;

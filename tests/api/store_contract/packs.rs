@@ -12,7 +12,12 @@ async fn a_fresh_store_answers_ping_and_has_no_pack() {
     for_each_backend(|b| async move {
         b.ping().await.expect("ping");
 
-        assert_eq!(b.active_pack().await.expect("active pack"), None, "{}", b.name);
+        assert_eq!(
+            b.active_pack().await.expect("active pack"),
+            None,
+            "{}",
+            b.name
+        );
         assert!(b.packs().await.is_empty());
         assert!(matches!(b.get_pack(1).await, Err(StoreError::NotFound)));
     })
@@ -22,22 +27,45 @@ async fn a_fresh_store_answers_ping_and_has_no_pack() {
 #[tokio::test]
 async fn a_commit_stores_a_new_active_version_and_its_audit_entry() {
     for_each_backend(|b| async move {
-        let first = b.commit(None, "dr.a", "crs-fever", t(0)).await.expect("first commit");
-        let second = b.commit(Some(1), "dr.b", "icans-score", t(1)).await.expect("second");
+        let first = b
+            .commit(None, "dr.a", "crs-fever", t(0))
+            .await
+            .expect("first commit");
+        let second = b
+            .commit(Some(1), "dr.b", "icans-score", t(1))
+            .await
+            .expect("second");
 
-        assert_eq!((first.version, first.active, second.version), (1, true, 2), "{}", b.name);
+        assert_eq!(
+            (first.version, first.active, second.version),
+            (1, true, 2),
+            "{}",
+            b.name
+        );
         assert_eq!(b.active_pack().await.expect("active"), Some(second));
         let old = b.get_pack(1).await.expect("version 1");
-        assert_eq!(old.document, change(None, "dr.a", "crs-fever", t(0)).document);
-        assert_eq!((old.author.as_str(), old.created_at, old.active), ("dr.a", t(0), false));
+        assert_eq!(
+            old.document,
+            change(None, "dr.a", "crs-fever", t(0)).document
+        );
+        assert_eq!(
+            (old.author.as_str(), old.created_at, old.active),
+            ("dr.a", t(0), false)
+        );
         assert_eq!(old.reason.as_deref(), Some("tune crs-fever"));
         assert_eq!(b.packs().await, [(2, true), (1, false)]);
         assert_eq!(b.list_packs(1).await.expect("limited list").len(), 1);
         let audit = b.audit(AuditFilter::default()).await;
         assert_eq!(audit.len(), 2);
         let newest = &audit[0];
-        assert_eq!((newest.pack_version, newest.at, newest.actor.as_str()), (2, t(1), "dr.b"));
-        assert_eq!((newest.action.as_str(), newest.rule_id.as_deref()), ("rule.update", Some("icans-score")));
+        assert_eq!(
+            (newest.pack_version, newest.at, newest.actor.as_str()),
+            (2, t(1), "dr.b")
+        );
+        assert_eq!(
+            (newest.action.as_str(), newest.rule_id.as_deref()),
+            ("rule.update", Some("icans-score"))
+        );
         assert_eq!(newest.before, Some(json!({ "threshold": 38.0 })));
         assert_eq!(newest.after, Some(json!({ "threshold": 38.5 })));
         assert_eq!(newest.reason.as_deref(), Some("tune icans-score"));
@@ -53,8 +81,14 @@ async fn a_commit_against_a_stale_version_is_a_conflict_and_changes_nothing() {
         let stale = b.commit(None, "dr.b", "crs-fever", t(1)).await;
         let ahead = b.commit(Some(7), "dr.b", "crs-fever", t(1)).await;
 
-        assert!(matches!(stale, Err(StoreError::Conflict { current: Some(1) })), "{stale:?}");
-        assert!(matches!(ahead, Err(StoreError::Conflict { current: Some(1) })), "{ahead:?}");
+        assert!(
+            matches!(stale, Err(StoreError::Conflict { current: Some(1) })),
+            "{stale:?}"
+        );
+        assert!(
+            matches!(ahead, Err(StoreError::Conflict { current: Some(1) })),
+            "{ahead:?}"
+        );
         assert_eq!(b.packs().await, [(1, true)], "{}", b.name);
         assert_eq!(b.audit(AuditFilter::default()).await.len(), 1);
     })
@@ -107,24 +141,54 @@ async fn of_concurrent_commits_expecting_the_same_version_exactly_one_succeeds()
 #[tokio::test]
 async fn the_audit_log_is_filtered_by_rule_actor_and_time_newest_first() {
     for_each_backend(|b| async move {
-        let steps = [("dr.a", "crs-fever"), ("dr.b", "icans-score"), ("dr.a", "icans-score")];
+        let steps = [
+            ("dr.a", "crs-fever"),
+            ("dr.b", "icans-score"),
+            ("dr.a", "icans-score"),
+        ];
         for (i, (actor, rule)) in (0_i64..).zip(steps) {
             let expected = (i > 0).then_some(i);
-            b.commit(expected, actor, rule, t(i * 10)).await.expect("commit");
+            b.commit(expected, actor, rule, t(i * 10))
+                .await
+                .expect("commit");
         }
         let versions = |filter: AuditFilter| {
             let b = &b;
-            async move { b.audit(filter).await.iter().map(|e| e.pack_version).collect::<Vec<_>>() }
+            async move {
+                b.audit(filter)
+                    .await
+                    .iter()
+                    .map(|e| e.pack_version)
+                    .collect::<Vec<_>>()
+            }
         };
 
-        assert_eq!(versions(AuditFilter::default()).await, [3, 2, 1], "{}", b.name);
-        let rule = AuditFilter { rule_id: Some("icans-score".to_owned()), ..Default::default() };
+        assert_eq!(
+            versions(AuditFilter::default()).await,
+            [3, 2, 1],
+            "{}",
+            b.name
+        );
+        let rule = AuditFilter {
+            rule_id: Some("icans-score".to_owned()),
+            ..Default::default()
+        };
         assert_eq!(versions(rule).await, [3, 2]);
-        let actor = AuditFilter { actor: Some("dr.a".to_owned()), ..Default::default() };
+        let actor = AuditFilter {
+            actor: Some("dr.a".to_owned()),
+            ..Default::default()
+        };
         assert_eq!(versions(actor).await, [3, 1]);
-        let window = AuditFilter { from: Some(t(10)), to: Some(t(20)), ..Default::default() };
+        let window = AuditFilter {
+            from: Some(t(10)),
+            to: Some(t(20)),
+            ..Default::default()
+        };
         assert_eq!(versions(window).await, [2], "from inclusive, to exclusive");
-        let limited = AuditFilter { limit: Some(2), ..Default::default() };
+        let limited = AuditFilter {
+            limit: Some(2),
+            ..Default::default()
+        };
         assert_eq!(versions(limited).await, [3, 2]);
     })
     .await;

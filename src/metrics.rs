@@ -1,0 +1,1 @@
+//! Prometheus metrics registry (issue #6, in progress).
