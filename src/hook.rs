@@ -89,6 +89,19 @@ pub async fn build_record(
     limits: FetchLimits,
     tz: FixedOffset,
 ) -> Result<(crate::record::PatientRecord, usize, Vec<String>), Precondition> {
+    build_record_for(service, req, fhir, None, limits, tz).await
+}
+
+/// As [`build_record`], for an authenticated client: `fhirServer` must then also be under one
+/// of `client_servers` (the client's `fhir_servers`; an empty list allows none).
+pub async fn build_record_for(
+    service: &ServiceDescriptor,
+    req: &HookRequest,
+    fhir: Option<&FhirClient>,
+    client_servers: Option<&[Url]>,
+    limits: FetchLimits,
+    tz: FixedOffset,
+) -> Result<(crate::record::PatientRecord, usize, Vec<String>), Precondition> {
     let patient_id = req.context.patient_id().unwrap_or_default();
     let mut b = RecordBuilder::new(patient_id, tz);
     if let Some(orders) = req.context.draft_orders() {
@@ -117,18 +130,26 @@ pub async fn build_record(
             keys.join(", ")
         )));
     };
-    let base = fhir.check_server(server).map_err(|e| {
-        tracing::warn!(
-            host = Url::parse(server)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned)),
-            "fhirServer refused: not on the allowlist"
-        );
-        Precondition(format!(
-            "{e}: prefetch keys {} cannot be fetched",
-            keys.join(", ")
-        ))
-    })?;
+    let base = fhir
+        .check_server(server)
+        .and_then(|base| match client_servers {
+            Some(list) if !list.iter().any(|a| crate::fhir::is_under(a, &base)) => {
+                Err(FhirError::NotAllowed)
+            }
+            _ => Ok(base),
+        })
+        .map_err(|e| {
+            tracing::warn!(
+                host = Url::parse(server)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned)),
+                "fhirServer refused: not on the allowlist"
+            );
+            Precondition(format!(
+                "{e}: prefetch keys {} cannot be fetched",
+                keys.join(", ")
+            ))
+        })?;
     let token = req
         .fhir_authorization
         .as_ref()
@@ -217,7 +238,27 @@ pub async fn answer(
     tz: FixedOffset,
     now: DateTime<Utc>,
 ) -> Result<Answer, Precondition> {
-    let (record, fetches, warnings) = build_record(service, req, fhir, limits, tz).await?;
+    answer_for(pack, service, req, fhir, None, limits, tz, now).await
+}
+
+/// As [`answer`], for an authenticated client whose `fhir_servers` bound `fhirServer` (see
+/// [`build_record_for`]).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "answer's arguments plus the client's servers"
+)]
+pub async fn answer_for(
+    pack: &CompiledPack,
+    service: &ServiceDescriptor,
+    req: &HookRequest,
+    fhir: Option<&FhirClient>,
+    client_servers: Option<&[Url]>,
+    limits: FetchLimits,
+    tz: FixedOffset,
+    now: DateTime<Utc>,
+) -> Result<Answer, Precondition> {
+    let (record, fetches, warnings) =
+        build_record_for(service, req, fhir, client_servers, limits, tz).await?;
     let findings = pack.evaluate(&EvalInput {
         record: &record,
         hook: &req.hook,

@@ -11,12 +11,16 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::api::cds_auth::CdsAuth;
 use crate::api::{self, AppState};
+use crate::auth::Verifier;
+use crate::cds::limits::{HookSlots, RequestLimits};
 use crate::cds::load_services;
 use crate::config::Settings;
 use crate::engine::{self, load, CompiledPack};
 use crate::fhir::{http_client, FhirClient};
 use crate::hook::FetchLimits;
+use crate::metrics::Metrics;
 use crate::storage::{self, IssuedCard, NewAudit, NewPackVersion, Store};
 
 /// A built, bound, not yet running service.
@@ -67,7 +71,7 @@ pub async fn active_pack(
         )
     })?;
     let now = chrono::Utc::now();
-    let stored = store
+    let seeded = store
         .commit_pack(NewPackVersion {
             expected_active: None,
             document,
@@ -83,9 +87,13 @@ pub async fn active_pack(
                 reason: Some("first start".into()),
             },
         })
-        .await
-        .context("seeding the rule pack")?;
-    Ok((compiled, stored.version))
+        .await;
+    match seeded {
+        Ok(stored) => Ok((compiled, stored.version)),
+        // Another replica seeded the same empty database first: use what it stored.
+        Err(storage::StoreError::Conflict { .. }) => Box::pin(active_pack(store, dir)).await,
+        Err(e) => Err(anyhow::Error::new(e).context("seeding the rule pack")),
+    }
 }
 
 fn spawn_issued_writer(store: Arc<dyn Store>) -> tokio::sync::mpsc::Sender<Vec<IssuedCard>> {
@@ -145,14 +153,24 @@ impl Application {
             .await
             .context("connecting the store")?;
         let (pack, version) = active_pack(store.as_ref(), &settings.rules.dir).await?;
+        let metrics = web::Data::new(Metrics::new());
+        metrics.set_pack_version(version);
         let http = http_client(Duration::from_millis(settings.fhir.request_timeout_ms))
             .context("building the HTTP client")?;
+        let verifier = if settings.auth_required() {
+            let v = Verifier::new(&settings.auth, http.clone(), store.clone())
+                .context("configuring CDS client authentication")?;
+            Some(v)
+        } else {
+            None
+        };
         let fhir = FhirClient::new(
             http,
             &settings.allowed_fhir_servers(),
             settings.fhir.max_response_bytes,
         )
-        .map_err(anyhow::Error::msg)?;
+        .map_err(anyhow::Error::msg)?
+        .with_metrics(metrics.clone().into_inner());
         let state = web::Data::new(AppState {
             services,
             pack: RwLock::new(Arc::new(pack)),
@@ -175,15 +193,29 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}:{port}", settings.server.host));
+        let cds_auth = web::Data::new(CdsAuth::new(verifier, base_url.clone()));
+        let hook_slots = web::Data::new(HookSlots::new(settings.limits.max_concurrent_hooks));
+        let request_limits = web::Data::new(RequestLimits {
+            max_json_depth: settings.limits.max_json_depth,
+            max_prefetch_resources: settings.limits.max_prefetch_resources,
+            max_draft_orders: settings.limits.max_draft_orders,
+        });
         let origins = settings.cors_origins();
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    api::metrics::record_hook_calls,
+                ))
                 .wrap(cors(&origins))
                 .wrap(TracingLogger::default())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(store_data.clone())
+                .app_data(cds_auth.clone())
+                .app_data(hook_slots.clone())
+                .app_data(request_limits.clone())
                 .configure(api::configure)
         })
         .listen(listener)?

@@ -19,7 +19,14 @@ where
     if format == "json" {
         Box::new(registry.with(tracing_subscriber::fmt::layer().json().with_writer(sink)))
     } else {
-        Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(sink)))
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        Box::new(
+            registry.with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(sink),
+            ),
+        )
     }
 }
 

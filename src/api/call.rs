@@ -6,10 +6,13 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 
 use super::{ApiError, AppState};
-use crate::cds::request::parse_hook_request;
+use crate::auth::CdsClient;
+use crate::cds::limits::{check_json_depth, HookSlots, RequestLimits};
+use crate::cds::request::parse_hook_request_within;
 use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;
 use crate::hook;
+use crate::metrics::Metrics;
 use crate::storage::{CardIndicator, IssuedCard};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,21 +44,28 @@ fn find_service<'a>(
 
 async fn call_service(
     state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+    slots: web::Data<HookSlots>,
+    limits: web::Data<RequestLimits>,
+    client: Option<CdsClient>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
+    let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
+    check_json_depth(&body, limits.max_json_depth)?;
     let service = find_service(&state, &id, &body)?;
-    let req = parse_hook_request(&body, &service.hook)?;
+    let req = parse_hook_request_within(&body, &service.hook, &limits)?;
+    let servers = client.as_ref().map(|c| c.fhir_servers.as_slice());
     let (pack, version) = state.active_pack();
     let now = (state.clock)();
-    let answer = hook::answer(&pack, service, &req, Some(&state.fhir), state.limits, state.tz, now)
+    let answer = hook::answer_for(&pack, service, &req, Some(&state.fhir), servers, state.limits, state.tz, now)
         .await
         .map_err(|e| {
             tracing::info!(cds.service_id = %service.id, cds.hook = %req.hook, cds.hook_instance = %req.hook_instance, outcome = 412, duration_ms = started.elapsed().as_millis() as u64, "hook call");
             ApiError::Precondition(e.0)
         })?;
-    record_issued(&state, service, &answer.cards, version, now);
+    record_issued(&state, &metrics, service, &answer.cards, version, now);
     tracing::info!(cds.service_id = %service.id, cds.hook = %req.hook, cds.hook_instance = %req.hook_instance, cards = answer.cards.len(), fhir.requests = answer.fetches, outcome = 200, duration_ms = started.elapsed().as_millis() as u64, "hook call");
     Ok(HttpResponse::Ok().json(CdsResponse {
         cards: answer.cards,
@@ -65,6 +75,7 @@ async fn call_service(
 
 fn record_issued(
     state: &AppState,
+    metrics: &Metrics,
     service: &ServiceDescriptor,
     cards: &[crate::cds::response::Card],
     version: i64,
@@ -74,6 +85,15 @@ fn record_issued(
     let issued: Vec<IssuedCard> = cards
         .iter()
         .filter_map(|c| {
+            let rule = &c.source.topic.as_ref()?.code;
+            metrics.card_issued(
+                rule,
+                match c.indicator {
+                    Indicator::Critical => "critical",
+                    Indicator::Warning => "warning",
+                    Indicator::Info => "info",
+                },
+            );
             Some(IssuedCard {
                 card_uuid: c.uuid.clone()?,
                 rule_id: c.source.topic.as_ref()?.code.clone(),

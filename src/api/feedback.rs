@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::{ApiError, AppState};
+use crate::auth::CdsClient;
 use crate::cds::feedback::{parse_feedback, FeedbackItem, Outcome};
 use crate::storage::{FeedbackOutcome, NewFeedback, ReasonCoding, Store};
 
@@ -37,6 +38,7 @@ fn to_new(service_id: &str, f: FeedbackItem) -> NewFeedback {
 async fn submit_feedback(
     state: web::Data<AppState>,
     store: web::Data<dyn Store>,
+    client: Option<CdsClient>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -53,6 +55,7 @@ async fn submit_feedback(
         .record_feedback(&items)
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    tracing::info!(cds.service_id = %id, inserted = saved.inserted, duplicates = saved.duplicates, "feedback stored");
+    let iss = client.as_ref().map(|c| c.iss.as_str());
+    tracing::info!(cds.service_id = %id, cds.client = iss, inserted = saved.inserted, duplicates = saved.duplicates, "feedback stored");
     Ok(HttpResponse::Ok().json(saved))
 }

@@ -8,6 +8,7 @@ pub mod card_check;
 pub mod discovery;
 pub mod error;
 pub mod feedback;
+pub mod limits;
 pub mod outcome;
 pub mod prefetch;
 pub mod request;

@@ -56,6 +56,15 @@ fn yaml_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
 
 /// Reads a pack directory; problems from every file are collected, not just the first.
 pub fn load_dir(dir: &Path) -> Result<Pack, Vec<Problem>> {
+    match load_dir_partial(dir) {
+        (Some(pack), problems) if problems.is_empty() => Ok(pack),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Reads what parses, and lists what does not: the pack (without the files that failed) and
+/// every parse problem. `None` when the cohort file itself is unusable.
+fn load_dir_partial(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
     let mut problems = Vec::new();
     let io = |file: &str, message: String| Problem {
         file: file.to_owned(),
@@ -107,22 +116,49 @@ pub fn load_dir(dir: &Path) -> Result<Pack, Vec<Problem>> {
         }
     }
     match cohort {
-        Ok(cohort) if problems.is_empty() => Ok(Pack {
-            cohort,
-            valuesets,
-            rules,
-        }),
-        Ok(_) => Err(problems),
+        Ok(cohort) => (
+            Some(Pack {
+                cohort,
+                valuesets,
+                rules,
+            }),
+            problems,
+        ),
         Err(p) => {
             problems.insert(0, p);
-            Err(problems)
+            (None, problems)
         }
     }
 }
 
-/// Reads and compiles a pack directory.
+/// Reads and compiles a pack directory. When some files do not parse, the others are still
+/// validated, so that one run lists every problem (references to the unparsed files are not
+/// reported twice).
 pub fn compile_dir(dir: &Path) -> Result<CompiledPack, Vec<Problem>> {
-    super::compile(load_dir(dir)?)
+    let (pack, mut problems) = load_dir_partial(dir);
+    let Some(pack) = pack else {
+        return Err(problems);
+    };
+    if problems.is_empty() {
+        return super::compile(pack);
+    }
+    let unparsed: Vec<String> = problems
+        .iter()
+        .filter_map(|p| {
+            p.file
+                .rsplit('/')
+                .next()?
+                .strip_suffix(".yaml")
+                .map(|s| format!("`{s}`"))
+        })
+        .collect();
+    if let Err(more) = super::compile(pack) {
+        problems.extend(
+            more.into_iter()
+                .filter(|p| !unparsed.iter().any(|u| p.message.contains(u.as_str()))),
+        );
+    }
+    Err(problems)
 }
 
 /// Reads a stored pack document (JSON).

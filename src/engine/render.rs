@@ -309,3 +309,27 @@ pub(super) fn finding(re: &RuleEval) -> Finding {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_summary_is_cut_below_140_characters_with_an_ellipsis() {
+        let long = "x".repeat(200);
+        let cut = fit_summary(long);
+        assert_eq!(cut.chars().count(), 139);
+        assert!(cut.ends_with('…'));
+        assert_eq!(fit_summary("short".into()), "short");
+        let exactly = "é".repeat(139);
+        assert_eq!(fit_summary(exactly.clone()), exactly);
+    }
+
+    #[test]
+    fn placeholders_are_found_in_order() {
+        assert_eq!(
+            placeholders("a {{ day }} b {{x.value}}{{"),
+            vec!["day", "x.value"]
+        );
+    }
+}

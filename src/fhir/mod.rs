@@ -5,11 +5,14 @@
 //! are never followed. Responses are read up to a size limit. Nothing here logs a URL (it holds
 //! the patient id), a token or a body. Must not import actix_web or sqlx.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
+
+use crate::metrics::Metrics;
 
 /// Why FHIR data could not be obtained; every variant ends the hook call with 412.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,37 @@ pub struct FhirClient {
     http: reqwest::Client,
     allowed: Vec<Url>,
     max_bytes: usize,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl FhirError {
+    /// The `outcome` label of the fetch metrics.
+    fn outcome(&self) -> &'static str {
+        match self {
+            FhirError::NotAllowed => "not_allowed",
+            FhirError::ForeignLink => "foreign_link",
+            FhirError::Unreachable(kind) => kind,
+            FhirError::Status(_) => "status",
+            FhirError::TooLarge(_) => "too_large",
+            FhirError::Template => "template",
+            FhirError::NotJson => "not_json",
+        }
+    }
+}
+
+/// Times one request; a request dropped before it ends (the call's deadline passed) counts as
+/// `cancelled`.
+struct FetchTimer<'a> {
+    metrics: &'a Metrics,
+    started: Instant,
+    outcome: &'static str,
+}
+
+impl Drop for FetchTimer<'_> {
+    fn drop(&mut self) {
+        self.metrics
+            .fhir_fetch(self.outcome, self.started.elapsed());
+    }
 }
 
 /// Builds the one shared HTTP client: rustls, no redirects, timeouts, user agent.
@@ -96,7 +130,14 @@ impl FhirClient {
             http,
             allowed,
             max_bytes,
+            metrics: None,
         })
+    }
+
+    /// Records the latency and outcome of every request in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> FhirClient {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The parsed base URL of `fhir_server` when it is allowed.
@@ -129,6 +170,27 @@ impl FhirClient {
 
     /// GETs one URL under `base` as FHIR JSON.
     pub async fn get(
+        &self,
+        base: &Url,
+        url: &Url,
+        token: Option<&SecretString>,
+    ) -> Result<Value, FhirError> {
+        let mut timer = self.metrics.as_deref().map(|metrics| FetchTimer {
+            metrics,
+            started: Instant::now(),
+            outcome: "cancelled",
+        });
+        let result = self.fetch(base, url, token).await;
+        if let Some(t) = timer.as_mut() {
+            t.outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.outcome(),
+            };
+        }
+        result
+    }
+
+    async fn fetch(
         &self,
         base: &Url,
         url: &Url,

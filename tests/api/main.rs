@@ -1,8 +1,16 @@
 //! The integration test binary: the real service over HTTP.
+mod auth;
 mod call;
 mod discovery;
 mod feedback;
 mod fixtures;
 mod helpers;
+mod hostile;
+mod logs;
 mod malformed;
+mod metrics;
 mod prefetch;
+mod rules_check;
+mod signer;
+mod store_contract;
+mod summaries;

@@ -1,0 +1,74 @@
+//! Shared set-up of the benches: the real service descriptors and rule pack from `cds-hooks/`,
+//! the generated patients from `benches/data/` (the large one is generated on first use, see
+//! `benches/gen_patient.py`), and the fixed evaluation instant the generator dates them from.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use cart_sentinel::cds::{load_services, ServiceDescriptor};
+use cart_sentinel::hook::FetchLimits;
+use chrono::{DateTime, FixedOffset, Utc};
+
+/// The generator's `NOW` (benches/gen_patient.py).
+pub const NOW: &str = "2026-11-15T12:00:00Z";
+
+pub fn now() -> DateTime<Utc> {
+    NOW.parse().expect("NOW is RFC 3339")
+}
+
+pub fn utc() -> FixedOffset {
+    FixedOffset::east_opt(0).expect("zero offset")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fetch-path limits of the default settings (unused: benches never fetch).
+pub fn limits() -> FetchLimits {
+    FetchLimits {
+        deadline: Duration::from_millis(400),
+        max_pages: 5,
+    }
+}
+
+/// The `cart-monitoring` descriptor (patient-view).
+pub fn monitoring() -> ServiceDescriptor {
+    load_services(&root().join("cds-hooks/services"))
+        .expect("service descriptors load")
+        .into_iter()
+        .find(|s| s.id == "cart-monitoring")
+        .expect("cart-monitoring exists")
+}
+
+/// The request body of a generated patient (`small`, `typical` or `large`).
+pub fn body(size: &str) -> Vec<u8> {
+    let path = root().join(format!("benches/data/{size}.json"));
+    if !path.exists() {
+        generate(size, &path);
+    }
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn generate(size: &str, path: &Path) {
+    let status = Command::new("python3")
+        .arg(root().join("benches/gen_patient.py"))
+        .arg(size)
+        .status()
+        .expect("python3 runs benches/gen_patient.py");
+    assert!(status.success(), "gen_patient.py {size} failed");
+    assert!(
+        path.exists(),
+        "gen_patient.py did not write {}",
+        path.display()
+    );
+}
+
+/// A single-threaded runtime for the async pipeline functions (nothing is fetched).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}

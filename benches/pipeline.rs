@@ -1,0 +1,103 @@
+//! The hook pipeline, stage by stage, for the three generated patients (issue #6).
+//!
+//! For each of `small`, `typical` and `large` (`benches/gen_patient.py`):
+//!
+//! * `a_json_value`: `serde_json::from_slice::<Value>` of the request body, the floor;
+//! * `b_parse_record`: `parse_hook_request` and the patient record (`hook::build_record`, every
+//!   prefetch key present, nothing fetched);
+//! * `c_evaluate`: `CompiledPack::evaluate` of the whole default pack on that record;
+//! * `d_respond`: findings to cards (`engine::cards::to_cards`, real uuids) and the serialised
+//!   `CdsResponse`;
+//! * `e_whole`: the handler's path without HTTP: parse, `hook::answer`, serialise.
+//!
+//! `cargo bench --bench pipeline` (about 2 minutes on 2 cores). Throughput is reported in bytes
+//! of request body so the stages compare directly with the floor.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use cart_sentinel::cds::request::parse_hook_request;
+use cart_sentinel::cds::response::CdsResponse;
+use cart_sentinel::engine::{cards, load, EvalInput};
+use cart_sentinel::hook;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::Value;
+
+fn respond(findings: Vec<cart_sentinel::engine::Finding>) -> Vec<u8> {
+    let cards = cards::to_cards(findings, &mut || uuid::Uuid::new_v4().to_string());
+    serde_json::to_vec(&CdsResponse {
+        cards,
+        system_actions: Vec::new(),
+    })
+    .expect("a response serialises")
+}
+
+fn pipeline(c: &mut Criterion) {
+    let service = monitoring_service();
+    let pack = load::compile_dir(&common::root().join("cds-hooks")).expect("default pack compiles");
+    let rt = common::runtime();
+    let (now, tz, limits) = (common::now(), common::utc(), common::limits());
+    for (size, samples, seconds) in [("small", 50, 3), ("typical", 30, 4), ("large", 10, 8)] {
+        let body = common::body(size);
+        let mut g = c.benchmark_group(format!("pipeline/{size}"));
+        g.sample_size(samples)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(seconds))
+            .throughput(Throughput::Bytes(body.len() as u64));
+
+        g.bench_function("a_json_value", |b| {
+            b.iter(|| serde_json::from_slice::<Value>(black_box(&body)).expect("valid JSON"))
+        });
+
+        let build = |body: &[u8]| {
+            let req = parse_hook_request(body, &service.hook).expect("valid request");
+            let (record, _, warnings) = rt
+                .block_on(hook::build_record(&service, &req, None, limits, tz))
+                .expect("prefetch is complete");
+            assert!(warnings.is_empty(), "{warnings:?}");
+            (req, record)
+        };
+        g.bench_function("b_parse_record", |b| b.iter(|| build(black_box(&body))));
+
+        let (req, record) = build(&body);
+        let input = EvalInput {
+            record: &record,
+            hook: &req.hook,
+            now,
+            tz,
+        };
+        let findings = pack.evaluate(&input);
+        assert!(!findings.is_empty(), "{size}: the patient should get cards");
+        g.bench_function("c_evaluate", |b| {
+            b.iter(|| pack.evaluate(black_box(&input)))
+        });
+
+        g.bench_function("d_respond", |b| {
+            b.iter_batched(|| findings.clone(), respond, BatchSize::SmallInput)
+        });
+
+        g.bench_function("e_whole", |b| {
+            b.iter(|| {
+                let req = parse_hook_request(black_box(&body), &service.hook).expect("valid");
+                let answer = rt
+                    .block_on(hook::answer(&pack, &service, &req, None, limits, tz, now))
+                    .expect("answered");
+                serde_json::to_vec(&CdsResponse {
+                    cards: answer.cards,
+                    system_actions: Vec::new(),
+                })
+                .expect("serialises")
+            })
+        });
+        g.finish();
+    }
+}
+
+fn monitoring_service() -> cart_sentinel::cds::ServiceDescriptor {
+    common::monitoring()
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,186 @@
+//! Limits on hostile input, reusable by any endpoint that takes a JSON body: nesting depth
+//! (checked on the raw bytes, before any parser builds a tree), the number of prefetch
+//! resources and draft orders of a hook call, and a bound on hook evaluations in flight.
+//! A limit exceeded is a [`RequestError`] naming the field (400); the body size itself is
+//! limited by the HTTP layer (413). Must not import actix-web, `SQLx` or reqwest.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::error::RequestError;
+use super::request::HookRequest;
+
+/// The limits applied to a hook call (from `[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Deepest nesting of arrays and objects in the body.
+    pub max_json_depth: usize,
+    /// Most resources over all prefetch values (a Bundle counts its entries).
+    pub max_prefetch_resources: usize,
+    /// Most entries in `context.draftOrders`.
+    pub max_draft_orders: usize,
+}
+
+/// The deepest nesting of arrays and objects in `body`, found by a byte scan that skips
+/// strings (escapes included) and stops as soon as `limit` is exceeded. Works on any bytes:
+/// invalid JSON is left for the parser to report.
+pub fn json_depth_exceeds(body: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Refuses a body nested deeper than `limit` levels, before it is parsed.
+pub fn check_json_depth(body: &[u8], limit: usize) -> Result<(), RequestError> {
+    if json_depth_exceeds(body, limit) {
+        return Err(RequestError::new(
+            "",
+            format!("body is nested deeper than {limit} levels"),
+        ));
+    }
+    Ok(())
+}
+
+/// How many resources a prefetch value holds: a Bundle's entries, one for any other object,
+/// none for `null`.
+pub fn resource_count(value: &Value) -> usize {
+    match value {
+        Value::Null => 0,
+        v if v.get("resourceType").and_then(Value::as_str) == Some("Bundle") => {
+            v.get("entry").and_then(Value::as_array).map_or(0, Vec::len)
+        }
+        _ => 1,
+    }
+}
+
+/// Refuses a hook call with more prefetch resources or draft orders than `limits` allow.
+pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<(), RequestError> {
+    let prefetch: usize = req
+        .prefetch
+        .iter()
+        .flat_map(|p| p.values())
+        .map(resource_count)
+        .sum();
+    if prefetch > limits.max_prefetch_resources {
+        return Err(RequestError::new(
+            "prefetch",
+            format!(
+                "holds {prefetch} resources; at most {} are accepted",
+                limits.max_prefetch_resources
+            ),
+        ));
+    }
+    let orders = req.context.draft_orders().map_or(0, resource_count);
+    if orders > limits.max_draft_orders {
+        return Err(RequestError::new(
+            "context.draftOrders.entry",
+            format!(
+                "holds {orders} orders; at most {} are accepted",
+                limits.max_draft_orders
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A bound on hook evaluations in flight. A call that finds no free slot is refused at once
+/// (the HTTP layer answers 503 with `Retry-After`): overload becomes fast refusals, not queues.
+#[derive(Debug, Clone)]
+pub struct HookSlots(Arc<Semaphore>);
+
+impl HookSlots {
+    /// `max` slots (at least one).
+    pub fn new(max: usize) -> HookSlots {
+        HookSlots(Arc::new(Semaphore::new(
+            max.clamp(1, Semaphore::MAX_PERMITS),
+        )))
+    }
+
+    /// A slot, held until the permit is dropped; `None` when all are taken.
+    pub fn try_enter(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.clone().try_acquire_owned().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cds::request::parse_hook_request;
+    use serde_json::json;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings_only() {
+        assert!(!json_depth_exceeds(br#"{"a": [[1]]}"#, 3));
+        assert!(json_depth_exceeds(br#"{"a": [[[1]]]}"#, 3));
+        assert!(!json_depth_exceeds(br#"{"a": "[[[[[[\"[[[["}"#, 1));
+        assert!(!json_depth_exceeds(br#"{"a": "\\"}"#, 1));
+        assert!(json_depth_exceeds(&b"[".repeat(10_000), 64));
+        assert!(!json_depth_exceeds(b"\xff\xfe[]", 1));
+        let err = check_json_depth(b"[[[]]]", 2).unwrap_err();
+        assert_eq!(err.message, "body is nested deeper than 2 levels");
+    }
+
+    #[test]
+    fn prefetch_resources_and_draft_orders_are_counted() {
+        let limits = RequestLimits {
+            max_json_depth: 64,
+            max_prefetch_resources: 2,
+            max_draft_orders: 1,
+        };
+        let entry = json!({"resource": {"resourceType": "Observation"}});
+        let body = json!({"hook": "order-sign", "hookInstance": "i",
+            "context": {"userId": "Practitioner/1", "patientId": "p",
+                "draftOrders": {"resourceType": "Bundle", "entry": [entry.clone()]}},
+            "prefetch": {"a": {"resourceType": "Patient"}, "b": null,
+                "c": {"resourceType": "Bundle", "entry": [entry.clone()]}}});
+        let mut req = parse_hook_request(body.to_string().as_bytes(), "order-sign").unwrap();
+        assert!(check_hook_limits(&req, &limits).is_ok());
+        let prefetch = req.prefetch.as_mut().unwrap();
+        prefetch.insert("d".into(), json!({"resourceType": "Condition"}));
+        assert_eq!(
+            check_hook_limits(&req, &limits).unwrap_err().field,
+            "prefetch"
+        );
+        let mut body = body;
+        body["context"]["draftOrders"]["entry"] = json!([entry.clone(), entry]);
+        body.as_object_mut().unwrap().remove("prefetch");
+        let req = parse_hook_request(body.to_string().as_bytes(), "order-sign").unwrap();
+        assert_eq!(
+            check_hook_limits(&req, &limits).unwrap_err().field,
+            "context.draftOrders.entry"
+        );
+    }
+
+    #[test]
+    fn slots_are_refused_when_all_are_taken_and_freed_on_drop() {
+        let slots = HookSlots::new(1);
+        let held = slots.try_enter();
+        assert!(held.is_some());
+        assert!(slots.try_enter().is_none());
+        drop(held);
+        assert!(slots.try_enter().is_some());
+    }
+}

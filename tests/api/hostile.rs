@@ -1,0 +1,1 @@
+//! Hostile requests (being written).

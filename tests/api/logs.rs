@@ -1,0 +1,1 @@
+//! Log leak test (being written).

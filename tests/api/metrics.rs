@@ -1,0 +1,144 @@
+//! `GET /metrics`: hook calls, outcomes, cards, FHIR fetches and the pack version appear with
+//! the right labels and values after real calls.
+
+use serde_json::Value;
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{load_json, patient_view, spawn_app, TestApp};
+
+const PJP: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
+
+async fn scrape(app: &TestApp) -> String {
+    let resp = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    resp.text().await.unwrap()
+}
+
+/// The value of the sample whose name and labels are exactly `series`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.parse().expect("a number"))
+}
+
+#[tokio::test]
+async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
+    let app = spawn_app().await;
+    let expect = load_json(format!("{PJP}.expect.json"));
+    app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&app.fhir)
+        .await;
+    // A call that fires one warning card.
+    let resp = app
+        .call("cart-monitoring", &load_json(format!("{PJP}.request.json")))
+        .await;
+    assert_eq!(resp.status(), 200);
+    // A malformed body.
+    let resp = app.call_raw("cart-monitoring", b"{".to_vec()).await;
+    assert_eq!(resp.status(), 400);
+    // No prefetch, and the FHIR server answers 500 to each of the ten queries: 412.
+    let mut req = patient_view("p1");
+    req.as_object_mut().unwrap().remove("prefetch");
+    req["fhirServer"] = Value::String(app.fhir.uri());
+    let resp = app.call("cart-monitoring", &req).await;
+    assert_eq!(resp.status(), 412);
+    // An unknown service is labelled `unknown`, not with the path text.
+    let resp = app.call("no-such-service", &patient_view("p1")).await;
+    assert_eq!(resp.status(), 404);
+
+    let text = scrape(&app).await;
+
+    let calls = |status: &str| {
+        let series = format!(
+            "cart_sentinel_hook_calls_total{{service=\"cart-monitoring\",hook=\"patient-view\",status=\"{status}\"}}"
+        );
+        sample(&text, &series)
+    };
+    assert_eq!(calls("200"), Some(1.0), "{text}");
+    assert_eq!(calls("400"), Some(1.0), "{text}");
+    assert_eq!(calls("412"), Some(1.0), "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            "cart_sentinel_hook_calls_total{service=\"unknown\",hook=\"unknown\",status=\"404\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(!text.contains("no-such-service"), "{text}");
+    let latency = "cart_sentinel_hook_call_duration_seconds";
+    let labels = "service=\"cart-monitoring\",hook=\"patient-view\"";
+    assert_eq!(
+        sample(&text, &format!("{latency}_count{{{labels}}}")),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, &format!("{latency}_bucket{{{labels},le=\"+Inf\"}}")),
+        Some(3.0),
+        "{text}"
+    );
+    let sum = sample(&text, &format!("{latency}_sum{{{labels}}}")).expect("a sum");
+    assert!(sum > 0.0 && sum < 30.0, "{sum}");
+    assert_eq!(
+        sample(
+            &text,
+            "cart_sentinel_cards_issued_total{rule=\"pjp-prophylaxis-missing\",indicator=\"warning\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "cart_sentinel_fhir_fetches_total{outcome=\"status\"}"
+        ),
+        Some(10.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "cart_sentinel_fhir_fetch_duration_seconds_count{outcome=\"status\"}"
+        ),
+        Some(10.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "cart_sentinel_pack_version"),
+        Some(1.0),
+        "{text}"
+    );
+    for family in [
+        "cart_sentinel_hook_call_duration_seconds histogram",
+        "cart_sentinel_hook_calls_total counter",
+        "cart_sentinel_cards_issued_total counter",
+        "cart_sentinel_fhir_fetch_duration_seconds histogram",
+        "cart_sentinel_fhir_fetches_total counter",
+        "cart_sentinel_jwks_fetches_total counter",
+        "cart_sentinel_pack_version gauge",
+    ] {
+        assert!(text.contains(&format!("# TYPE {family}\n")), "{family}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_are_not_counted_as_hook_calls() {
+    let app = spawn_app().await;
+
+    scrape(&app).await;
+    app.discovery().await;
+    let text = scrape(&app).await;
+
+    assert!(!text.contains("cart_sentinel_hook_calls_total{"), "{text}");
+}

@@ -1,0 +1,108 @@
+//! `cart-sentinel rules check` accepts the shipped pack and refuses a broken copy, for each kind
+//! of error, with the file and path of the error.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::helpers::root;
+
+fn copy_pack(into: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(e.file_name());
+            if e.path().is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+    copy(&root().join("cds-hooks"), into);
+}
+
+fn check(dir: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cart-sentinel"))
+        .args(["rules", "check"])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
+    )
+}
+
+#[test]
+fn the_shipped_pack_passes_rules_check() {
+    let (ok, out) = check(&root().join("cds-hooks"));
+    assert!(ok, "{out}");
+    assert!(out.contains("17 rules"), "{out}");
+}
+
+#[test]
+fn a_broken_pack_is_refused_with_the_path_of_each_kind_of_error() {
+    let crs = "rules/possible-crs-fever.yaml";
+    let cbc = "rules/cbc-surveillance-overdue.yaml";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (file, replace, with, expected "file: path: message" fragment)
+        (crs, "to: {param: window_end_day}", "to: {param: window_end_days}", "rules/possible-crs-fever.yaml: when.all[0].day.to.param: unknown parameter `window_end_days`"),
+        (crs, "results: body-temperature", "results: body-temp", "rules/possible-crs-fever.yaml: let.fever.latest.results: unknown value set `body-temp`"),
+        (crs, "- exists: fever", "- ge: [{var: fever}, 1]", "rules/possible-crs-fever.yaml: when.all[1][0].var: type error"),
+        (crs, "temperature {{fever.value}}\"", "temperature {{fever.valu}}\"", "rules/possible-crs-fever.yaml: card.summary: unknown placeholder `{{fever.valu}}`"),
+        (crs, "      unit: Cel\n", "      unit: kelvinish\n", "rules/possible-crs-fever.yaml: let.fever.latest.unit: unknown unit"),
+        (crs, "  indicator: critical", "  indicator: hard-stop", "rules/possible-crs-fever.yaml: card.indicator"),
+        (crs, "prevention: secondary", "prevention: secondary\npriority: high", "rules/possible-crs-fever.yaml: priority: unknown field `priority`"),
+        (crs, "    - exists: fever", "    - exists: fever\n    - rule: no-such-rule", "rules/possible-crs-fever.yaml: when.all[2].rule: unknown rule `no-such-rule`"),
+        (crs, "    - exists: fever", "    - exists: fever\n    - not: {rule: possible-crs-fever}", "rules/possible-crs-fever.yaml: when: rule conditions refer to each other in a cycle"),
+        (crs, "id: possible-crs-fever", "id: crs-fever", "rules/possible-crs-fever.yaml: id: id `crs-fever` does not match the file name"),
+        (crs, "      within_hours: {param: lookback_hours}", "      within_hours: {param: lookback_hours}\n      exclude: crs", "rules/possible-crs-fever.yaml: let.fever.latest.exclude: `exclude` does not apply to results"),
+        (cbc, "resourceType: ServiceRequest", "resourceType: ServiceRequest\n            priority_level: urgent", "rules/cbc-surveillance-overdue.yaml: card.suggestions[0].actions[0].resource"),
+        (crs, "  summary:", "  summary: 12\n  x-summary:", "rules/possible-crs-fever.yaml"),
+        ("valuesets/ivig.yaml", "id: ivig", "id: ivig\nstatus: maybe", "valuesets/ivig.yaml: status: unknown field `status`"),
+    ];
+    for (file, from, to, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        copy_pack(dir.path());
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(from),
+            "{file} no longer contains {from:?}: update this test"
+        );
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+
+        let (ok, out) = check(dir.path());
+
+        assert!(!ok, "accepted a pack broken with {to:?}");
+        assert!(out.contains(expected), "expected {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn every_problem_is_listed_not_only_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_pack(dir.path());
+    for (file, from, to) in [
+        (
+            "rules/possible-crs-fever.yaml",
+            "results: body-temperature",
+            "results: nope-a",
+        ),
+        (
+            "rules/igg-monitoring-due.yaml",
+            "status: active",
+            "status: enabled",
+        ),
+    ] {
+        let p = dir.path().join(file);
+        let t = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, t.replacen(from, to, 1)).unwrap();
+    }
+    let (ok, out) = check(dir.path());
+    assert!(!ok);
+    assert!(
+        out.contains("possible-crs-fever.yaml") && out.contains("igg-monitoring-due.yaml: status"),
+        "{out}"
+    );
+}
