@@ -40,11 +40,35 @@ pub enum Command {
         #[arg(long, default_value = "cds-hooks")]
         rules: PathBuf,
     },
+    /// Admin API commands.
+    Admin {
+        /// Admin subcommand.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Rule pack commands.
     Rules {
         /// Rule pack subcommand.
         #[command(subcommand)]
         command: RulesCommand,
+    },
+}
+
+/// `admin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Mint a development admin token (development mode only; the key is generated under the
+    /// data directory on first use and trusted by a development server using the same directory).
+    Token {
+        /// Scopes to grant.
+        #[arg(long = "scope", default_values = ["rules:read", "rules:write", "audit:read"])]
+        scopes: Vec<String>,
+        /// Who the token speaks for (recorded in the audit log).
+        #[arg(long, default_value = "developer")]
+        sub: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
     },
 }
 
@@ -76,6 +100,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             now,
             rules,
         } => eval(&request, now.unwrap_or_else(Utc::now), &rules).await,
+        Command::Admin {
+            command: AdminCommand::Token { scopes, sub, ttl },
+        } => {
+            let settings = Settings::load().context("loading settings")?;
+            anyhow::ensure!(
+                settings.server.mode == crate::config::Mode::Development,
+                "admin tokens come from your identity provider in production; `admin token` only works in development mode"
+            );
+            println!(
+                "{}",
+                crate::admin::keys::mint_dev_token(&settings, &sub, &scopes, ttl)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules {
             command: RulesCommand::Check { dir },
         } => Ok(check(&dir)),

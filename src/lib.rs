@@ -3,6 +3,7 @@
 //! `record` + `engine` (pure domain) ← `fhir` (outbound FHIR access) and `storage` (persistence).
 //! `startup` is the only module that sees all of them.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cds;

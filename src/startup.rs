@@ -2,7 +2,7 @@
 //! `HttpServer::new`. `main` and the integration tests call the same [`Application::build`].
 
 use std::net::TcpListener;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -11,6 +11,8 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::admin::keys::AdminAuth;
+use crate::admin::{ActivePack, Admin};
 use crate::api::cds_auth::CdsAuth;
 use crate::api::{self, AppState};
 use crate::auth::Verifier;
@@ -154,7 +156,14 @@ impl Application {
             .context("connecting the store")?;
         let (pack, version) = active_pack(store.as_ref(), &settings.rules.dir).await?;
         let metrics = web::Data::new(Metrics::new());
-        metrics.set_pack_version(version);
+        let gauge = metrics.clone();
+        let active =
+            Arc::new(ActivePack::new(pack, version).observed(move |v| gauge.set_pack_version(v)));
+        let admin = web::Data::new(Admin {
+            store: store.clone(),
+            active: active.clone(),
+        });
+        tokio::spawn(crate::admin::follow_changes(admin.clone().into_inner()));
         let http = http_client(Duration::from_millis(settings.fhir.request_timeout_ms))
             .context("building the HTTP client")?;
         let verifier = if settings.auth_required() {
@@ -164,6 +173,11 @@ impl Application {
         } else {
             None
         };
+        let admin_auth = web::Data::new(
+            AdminAuth::load(&settings, &http)
+                .await
+                .context("configuring admin authentication")?,
+        );
         let fhir = FhirClient::new(
             http,
             &settings.allowed_fhir_servers(),
@@ -173,8 +187,7 @@ impl Application {
         .with_metrics(metrics.clone().into_inner());
         let state = web::Data::new(AppState {
             services,
-            pack: RwLock::new(Arc::new(pack)),
-            pack_version: RwLock::new(version),
+            active,
             fhir,
             limits: FetchLimits {
                 deadline: Duration::from_millis(settings.fhir.deadline_ms),
@@ -213,6 +226,8 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(store_data.clone())
+                .app_data(admin.clone())
+                .app_data(admin_auth.clone())
                 .app_data(cds_auth.clone())
                 .app_data(hook_slots.clone())
                 .app_data(request_limits.clone())

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Unknown resource.
     #[error("{0}")]
     NotFound(String),
+    /// The resource already exists.
+    #[error("{0}")]
+    Conflict(String),
     /// Optimistic concurrency failure or unobtainable FHIR data.
     #[error("{0}")]
     Precondition(String),
@@ -67,6 +70,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Precondition(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -81,6 +85,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => resp.insert_header(("WWW-Authenticate", "Bearer")).finish(),
             ApiError::Forbidden => resp.finish(),
             ApiError::NotFound(m) => resp.json(operation_outcome("not-found", m, None)),
+            ApiError::Conflict(m) => resp.json(operation_outcome("duplicate", m, None)),
             ApiError::Precondition(m) => resp.json(operation_outcome("not-found", m, None)),
             ApiError::Unprocessable(body) => resp.json(body),
             ApiError::Unavailable => {

@@ -11,7 +11,7 @@ mod feedback;
 mod health;
 pub mod metrics;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use actix_web::web;
 use chrono::FixedOffset;
@@ -29,9 +29,7 @@ pub struct AppState {
     /// Discovery entries, from `cds-hooks/services/`.
     pub services: Vec<ServiceDescriptor>,
     /// The active rule pack; hook calls read it from memory, never from the database.
-    pub pack: RwLock<Arc<CompiledPack>>,
-    /// Version number of the active pack.
-    pub pack_version: RwLock<i64>,
+    pub active: Arc<crate::admin::ActivePack>,
     /// Outbound FHIR client.
     pub fhir: FhirClient,
     /// Fetch-path limits.
@@ -50,13 +48,7 @@ pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 impl AppState {
     /// The active pack and its version.
     pub fn active_pack(&self) -> (Arc<CompiledPack>, i64) {
-        let pack = self
-            .pack
-            .read()
-            .map(|p| p.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
-        let version = self.pack_version.read().map(|v| *v).unwrap_or(0);
-        (pack, version)
+        self.active.get()
     }
 }
 

@@ -32,7 +32,12 @@ impl AuthApp {
     }
 
     /// Sends `body` (GET when `None`) to `path` with `token` as bearer, if any.
-    pub async fn send(&self, path: &str, token: Option<&str>, body: Option<&Value>) -> reqwest::Response {
+    pub async fn send(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
         let url = format!("{}{path}", self.app.address);
         let mut req = match body {
             Some(b) => self.app.client.post(url).json(b),
@@ -54,7 +59,8 @@ impl AuthApp {
 
     /// A valid token for a hook call to `cart-monitoring`.
     pub fn call_token(&self) -> String {
-        self.es.sign(&claims(&self.aud("/cds-services/cart-monitoring")))
+        self.es
+            .sign(&claims(&self.aud("/cds-services/cart-monitoring")))
     }
 }
 
@@ -94,7 +100,10 @@ pub async fn spawn_auth() -> AuthApp {
 pub async fn assert_bare_401(resp: reqwest::Response, case: &str) {
     assert_eq!(resp.status(), 401, "{case}");
     assert_eq!(resp.headers()["www-authenticate"], "Bearer", "{case}");
-    assert!(resp.bytes().await.unwrap().is_empty(), "{case}: the body must be empty");
+    assert!(
+        resp.bytes().await.unwrap().is_empty(),
+        "{case}: the body must be empty"
+    );
 }
 
 fn feedback_body() -> Value {
@@ -107,7 +116,12 @@ async fn valid_es384_and_rs384_tokens_are_accepted_on_discovery_service_and_feed
     let t = spawn_auth().await;
     for signer in [&t.es, &t.rs] {
         let discovery = signer.sign(&claims(&t.aud("/cds-services")));
-        assert_eq!(t.send("/cds-services", Some(&discovery), None).await.status(), 200);
+        assert_eq!(
+            t.send("/cds-services", Some(&discovery), None)
+                .await
+                .status(),
+            200
+        );
 
         let call = signer.sign(&claims(&t.aud("/cds-services/cart-monitoring")));
         assert_eq!(t.call(&call).await, 200, "{:?}", signer.alg);
@@ -123,7 +137,10 @@ async fn valid_es384_and_rs384_tokens_are_accepted_on_discovery_service_and_feed
 async fn an_audience_array_naming_the_endpoint_is_accepted() {
     let t = spawn_auth().await;
     let mut c = claims("x");
-    c["aud"] = json!(["https://elsewhere.example", t.aud("/cds-services/cart-monitoring")]);
+    c["aud"] = json!([
+        "https://elsewhere.example",
+        t.aud("/cds-services/cart-monitoring")
+    ]);
     assert_eq!(t.call(&t.es.sign(&c)).await, 200);
 }
 
@@ -132,7 +149,9 @@ async fn a_call_without_a_bearer_token_gets_a_bare_401() {
     let t = spawn_auth().await;
     assert_bare_401(t.send("/cds-services", None, None).await, "discovery").await;
     let body = patient_view("p1");
-    let resp = t.send("/cds-services/cart-monitoring", None, Some(&body)).await;
+    let resp = t
+        .send("/cds-services/cart-monitoring", None, Some(&body))
+        .await;
     assert_bare_401(resp, "service").await;
     let resp = t
         .app
@@ -151,25 +170,40 @@ async fn alg_none_and_hs256_signed_with_the_public_key_are_refused() {
     let c = claims(&t.aud("/cds-services/cart-monitoring"));
     let none = unsigned(&json!({"alg": "none", "typ": "JWT", "kid": "es-1"}), &c);
     let body = patient_view("p1");
-    let resp = t.send("/cds-services/cart-monitoring", Some(&none), Some(&body)).await;
+    let resp = t
+        .send("/cds-services/cart-monitoring", Some(&none), Some(&body))
+        .await;
     assert_bare_401(resp, "alg none").await;
 
     for (kid, public) in [("es-1", t.es.public_bytes()), ("rs-1", t.rs.public_bytes())] {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(kid.into());
         let forged = jsonwebtoken::encode(&h, &c, &EncodingKey::from_secret(&public)).unwrap();
-        assert_eq!(t.call(&forged).await, 401, "HS256 with the {kid} public key");
+        assert_eq!(
+            t.call(&forged).await,
+            401,
+            "HS256 with the {kid} public key"
+        );
     }
-    assert_eq!(t.call(&t.call_token()).await, 200, "the service still works");
+    assert_eq!(
+        t.call(&t.call_token()).await,
+        200,
+        "the service still works"
+    );
 }
 
 #[tokio::test]
 async fn hmac_stays_refused_even_when_configured() {
-    let t = spawn_auth_with(|_| {}, |s| s.auth.algorithms = vec!["HS256".into(), "ES384".into()]).await;
+    let t = spawn_auth_with(
+        |_| {},
+        |s| s.auth.algorithms = vec!["HS256".into(), "ES384".into()],
+    )
+    .await;
     let c = claims(&t.aud("/cds-services/cart-monitoring"));
     let mut h = Header::new(Algorithm::HS256);
     h.kid = Some("es-1".into());
-    let forged = jsonwebtoken::encode(&h, &c, &EncodingKey::from_secret(&t.es.public_bytes())).unwrap();
+    let forged =
+        jsonwebtoken::encode(&h, &c, &EncodingKey::from_secret(&t.es.public_bytes())).unwrap();
     assert_eq!(t.call(&forged).await, 401);
     assert_eq!(t.call(&t.call_token()).await, 200);
 }
@@ -178,11 +212,17 @@ async fn hmac_stays_refused_even_when_configured() {
 async fn a_token_for_another_endpoint_is_refused() {
     let t = spawn_auth().await;
     let discovery_aud = t.es.sign(&claims(&t.aud("/cds-services")));
-    assert_eq!(t.call(&discovery_aud).await, 401, "discovery URL used on a service call");
+    assert_eq!(
+        t.call(&discovery_aud).await,
+        401,
+        "discovery URL used on a service call"
+    );
 
     let service_aud = t.es.sign(&claims(&t.aud("/cds-services/cart-monitoring")));
     let path = "/cds-services/cart-monitoring/feedback";
-    let resp = t.send(path, Some(&service_aud), Some(&feedback_body())).await;
+    let resp = t
+        .send(path, Some(&service_aud), Some(&feedback_body()))
+        .await;
     assert_bare_401(resp, "service URL used on feedback").await;
 
     let other = t.es.sign(&claims(&t.aud("/cds-services/cart-discharge")));
@@ -201,9 +241,21 @@ async fn expired_and_future_tokens_are_refused_beyond_the_leeway() {
         t.es.sign(&c)
     };
     assert_eq!(t.call(&at(now - 600, now - 120)).await, 401, "expired");
-    assert_eq!(t.call(&at(now + 600, now + 900)).await, 401, "iat in the future");
-    assert_eq!(t.call(&at(now - 300, now - 10)).await, 200, "expired within the leeway");
-    assert_eq!(t.call(&at(now + 10, now + 300)).await, 200, "iat within the leeway");
+    assert_eq!(
+        t.call(&at(now + 600, now + 900)).await,
+        401,
+        "iat in the future"
+    );
+    assert_eq!(
+        t.call(&at(now - 300, now - 10)).await,
+        200,
+        "expired within the leeway"
+    );
+    assert_eq!(
+        t.call(&at(now + 10, now + 300)).await,
+        200,
+        "iat within the leeway"
+    );
 }
 
 #[tokio::test]
@@ -216,7 +268,11 @@ async fn a_replayed_jti_is_refused() {
     c["jti"] = json!("fixed-jti");
     assert_eq!(t.call(&t.es.sign(&c)).await, 200);
     c["iat"] = json!(chrono::Utc::now().timestamp() - 5);
-    assert_eq!(t.call(&t.es.sign(&c)).await, 401, "a new token reusing the jti");
+    assert_eq!(
+        t.call(&t.es.sign(&c)).await,
+        401,
+        "a new token reusing the jti"
+    );
 }
 
 #[tokio::test]

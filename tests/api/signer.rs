@@ -30,7 +30,9 @@ fn pkcs8_inner(der: &[u8]) -> &[u8] {
             return (tag, 2, first);
         }
         let n = first & 0x7f;
-        let len = d[2..2 + n].iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+        let len = d[2..2 + n]
+            .iter()
+            .fold(0usize, |a, b| (a << 8) | *b as usize);
         (tag, 2 + n, len)
     }
     let (_, outer_hdr, _) = header(der);
@@ -59,15 +61,20 @@ impl Signer {
 
     /// A fresh P-384 key.
     pub fn es384(kid: &str) -> Signer {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &SystemRandom::new())
-            .expect("P-384 key");
-        Signer::from_key(kid, Algorithm::ES384, EncodingKey::from_ec_der(pkcs8.as_ref()))
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &SystemRandom::new())
+                .expect("P-384 key");
+        Signer::from_key(
+            kid,
+            Algorithm::ES384,
+            EncodingKey::from_ec_der(pkcs8.as_ref()),
+        )
     }
 
     /// A fresh RSA-2048 key.
     pub fn rs384(kid: &str) -> Signer {
-        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-            .expect("RSA key");
+        let pair =
+            aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key");
         let der: Pkcs8V1Der = pair.as_der().expect("PKCS#8");
         let key = EncodingKey::from_rsa_der(pkcs8_inner(der.as_ref()));
         Signer::from_key(kid, Algorithm::RS384, key)
@@ -140,7 +147,13 @@ pub fn unsigned(header: &Value, claims: &Value) -> String {
 
 #[test]
 fn base64url_matches_the_rfc_4648_vectors() {
-    for (plain, coded) in [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg")] {
+    for (plain, coded) in [
+        ("", ""),
+        ("f", "Zg"),
+        ("fo", "Zm8"),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg"),
+    ] {
         assert_eq!(b64url(plain.as_bytes()), coded);
     }
 }

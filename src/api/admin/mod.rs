@@ -1,5 +1,153 @@
-//! `/admin`: the authenticated, versioned, audited rule administration API (issue #4).
+//! `/admin`: the authenticated, versioned, audited rule administration API.
+//!
+//! Every request needs a bearer token with the scope of the operation (`rules:read`,
+//! `rules:write`, `audit:read`); writes are validated as a whole pack before anything changes,
+//! committed as a new version with an audit entry, and guarded by `If-Match` (a rule's or value
+//! set's `ETag`). A change takes effect for the next hook call.
 
-use actix_web::web;
+mod openapi;
+mod review;
+mod rules;
+mod valuesets;
+mod versions;
 
-pub(super) fn configure(_cfg: &mut web::ServiceConfig) {}
+use std::future::{ready, Ready};
+
+use actix_web::{web, FromRequest, HttpRequest};
+use serde_json::{json, Value};
+
+use super::ApiError;
+use crate::admin::keys::{AdminAuth, Principal};
+use crate::admin::{AdminError, ChangeMeta};
+
+pub use openapi::ENDPOINTS;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .configure(rules::configure)
+            .configure(valuesets::configure)
+            .configure(versions::configure)
+            .configure(review::configure)
+            .configure(openapi::configure),
+    );
+}
+
+/// The authenticated caller of an admin endpoint.
+pub struct AdminUser(pub Principal);
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get("Authorization")
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            });
+        let (Some(token), Some(auth)) = (token, req.app_data::<web::Data<AdminAuth>>()) else {
+            return ready(Err(ApiError::Unauthorized));
+        };
+        ready(auth.verify(token.trim()).map(AdminUser).map_err(|e| {
+            tracing::debug!(reason = %e, "admin token refused");
+            ApiError::Unauthorized
+        }))
+    }
+}
+
+impl AdminUser {
+    /// Fails with 403 unless the token grants `scope`.
+    pub fn require(&self, scope: &str) -> Result<&str, ApiError> {
+        if self.0.scopes.contains(scope) {
+            Ok(&self.0.subject)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(problems) => ApiError::Unprocessable(json!({
+                "error": "invalid",
+                "message": "the change was refused; the active rules are unchanged",
+                "problems": problems,
+            })),
+            AdminError::Stale { current } => ApiError::Precondition(format!(
+                "stale: the pack changed (now version {current}); reload and retry"
+            )),
+            AdminError::Modified(m) => ApiError::Precondition(m),
+            AdminError::NotFound(m) => ApiError::NotFound(m),
+            AdminError::Exists(m) => ApiError::Conflict(m),
+            AdminError::Store(e) => ApiError::Unexpected(e.into()),
+        }
+    }
+}
+
+/// Audit metadata of a change: who, what, which rule, and the optional `X-Change-Reason`.
+pub(crate) fn meta<'a>(
+    req: &HttpRequest,
+    actor: &'a str,
+    action: &'a str,
+    rule_id: Option<&'a str>,
+) -> ChangeMeta<'a> {
+    let reason = req
+        .headers()
+        .get("X-Change-Reason")
+        .and_then(|h| h.to_str().ok())
+        .map(|s| s.chars().take(1000).collect());
+    ChangeMeta {
+        actor,
+        action,
+        rule_id,
+        reason,
+    }
+}
+
+/// `If-Match` check against the current ETag (absent header: no check; `*`: anything).
+pub(crate) fn check_if_match(req: &HttpRequest, current: &str) -> Result<(), AdminError> {
+    match req.headers().get("If-Match").and_then(|h| h.to_str().ok()) {
+        None => Ok(()),
+        Some(v)
+            if v.trim() == "*"
+                || v.split(',')
+                    .any(|t| t.trim().trim_start_matches("W/") == current) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(AdminError::Modified(format!(
+            "If-Match does not match the current ETag {current}: reload and retry"
+        ))),
+    }
+}
+
+/// Parses an admin request body: YAML when the content type says so, else JSON; errors carry
+/// the path of the problem.
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    file: &str,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let yaml = req
+        .headers()
+        .get("Content-Type")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|c| c.contains("yaml"));
+    let parsed = if yaml {
+        crate::engine::load::parse(file, body)
+    } else {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            ApiError::BadRequest(crate::cds::RequestError::new(
+                "",
+                format!("body is not valid JSON: {e}"),
+            ))
+        })?;
+        crate::engine::load::from_json(file, value)
+    };
+    parsed.map_err(|p| AdminError::Invalid(vec![p]).into())
+}

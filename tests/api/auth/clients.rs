@@ -14,7 +14,11 @@ use crate::signer::claims;
 async fn a_client_with_a_tenant_accepts_only_that_tenant() {
     let t = spawn_auth_with(|c| c.tenant = Some("hospital-a".into()), |_| {}).await;
     let aud = t.aud("/cds-services/cart-monitoring");
-    for (tenant, expected) in [(json!("hospital-b"), 401), (json!(null), 401), (json!("hospital-a"), 200)] {
+    for (tenant, expected) in [
+        (json!("hospital-b"), 401),
+        (json!(null), 401),
+        (json!("hospital-a"), 200),
+    ] {
         let mut c = claims(&aud);
         c["tenant"] = tenant.clone();
         assert_eq!(t.call(&t.es.sign(&c)).await, expected, "tenant {tenant}");
@@ -32,9 +36,10 @@ fn needs_fetch(fhir_server: &str) -> serde_json::Value {
 
 async fn call_needing_fetch(t: &AuthApp) -> u16 {
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"resourceType": "Bundle", "type": "searchset"}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"resourceType": "Bundle", "type": "searchset"})),
+        )
         .mount(&t.app.fhir)
         .await;
     let body = needs_fetch(&t.app.fhir.uri());
@@ -47,9 +52,16 @@ async fn call_needing_fetch(t: &AuthApp) -> u16 {
 
 #[tokio::test]
 async fn a_fhir_server_off_the_clients_list_is_never_called_even_if_globally_allowed() {
-    let t = spawn_auth_with(|c| c.fhir_servers = vec!["https://ehr.example.org/fhir".into()], |_| {}).await;
+    let t = spawn_auth_with(
+        |c| c.fhir_servers = vec!["https://ehr.example.org/fhir".into()],
+        |_| {},
+    )
+    .await;
     assert_eq!(call_needing_fetch(&t).await, 412);
-    assert!(t.app.fhir.received_requests().await.unwrap().is_empty(), "no request, no token sent");
+    assert!(
+        t.app.fhir.received_requests().await.unwrap().is_empty(),
+        "no request, no token sent"
+    );
 }
 
 #[tokio::test]
@@ -73,7 +85,9 @@ async fn a_fhir_server_on_the_clients_list_but_not_globally_allowed_is_refused()
 /// A fresh database on the `TEST_POSTGRES_URL` server; dropped by [`drop_database`].
 async fn create_database(admin_url: &str) -> (String, String) {
     let name = format!("cs_auth_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("admin connection");
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("admin connection");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
         .execute(&mut admin)
         .await
@@ -85,9 +99,13 @@ async fn create_database(admin_url: &str) -> (String, String) {
 }
 
 async fn drop_database(admin_url: &str, name: &str) {
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("admin connection");
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("admin connection");
     let drop = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&mut admin)
+        .await;
 }
 
 #[tokio::test]
@@ -111,7 +129,8 @@ async fn a_jti_accepted_by_one_replica_is_refused_by_the_other_on_postgres() {
         replica(db_url),
     )
     .await;
-    let token = a.es.sign(&claims(&format!("{public}/cds-services/cart-monitoring")));
+    let token =
+        a.es.sign(&claims(&format!("{public}/cds-services/cart-monitoring")));
 
     assert_eq!(a.call(&token).await, 200, "first use, replica A");
     assert_eq!(b.call(&token).await, 401, "replay, replica B");

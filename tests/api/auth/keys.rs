@@ -22,7 +22,11 @@ async fn a_flood_of_unknown_kids_costs_at_most_one_jwks_fetch() {
     }
     assert_eq!(jwks_fetches(&t.jwks).await, 1, "one fetch, then throttled");
 
-    assert_eq!(t.call(&t.call_token()).await, 200, "known keys still verify");
+    assert_eq!(
+        t.call(&t.call_token()).await,
+        200,
+        "known keys still verify"
+    );
     assert_eq!(jwks_fetches(&t.jwks).await, 1, "from the cache");
 }
 
@@ -36,7 +40,11 @@ async fn a_rotated_key_is_picked_up_on_its_first_use_after_the_refresh_interval(
 
     let token = rotated.sign(&claims(&t.aud("/cds-services/cart-monitoring")));
     assert_eq!(t.call(&token).await, 200);
-    assert_eq!(jwks_fetches(&t.jwks).await, 1, "one refresh for the new kid");
+    assert_eq!(
+        jwks_fetches(&t.jwks).await,
+        1,
+        "one refresh for the new kid"
+    );
 }
 
 #[tokio::test]
@@ -51,7 +59,11 @@ async fn a_jku_off_the_allowlist_is_refused_and_never_fetched() {
     let token = forger.sign_with(h, &claims(&t.aud("/cds-services/cart-monitoring")));
 
     assert_eq!(t.call(&token).await, 401);
-    assert_eq!(jwks_fetches(&rogue).await, 0, "the rogue jku was never fetched");
+    assert_eq!(
+        jwks_fetches(&rogue).await,
+        0,
+        "the rogue jku was never fetched"
+    );
 }
 
 #[tokio::test]
@@ -75,7 +87,11 @@ async fn an_allowlisted_jku_is_fetched_and_its_keys_verify() {
     let token = signer.sign_with(h, &claims(&t.aud("/cds-services/cart-monitoring")));
     assert_eq!(t.call(&token).await, 200);
     assert_eq!(jwks_fetches(&keys).await, 1);
-    assert_eq!(t.call(&t.call_token()).await, 401, "jwks_url is no longer configured");
+    assert_eq!(
+        t.call(&t.call_token()).await,
+        401,
+        "jwks_url is no longer configured"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,208 @@
+//! `/admin/rules`: list, get, create, replace, patch parameters, change status.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{check_if_match, meta, parse_body, AdminUser};
+use crate::admin::{etag, Admin, AdminError};
+use crate::api::ApiError;
+use crate::engine::rule::{Rule, RuleStatus};
+use crate::engine::{Pack, Problem};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/rules", web::get().to(list_rules))
+        .route("/rules", web::post().to(create_rule))
+        .route("/rules/{id}", web::get().to(get_rule))
+        .route("/rules/{id}", web::put().to(replace_rule))
+        .route("/rules/{id}/parameters", web::patch().to(patch_parameters))
+        .route("/rules/{id}/status", web::put().to(set_status));
+}
+
+fn rule_json(rule: &Rule) -> Value {
+    serde_json::to_value(rule).unwrap_or(Value::Null)
+}
+
+fn rule_of<'p>(pack: &'p Pack, id: &str) -> Result<&'p Rule, AdminError> {
+    pack.rules
+        .get(id)
+        .ok_or_else(|| AdminError::NotFound(format!("no rule `{id}`")))
+}
+
+fn rule_view(id: String) -> impl Fn(&Pack) -> Option<Value> {
+    move |p: &Pack| p.rules.get(&id).map(rule_json)
+}
+
+async fn list_rules(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpResponse, ApiError> {
+    user.require("rules:read")?;
+    let (pack, version) = admin.active.get();
+    let rules: Vec<Value> = pack
+        .pack()
+        .rules
+        .values()
+        .map(|r| json!({"id": r.id, "title": r.title, "status": r.status, "hooks": r.hooks, "prevention": r.prevention, "etag": etag(&rule_json(r))}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"packVersion": version, "rules": rules})))
+}
+
+async fn get_rule(
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require("rules:read")?;
+    let (pack, _) = admin.active.get();
+    let rule = rule_json(rule_of(pack.pack(), &id)?);
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag(&rule)))
+        .json(rule))
+}
+
+async fn create_rule(
+    req: HttpRequest,
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let actor = user.require("rules:write")?;
+    let rule: Rule = parse_body(&req, "rules/(new)", &body)?;
+    let id = rule.id.clone();
+    let view = rule_view(id.clone());
+    let committed = admin
+        .change(
+            meta(&req, actor, "rule.create", Some(&id)),
+            |p| match p.rules.contains_key(&rule.id) {
+                true => Err(AdminError::Exists(format!(
+                    "rule `{}` exists; use PUT to replace it",
+                    rule.id
+                ))),
+                false => Ok(drop(p.rules.insert(rule.id.clone(), rule))),
+            },
+            view,
+        )
+        .await?;
+    respond_rule(&admin, &id, committed.version, true)
+}
+
+async fn replace_rule(
+    req: HttpRequest,
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let actor = user.require("rules:write")?;
+    let rule: Rule = parse_body(&req, &format!("rules/{id}.yaml"), &body)?;
+    if rule.id != *id {
+        return Err(AdminError::Invalid(vec![Problem {
+            file: format!("rules/{id}.yaml"),
+            path: "id".into(),
+            message: format!("id `{}` does not match the URL", rule.id),
+        }])
+        .into());
+    }
+    let committed = admin
+        .change(
+            meta(&req, actor, "rule.replace", Some(&id)),
+            |p| {
+                check_if_match(&req, &etag(&rule_json(rule_of(p, &id)?)))?;
+                p.rules.insert(id.clone(), rule);
+                Ok(())
+            },
+            rule_view(id.to_string()),
+        )
+        .await?;
+    respond_rule(&admin, &id, committed.version, false)
+}
+
+async fn patch_parameters(
+    req: HttpRequest,
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+    body: web::Json<BTreeMap<String, f64>>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = user.require("rules:write")?;
+    let committed = admin
+        .change(
+            meta(&req, actor, "rule.parameters", Some(&id)),
+            |p| {
+                check_if_match(&req, &etag(&rule_json(rule_of(p, &id)?)))?;
+                let rule = p
+                    .rules
+                    .get_mut(id.as_str())
+                    .ok_or_else(|| AdminError::NotFound(format!("no rule `{id}`")))?;
+                let unknown: Vec<Problem> = body
+                    .keys()
+                    .filter(|k| !rule.parameters.contains_key(*k))
+                    .map(|k| Problem {
+                        file: format!("rules/{id}.yaml"),
+                        path: format!("parameters.{k}"),
+                        message: format!("unknown parameter `{k}`"),
+                    })
+                    .collect();
+                if !unknown.is_empty() {
+                    return Err(AdminError::Invalid(unknown));
+                }
+                for (k, v) in body.iter() {
+                    if let Some(p) = rule.parameters.get_mut(k) {
+                        p.value = *v;
+                    }
+                }
+                Ok(())
+            },
+            rule_view(id.to_string()),
+        )
+        .await?;
+    respond_rule(&admin, &id, committed.version, false)
+}
+
+#[derive(Deserialize)]
+struct StatusRequest {
+    status: RuleStatus,
+}
+
+async fn set_status(
+    req: HttpRequest,
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+    body: web::Json<StatusRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = user.require("rules:write")?;
+    let committed = admin
+        .change(
+            meta(&req, actor, "rule.status", Some(&id)),
+            |p| {
+                check_if_match(&req, &etag(&rule_json(rule_of(p, &id)?)))?;
+                if let Some(rule) = p.rules.get_mut(id.as_str()) {
+                    rule.status = body.status;
+                }
+                Ok(())
+            },
+            rule_view(id.to_string()),
+        )
+        .await?;
+    respond_rule(&admin, &id, committed.version, false)
+}
+
+fn respond_rule(
+    admin: &Admin,
+    id: &str,
+    version: i64,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let (pack, _) = admin.active.get();
+    let rule = rule_json(rule_of(pack.pack(), id)?);
+    let mut resp = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(resp
+        .insert_header(("ETag", etag(&rule)))
+        .insert_header(("Location", format!("/admin/rules/{id}")))
+        .json(json!({"packVersion": version, "rule": rule})))
+}
