@@ -3,12 +3,13 @@
 //! For each of `small`, `typical` and `large` (`benches/gen_patient.py`):
 //!
 //! * `a_json_value`: `serde_json::from_slice::<Value>` of the request body, the floor;
-//! * `b_parse_record`: `parse_hook_request` and the patient record (`hook::build_record`, every
-//!   prefetch key present, nothing fetched);
+//! * `b_parse_record`: what the handler does before the engine: the depth check, the request
+//!   (`parse_hook_request_within`, default limits) and the patient record (`hook::build_record`,
+//!   every prefetch key present, nothing fetched);
 //! * `c_evaluate`: `CompiledPack::evaluate` of the whole default pack on that record;
 //! * `d_respond`: findings to cards (`engine::cards::to_cards`, real uuids) and the serialised
 //!   `CdsResponse`;
-//! * `e_whole`: the handler's path without HTTP: parse, `hook::answer`, serialise.
+//! * `e_whole`: the handler's path without HTTP: depth check, parse, `hook::answer`, serialise.
 //!
 //! `cargo bench --bench pipeline` (about 2 minutes on 2 cores). Throughput is reported in bytes
 //! of request body so the stages compare directly with the floor.
@@ -18,7 +19,8 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use cart_sentinel::cds::request::parse_hook_request;
+use cart_sentinel::cds::limits::check_json_depth;
+use cart_sentinel::cds::request::parse_hook_request_within;
 use cart_sentinel::cds::response::CdsResponse;
 use cart_sentinel::engine::{cards, load, EvalInput};
 use cart_sentinel::hook;
@@ -39,6 +41,7 @@ fn pipeline(c: &mut Criterion) {
     let pack = load::compile_dir(&common::root().join("cds-hooks")).expect("default pack compiles");
     let rt = common::runtime();
     let (now, tz, limits) = (common::now(), common::utc(), common::limits());
+    let request_limits = common::request_limits();
     for (size, samples, seconds) in [("small", 50, 3), ("typical", 30, 4), ("large", 10, 8)] {
         let body = common::body(size);
         let mut g = c.benchmark_group(format!("pipeline/{size}"));
@@ -51,8 +54,12 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| serde_json::from_slice::<Value>(black_box(&body)).expect("valid JSON"))
         });
 
+        let parse = |body: &[u8]| {
+            check_json_depth(body, request_limits.max_json_depth).expect("shallow");
+            parse_hook_request_within(body, &service.hook, &request_limits).expect("valid request")
+        };
         let build = |body: &[u8]| {
-            let req = parse_hook_request(body, &service.hook).expect("valid request");
+            let req = parse(body);
             let (record, _, warnings) = rt
                 .block_on(hook::build_record(&service, &req, None, limits, tz))
                 .expect("prefetch is complete");
@@ -80,7 +87,7 @@ fn pipeline(c: &mut Criterion) {
 
         g.bench_function("e_whole", |b| {
             b.iter(|| {
-                let req = parse_hook_request(black_box(&body), &service.hook).expect("valid");
+                let req = parse(black_box(&body));
                 let answer = rt
                     .block_on(hook::answer(&pack, &service, &req, None, limits, tz, now))
                     .expect("answered");

@@ -110,7 +110,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             println!(
                 "{}",
-                crate::admin::keys::mint_dev_token(&settings, &sub, &scopes, ttl)?
+                crate::admin::keys::mint_dev_token(
+                    &settings,
+                    &sub,
+                    &scopes,
+                    i64::try_from(ttl).unwrap_or(i64::MAX)
+                )?
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use cart_sentinel::cds::limits::RequestLimits;
 use cart_sentinel::cds::{load_services, ServiceDescriptor};
+use cart_sentinel::config::Settings;
 use cart_sentinel::hook::FetchLimits;
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -30,6 +32,16 @@ pub fn limits() -> FetchLimits {
     FetchLimits {
         deadline: Duration::from_millis(400),
         max_pages: 5,
+    }
+}
+
+/// The request limits of the default settings, as the handler applies them.
+pub fn request_limits() -> RequestLimits {
+    let l = Settings::default().limits;
+    RequestLimits {
+        max_json_depth: l.max_json_depth,
+        max_prefetch_resources: l.max_prefetch_resources,
+        max_draft_orders: l.max_draft_orders,
     }
 }
 

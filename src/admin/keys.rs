@@ -143,14 +143,14 @@ pub fn mint_dev_token(
     settings: &Settings,
     subject: &str,
     scopes: &[String],
-    ttl_seconds: u64,
+    ttl_seconds: i64,
 ) -> anyhow::Result<String> {
     let pkcs8 = ensure_dev_key(&settings.storage.data_dir)?;
-    let now = chrono::Utc::now().timestamp() as u64;
+    let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub: subject.to_owned(),
-        exp: now + ttl_seconds,
-        iat: Some(now),
+        exp: u64::try_from(now + ttl_seconds).unwrap_or(0),
+        iat: u64::try_from(now).ok(),
         iss: Some(DEV_ISSUER.to_owned()),
         aud: Some(settings.admin.audience.clone()),
         scope: Some(scopes.join(" ")),

@@ -190,6 +190,9 @@ async fn run_and_capture(format: &str) -> (String, Vec<String>) {
 }
 
 fn assert_no_secret(output: &str, tokens: &[String], format: &str) {
+    if std::env::var("TEST_LOG").is_ok() {
+        eprintln!("---- {format} output ----\n{output}");
+    }
     assert!(
         output.contains("hook call"),
         "{format}: debug logs were captured:\n{output}"

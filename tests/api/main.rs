@@ -1,4 +1,5 @@
 //! The integration test binary: the real service over HTTP.
+mod admin;
 mod auth;
 mod call;
 mod discovery;

@@ -122,9 +122,10 @@ async fn patch_parameters(
     user: AdminUser,
     admin: web::Data<Admin>,
     id: web::Path<String>,
-    body: web::Json<BTreeMap<String, f64>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require("rules:write")?;
+    let body: BTreeMap<String, f64> = parse_body(&req, &format!("rules/{id}.yaml"), &body)?;
     let committed = admin
         .change(
             meta(&req, actor, "rule.parameters", Some(&id)),
@@ -169,9 +170,10 @@ async fn set_status(
     user: AdminUser,
     admin: web::Data<Admin>,
     id: web::Path<String>,
-    body: web::Json<StatusRequest>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require("rules:write")?;
+    let body: StatusRequest = parse_body(&req, &format!("rules/{id}.yaml"), &body)?;
     let committed = admin
         .change(
             meta(&req, actor, "rule.status", Some(&id)),

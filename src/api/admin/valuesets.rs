@@ -142,9 +142,10 @@ async fn remove_codes(
     user: AdminUser,
     admin: web::Data<Admin>,
     id: web::Path<String>,
-    body: web::Json<RemoveRequest>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require("rules:write")?;
+    let body: RemoveRequest = parse_body(&req, &format!("valuesets/{id}.yaml"), &body)?;
     let view_id = id.to_string();
     let committed = admin
         .change(

@@ -1,4 +1,4 @@
-//! Per-client settings: the tenant, the client's `fhirServer` allowlist, and replay protection
+//! Per-client settings: the tenant, the client's `fhirServer` allowlist, the `iss`, and replay protection
 //! shared by two replicas on one PostgreSQL database.
 
 use serde_json::json;
@@ -6,8 +6,8 @@ use sqlx::Connection;
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
 
-use super::{spawn_auth_with, AuthApp};
-use crate::helpers::patient_view;
+use super::{spawn_auth, spawn_auth_with, AuthApp};
+use crate::helpers::{patient_view, spawn_app};
 use crate::signer::claims;
 
 #[tokio::test]
@@ -138,4 +138,18 @@ async fn a_jti_accepted_by_one_replica_is_refused_by_the_other_on_postgres() {
     a.app.stop().await;
     b.app.stop().await;
     drop_database(&admin_url, &name).await;
+}
+
+#[tokio::test]
+async fn an_unknown_iss_is_refused_even_with_a_trusted_key() {
+    let t = spawn_auth().await;
+    let mut c = claims(&t.aud("/cds-services/cart-monitoring"));
+    c["iss"] = json!("https://intruder.example");
+    assert_eq!(t.call(&t.es.sign(&c)).await, 401);
+}
+
+#[tokio::test]
+async fn authentication_is_off_in_development_unless_required() {
+    let app = spawn_app().await;
+    assert_eq!(app.discovery().await.status(), 200);
 }

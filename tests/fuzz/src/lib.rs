@@ -27,7 +27,8 @@ fn default_pack() -> &'static Pack {
 
 fn compiled_default() -> &'static CompiledPack {
     static COMPILED: OnceLock<CompiledPack> = OnceLock::new();
-    COMPILED.get_or_init(|| engine::compile(default_pack().clone()).expect("the default pack compiles"))
+    COMPILED
+        .get_or_init(|| engine::compile(default_pack().clone()).expect("the default pack compiles"))
 }
 
 fn now() -> DateTime<Utc> {

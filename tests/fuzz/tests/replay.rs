@@ -35,12 +35,21 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     files(&fuzz.join("artifacts").join(target), &any, &mut out);
     let named = |suffix: &'static str| move |p: &Path| p.to_string_lossy().ends_with(suffix);
     if target == "hook_request" {
-        let hostile = |p: &Path| p.extension().is_some_and(|e| e == "json") && !p.ends_with("manifest.json");
+        let hostile =
+            |p: &Path| p.extension().is_some_and(|e| e == "json") && !p.ends_with("manifest.json");
         files(&root.join("fixtures/hostile"), &hostile, &mut out);
-        files(&root.join("fixtures/patients"), &named(".request.json"), &mut out);
+        files(
+            &root.join("fixtures/patients"),
+            &named(".request.json"),
+            &mut out,
+        );
     } else {
         files(&root.join("cds-hooks/rules"), &named(".yaml"), &mut out);
-        files(&root.join("fixtures/hostile/rules"), &named(".yaml"), &mut out);
+        files(
+            &root.join("fixtures/hostile/rules"),
+            &named(".yaml"),
+            &mut out,
+        );
     }
     out.sort();
     out
@@ -130,7 +139,11 @@ fn replay_and_mutate(name: &str, target: fn(&[u8])) {
         if let Err(e) = guarded(target, data.clone()) {
             let saved = std::env::temp_dir().join(format!("{name}-mutation-{round}"));
             let _ = std::fs::write(&saved, &data);
-            failures.push(format!("mutation {round} of {}: {e} (input saved to {})", seed_path.display(), saved.display()));
+            failures.push(format!(
+                "mutation {round} of {}: {e} (input saved to {})",
+                seed_path.display(),
+                saved.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{name}: {failures:#?}");
