@@ -11,6 +11,7 @@ mod logs;
 mod malformed;
 mod metrics;
 mod prefetch;
+mod replicas;
 mod rules_check;
 mod signer;
 mod store_contract;
