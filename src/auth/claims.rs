@@ -1,6 +1,6 @@
 //! The claims of a verified CDS client token and their checks (`aud`, `exp`, `iat`, `jti`).
 //! Read only after the signature verified. Claims are read from a `serde_json::Value` by hand:
-//! with serde_json's `arbitrary_precision` (turned on by fhirbolt) jsonwebtoken's own numeric
+//! with `serde_json`'s `arbitrary_precision` (turned on by fhirbolt) jsonwebtoken's own numeric
 //! claim checks cannot read numbers, so they are switched off and done here.
 
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm};
@@ -34,7 +34,7 @@ fn string(raw: &Value, name: &'static str) -> Result<String, AuthError> {
         .ok_or(AuthError::Claim(name))
 }
 
-/// A NumericDate: an integer, or a finite number truncated to whole seconds.
+/// A `NumericDate`: an integer, or a finite number truncated to whole seconds.
 fn seconds(raw: &Value, name: &'static str) -> Result<i64, AuthError> {
     let v = raw.get(name).ok_or(AuthError::Claim(name))?;
     v.as_i64()

@@ -41,14 +41,21 @@ fn matching(keys: &[Jwk], kid: &str) -> Vec<Jwk> {
 }
 
 /// The usable public signing keys of a JWK Set document; `None` if it is not a JWK Set.
-/// Keys that do not parse, symmetric keys and encryption keys are left out.
+/// Keys that do not parse, symmetric or unknown key types and encryption keys are left out.
 pub(super) fn parse_jwk_set(bytes: &[u8]) -> Option<Vec<Jwk>> {
     let doc: Value = serde_json::from_slice(bytes).ok()?;
     let keys = doc.get("keys")?.as_array()?;
     Some(
         keys.iter()
             .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
-            .filter(|k| !matches!(k.algorithm, AlgorithmParameters::OctetKey(_)))
+            .filter(|k| {
+                matches!(
+                    k.algorithm,
+                    AlgorithmParameters::EllipticCurve(_)
+                        | AlgorithmParameters::RSA(_)
+                        | AlgorithmParameters::OctetKeyPair(_)
+                )
+            })
             .filter(|k| k.common.public_key_use != Some(PublicKeyUse::Encryption))
             .collect(),
     )

@@ -2,9 +2,6 @@
 
 use serde_json::{json, Value};
 
-use cart_sentinel::admin::keys::mint_dev_token;
-use cart_sentinel::config::Settings;
-
 use crate::helpers::{load_json, spawn_app, TestApp};
 
 const ALL: &[&str] = &["rules:read", "rules:write", "audit:read"];
@@ -14,10 +11,7 @@ fn token(app: &TestApp, scopes: &[&str]) -> String {
 }
 
 fn token_for(app: &TestApp, sub: &str, scopes: &[&str], ttl: i64) -> String {
-    let mut s = Settings::default();
-    s.storage.data_dir = app.data_dir.path().to_path_buf();
-    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    mint_dev_token(&s, sub, &scopes, ttl).expect("dev token")
+    crate::helpers::admin_token(app.data_dir.path(), sub, scopes, ttl)
 }
 
 async fn admin(

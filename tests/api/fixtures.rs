@@ -61,23 +61,9 @@ fn draft_rules() -> Vec<String> {
 
 /// A copy of the pack with every draft rule activated, as a site would after local approval.
 fn pack_with_drafts_active(into: &std::path::Path) {
-    fn copy(from: &std::path::Path, to: &std::path::Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let target = to.join(e.file_name());
-            if e.path().is_dir() {
-                copy(&e.path(), &target);
-            } else {
-                let text = std::fs::read_to_string(e.path()).unwrap();
-                std::fs::write(
-                    target,
-                    text.replace("\nstatus: draft\n", "\nstatus: active\n"),
-                )
-                .unwrap();
-            }
-        }
-    }
-    copy(&root().join("cds-hooks"), into);
+    crate::helpers::copy_pack(into, &|_, text| {
+        text.replace("\nstatus: draft\n", "\nstatus: active\n")
+    });
 }
 
 #[tokio::test]

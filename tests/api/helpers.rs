@@ -169,3 +169,29 @@ pub fn prefetch_templates(service: &str) -> Vec<(String, String)> {
         .map(|(k, t)| (k.clone(), t.as_str().unwrap().to_owned()))
         .collect()
 }
+
+/// Copies the shipped pack (`cds-hooks/`) into `into`, rewriting each text file through `edit`.
+pub fn copy_pack(into: &Path, edit: &dyn Fn(&Path, String) -> String) {
+    fn copy(from: &Path, to: &Path, edit: &dyn Fn(&Path, String) -> String) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(e.file_name());
+            if e.path().is_dir() {
+                copy(&e.path(), &target, edit);
+            } else {
+                let text = std::fs::read_to_string(e.path()).unwrap();
+                std::fs::write(target, edit(&e.path(), text)).unwrap();
+            }
+        }
+    }
+    copy(&root().join("cds-hooks"), into, edit);
+}
+
+/// A development admin token trusted by an application using `data_dir`.
+pub fn admin_token(data_dir: &Path, sub: &str, scopes: &[&str], ttl_seconds: i64) -> String {
+    let mut s = Settings::default();
+    s.storage.data_dir = data_dir.to_path_buf();
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    cart_sentinel::admin::keys::mint_dev_token(&s, sub, &scopes, ttl_seconds)
+        .expect("development admin token")
+}

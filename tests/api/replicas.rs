@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use cart_sentinel::admin::keys::mint_dev_token;
-use cart_sentinel::config::Settings;
 use cart_sentinel::storage::{connect, AuditFilter};
 
 use crate::helpers::{load_json, spawn_with, TestApp};
@@ -16,19 +14,12 @@ use crate::helpers::{load_json, spawn_with, TestApp};
 const FIXTURE: &str = "fixtures/patients/cbc-surveillance-overdue/fires-phase1-day-60-cbc-31-days";
 
 fn dev_token(data_dir: &std::path::Path) -> String {
-    let mut s = Settings::default();
-    s.storage.data_dir = data_dir.to_path_buf();
-    mint_dev_token(
-        &s,
+    crate::helpers::admin_token(
+        data_dir,
         "replica-test",
-        &[
-            "rules:read".into(),
-            "rules:write".into(),
-            "audit:read".into(),
-        ],
+        &["rules:read", "rules:write", "audit:read"],
         600,
     )
-    .unwrap()
 }
 
 async fn cbc_fires(app: &TestApp) -> bool {

@@ -7,18 +7,7 @@ use std::process::Command;
 use crate::helpers::root;
 
 fn copy_pack(into: &Path) {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let target = to.join(e.file_name());
-            if e.path().is_dir() {
-                copy(&e.path(), &target);
-            } else {
-                std::fs::copy(e.path(), target).unwrap();
-            }
-        }
-    }
-    copy(&root().join("cds-hooks"), into);
+    crate::helpers::copy_pack(into, &|_, text| text);
 }
 
 fn check(dir: &Path) -> (bool, String) {

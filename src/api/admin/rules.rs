@@ -73,12 +73,15 @@ async fn create_rule(
     let committed = admin
         .change(
             meta(&req, actor, "rule.create", Some(&id)),
-            |p| match p.rules.contains_key(&rule.id) {
-                true => Err(AdminError::Exists(format!(
-                    "rule `{}` exists; use PUT to replace it",
-                    rule.id
-                ))),
-                false => Ok(drop(p.rules.insert(rule.id.clone(), rule))),
+            |p| {
+                if p.rules.contains_key(&rule.id) {
+                    return Err(AdminError::Exists(format!(
+                        "rule `{}` exists; use PUT to replace it",
+                        rule.id
+                    )));
+                }
+                p.rules.insert(rule.id.clone(), rule);
+                Ok(())
             },
             view,
         )

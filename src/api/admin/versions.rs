@@ -90,7 +90,10 @@ async fn rollback(
     let committed = admin
         .change(
             meta(&req, actor, "pack.rollback", None),
-            |p| Ok(*p = pack),
+            |p| {
+                *p = pack;
+                Ok(())
+            },
             move |p: &Pack| {
                 Some(if pack_to_json(p) == target.document {
                     json!({"version": to})

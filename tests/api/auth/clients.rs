@@ -1,5 +1,5 @@
 //! Per-client settings: the tenant, the client's `fhirServer` allowlist, the `iss`, replay
-//! protection shared by two replicas on one PostgreSQL database, and authentication off by
+//! protection shared by two replicas on one `PostgreSQL` database, and authentication off by
 //! default in development.
 
 use serde_json::json;
