@@ -667,6 +667,20 @@ async fn the_openapi_document_lists_every_admin_endpoint() {
         .await
         .unwrap();
     assert_eq!(doc["openapi"], "3.0.3");
+    let text = doc.to_string();
+    for r in text
+        .split("\"$ref\":\"")
+        .skip(1)
+        .map(|t| &t[..t.find('"').unwrap()])
+    {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unresolvable $ref {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {r}"
+        );
+    }
     for e in cart_sentinel::api::admin::ENDPOINTS {
         assert!(
             doc["paths"][e.path][e.method].is_object(),

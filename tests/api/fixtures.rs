@@ -114,6 +114,8 @@ async fn every_fixture_fires_its_rules_and_every_near_miss_stays_silent() {
             }
         }
         let cards = body["cards"].as_array().unwrap();
+        let request_json = load_json(request.strip_prefix(root()).unwrap());
+        failures.extend(suggestion_problems(&name, cards, &request_json));
         let by_rule = |rule: &str| cards.iter().find(|c| c["source"]["topic"]["code"] == rule);
         for want in expect["fires"].as_array().unwrap() {
             let rule = want["rule"].as_str().unwrap();
@@ -208,4 +210,60 @@ async fn a_draft_rule_never_fires_in_the_default_pack() {
             .iter()
             .all(|c| c["source"]["topic"]["code"] != "t-cell-lymphoproliferation-vigilance"));
     }
+}
+
+/// Suggested resources are drafts about this patient; deletes name an order of `draftOrders`.
+fn suggestion_problems(name: &str, cards: &[Value], request: &Value) -> Vec<String> {
+    let patient = format!(
+        "Patient/{}",
+        request["context"]["patientId"].as_str().unwrap_or_default()
+    );
+    let drafts: Vec<String> = request["context"]["draftOrders"]["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some(format!(
+                "{}/{}",
+                e["resource"]["resourceType"].as_str()?,
+                e["resource"]["id"].as_str()?
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for card in cards {
+        let rule = card["source"]["topic"]["code"].as_str().unwrap_or_default();
+        for action in card["suggestions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["actions"].as_array().cloned().unwrap_or_default())
+        {
+            match action["type"].as_str() {
+                Some("delete") => {
+                    let id = action["resourceId"].as_str().unwrap_or_default();
+                    if !drafts.iter().any(|d| d == id) {
+                        out.push(format!(
+                            "{name}: {rule} deletes {id:?}, which is not in draftOrders {drafts:?}"
+                        ));
+                    }
+                }
+                _ => {
+                    let r = &action["resource"];
+                    let status_ok = r.get("status").is_none_or(|s| s == "draft")
+                        && (r.get("status").is_some() || r["resourceType"] == "AdverseEvent");
+                    let subject = r["subject"]["reference"]
+                        .as_str()
+                        .or(r["patient"]["reference"].as_str());
+                    if !status_ok || subject != Some(patient.as_str()) {
+                        out.push(format!(
+                            "{name}: {rule} suggests a {} that is not a draft about {patient}",
+                            r["resourceType"]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
 }

@@ -238,9 +238,7 @@ pub fn document() -> Value {
         }
         paths.entry(e.path.to_owned()).or_insert_with(|| json!({}))[e.method] = op;
     }
-    let rule_schema: Value =
-        serde_json::from_str(include_str!("../../../cds-hooks/schema/rule.schema.json"))
-            .unwrap_or(json!({"type": "object"}));
+    let (rule_schema, rule_defs) = rule_schema();
     json!({
         "openapi": "3.0.3",
         "info": {"title": "cart-sentinel admin API", "version": env!("CARGO_PKG_VERSION"),
@@ -248,13 +246,57 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {
-                "Rule": rule_schema,
+            "schemas": schemas(rule_schema, rule_defs, json!({
                 "Pack": {"type": "object", "required": ["cohort", "valuesets", "rules"], "properties": {
                     "cohort": {"type": "object"}, "valuesets": {"type": "object"}, "rules": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Rule"}}}},
-            }
+            })),
         }
     })
+}
+
+/// The published rule JSON Schema, its `$defs` moved to OpenAPI components (prefixed `Rule_`)
+/// and every `#/$defs/x` reference rewritten to `#/components/schemas/Rule_x`.
+fn rule_schema() -> (Value, Map<String, Value>) {
+    fn rewrite(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get_mut("$ref") {
+                    if let Some(name) = r.strip_prefix("#/$defs/") {
+                        *r = format!("#/components/schemas/Rule_{name}");
+                    }
+                }
+                m.values_mut().for_each(rewrite);
+            }
+            Value::Array(a) => a.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    let mut schema: Value =
+        serde_json::from_str(include_str!("../../../cds-hooks/schema/rule.schema.json"))
+            .unwrap_or(json!({"type": "object"}));
+    rewrite(&mut schema);
+    let mut defs = Map::new();
+    if let Value::Object(m) = &mut schema {
+        for key in ["$schema", "$id"] {
+            m.remove(key);
+        }
+        if let Some(Value::Object(d)) = m.remove("$defs") {
+            defs = d
+                .into_iter()
+                .map(|(k, v)| (format!("Rule_{k}"), v))
+                .collect();
+        }
+    }
+    (schema, defs)
+}
+
+fn schemas(rule: Value, defs: Map<String, Value>, extra: Value) -> Value {
+    let mut all = defs;
+    all.insert("Rule".into(), rule);
+    if let Value::Object(m) = extra {
+        all.extend(m);
+    }
+    Value::Object(all)
 }
 
 async fn get_openapi() -> HttpResponse {
