@@ -262,3 +262,24 @@ async fn killing_the_service_mid_write_loses_no_acknowledged_change_and_no_pack_
     restarted.child.kill().ok();
     restarted.child.wait().ok();
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_service_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut server = start_binary(dir.path());
+    wait_ready(&client, server.port).await;
+
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "exit status {exit:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running 15 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
