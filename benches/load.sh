@@ -72,7 +72,7 @@ FHIR_BASE="http://127.0.0.1:$MOCK_PORT/fhir"
 # --- the service -------------------------------------------------------------------------
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-start_service() { # prints milliseconds from exec to the first 200 from /readyz
+start_service() { # sets READY_MS: milliseconds from exec to the first 200 from /readyz
     local t0 t1
     t0=$(date +%s%N)
     SENTINEL__SERVER__PORT=$PORT \
@@ -83,7 +83,7 @@ start_service() { # prints milliseconds from exec to the first 200 from /readyz
     for _ in $(seq 3000); do
         if curl -sf -o /dev/null "$URL/readyz"; then
             t1=$(date +%s%N)
-            echo $(((t1 - t0) / 1000000))
+            READY_MS=$(((t1 - t0) / 1000000))
             return 0
         fi
         kill -0 "$SERVICE_PID" 2>/dev/null || break
@@ -94,9 +94,11 @@ start_service() { # prints milliseconds from exec to the first 200 from /readyz
 stop_service() {
     kill "$SERVICE_PID"; wait "$SERVICE_PID" 2>/dev/null || true; SERVICE_PID=""
 }
-READY_COLD=$(start_service)
+start_service
+READY_COLD=$READY_MS
 stop_service
-READY_WARM=$(start_service)
+start_service
+READY_WARM=$READY_MS
 
 # --- requests ----------------------------------------------------------------------------
 python3 - "$BODY" "$FHIR_BASE" "$TMP/fetch.json" <<'EOF'

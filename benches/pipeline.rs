@@ -4,27 +4,28 @@
 //!
 //! * `a_json_value`: `serde_json::from_slice::<Value>` of the request body, the floor;
 //! * `b_parse_record`: what the handler does before the engine: the depth check, the request
-//!   (`parse_hook_request_within`, default limits) and the patient record (`hook::build_record`,
+//!   (`parse_hook_request`, `check_hook_limits` with the default limits) and the patient record (`hook::build_record`,
 //!   every prefetch key present, nothing fetched);
 //! * `c_evaluate`: `CompiledPack::evaluate` of the whole default pack on that record;
 //! * `d_respond`: findings to cards (`engine::cards::to_cards`, real uuids) and the serialised
 //!   `CdsResponse`;
 //! * `e_whole`: the handler's path without HTTP: depth check, parse, `hook::answer`, serialise.
 //!
-//! `cargo bench --bench pipeline` (about 2 minutes on 2 cores). Throughput is reported in bytes
-//! of request body so the stages compare directly with the floor.
+//! `cargo bench --bench pipeline` (about 2 minutes on 2 cores, after the build). Times are CPU
+//! time of the benchmarking thread (`common::cpu`); throughput is in bytes of request body, so
+//! the stages compare directly with the floor.
 
 mod common;
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use cart_sentinel::cds::limits::check_json_depth;
-use cart_sentinel::cds::request::parse_hook_request_within;
+use cart_sentinel::cds::limits::{check_hook_limits, check_json_depth};
+use cart_sentinel::cds::request::parse_hook_request;
 use cart_sentinel::cds::response::CdsResponse;
 use cart_sentinel::engine::{cards, load, EvalInput};
 use cart_sentinel::hook;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::Value;
 
 fn respond(findings: Vec<cart_sentinel::engine::Finding>) -> Vec<u8> {
@@ -51,12 +52,19 @@ fn pipeline(c: &mut Criterion) {
             .throughput(Throughput::Bytes(body.len() as u64));
 
         g.bench_function("a_json_value", |b| {
-            b.iter(|| serde_json::from_slice::<Value>(black_box(&body)).expect("valid JSON"))
+            b.iter_custom(|n| {
+                common::cpu(n, || {
+                    serde_json::from_slice::<Value>(black_box(&body)).expect("valid JSON")
+                })
+            })
         });
 
+        // As the handler: the depth check, the request, its limits.
         let parse = |body: &[u8]| {
             check_json_depth(body, request_limits.max_json_depth).expect("shallow");
-            parse_hook_request_within(body, &service.hook, &request_limits).expect("valid request")
+            let req = parse_hook_request(body, &service.hook).expect("valid request");
+            check_hook_limits(&req, &request_limits).expect("within limits");
+            req
         };
         let build = |body: &[u8]| {
             let req = parse(body);
@@ -66,7 +74,9 @@ fn pipeline(c: &mut Criterion) {
             assert!(warnings.is_empty(), "{warnings:?}");
             (req, record)
         };
-        g.bench_function("b_parse_record", |b| b.iter(|| build(black_box(&body))));
+        g.bench_function("b_parse_record", |b| {
+            b.iter_custom(|n| common::cpu(n, || build(black_box(&body))))
+        });
 
         let (req, record) = build(&body);
         let input = EvalInput {
@@ -78,26 +88,25 @@ fn pipeline(c: &mut Criterion) {
         let findings = pack.evaluate(&input);
         assert!(!findings.is_empty(), "{size}: the patient should get cards");
         g.bench_function("c_evaluate", |b| {
-            b.iter(|| pack.evaluate(black_box(&input)))
+            b.iter_custom(|n| common::cpu(n, || pack.evaluate(black_box(&input))))
         });
 
         g.bench_function("d_respond", |b| {
-            b.iter_batched(|| findings.clone(), respond, BatchSize::SmallInput)
+            b.iter_custom(|n| common::cpu_with(n, || findings.clone(), respond))
         });
 
-        g.bench_function("e_whole", |b| {
-            b.iter(|| {
-                let req = parse(black_box(&body));
-                let answer = rt
-                    .block_on(hook::answer(&pack, &service, &req, None, limits, tz, now))
-                    .expect("answered");
-                serde_json::to_vec(&CdsResponse {
-                    cards: answer.cards,
-                    system_actions: Vec::new(),
-                })
-                .expect("serialises")
+        let whole = || {
+            let req = parse(black_box(&body));
+            let answer = rt
+                .block_on(hook::answer(&pack, &service, &req, None, limits, tz, now))
+                .expect("answered");
+            serde_json::to_vec(&CdsResponse {
+                cards: answer.cards,
+                system_actions: Vec::new(),
             })
-        });
+            .expect("serialises")
+        };
+        g.bench_function("e_whole", |b| b.iter_custom(|n| common::cpu(n, whole)));
         g.finish();
     }
 }

@@ -5,10 +5,12 @@
 //! variants of those rules: the same rule under a new id (`<id>--v<n>`) with every parameter
 //! nudged (durations by 1-2 days, other values by 1-2 %, within the parameter's min/max), and
 //! the same hooks, so rules for other hooks count towards the total as they do in a real pack.
-//! Only evaluation is timed (`CompiledPack::evaluate`); the record is built once.
+//! Only evaluation is timed (`CompiledPack::evaluate`, CPU time of the thread); the record is
+//! built once.
 //!
 //! `cargo bench --bench rule_scale` (about a minute on 2 cores).
 
+#[expect(dead_code, reason = "helpers for the pipeline bench")]
 mod common;
 
 use std::hint::black_box;
@@ -79,7 +81,7 @@ fn rule_scale(c: &mut Criterion) {
             req.hook
         );
         g.bench_with_input(BenchmarkId::new("evaluate", n), &pack, |b, pack| {
-            b.iter(|| pack.evaluate(black_box(&input)))
+            b.iter_custom(|n| common::cpu(n, || pack.evaluate(black_box(&input))))
         });
     }
     g.finish();

@@ -1,7 +1,12 @@
 //! Shared set-up of the benches: the real service descriptors and rule pack from `cds-hooks/`,
 //! the generated patients from `benches/data/` (the large one is generated on first use, see
 //! `benches/gen_patient.py`), and the fixed evaluation instant the generator dates them from.
+//!
+//! Every bench reports the **CPU time of the benchmarking thread** ([`cpu`]), not wall time: the
+//! targets are CPU-cost ratios, and CPU time stays meaningful on a machine that other builds
+//! share (wall time there counts the time the thread waited for a core).
 
+use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -83,4 +88,23 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("tokio runtime")
+}
+
+/// Runs `f` `iters` times and returns the CPU time this thread used (for `iter_custom`).
+pub fn cpu<O>(iters: u64, mut f: impl FnMut() -> O) -> Duration {
+    let start = cpu_time::ThreadTime::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    start.elapsed()
+}
+
+/// As [`cpu`], with an input per iteration made beforehand by `setup` (not timed).
+pub fn cpu_with<I, O>(iters: u64, setup: impl Fn() -> I, mut f: impl FnMut(I) -> O) -> Duration {
+    let inputs: Vec<I> = (0..iters).map(|_| setup()).collect();
+    let start = cpu_time::ThreadTime::now();
+    for input in inputs {
+        black_box(f(input));
+    }
+    start.elapsed()
 }

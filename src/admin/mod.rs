@@ -165,21 +165,27 @@ impl Admin {
 
 /// Keeps this replica's pack in step with the others (PostgreSQL LISTEN/NOTIFY; nothing on
 /// SQLite, where there is one process). Hook calls never query the database for this.
-pub async fn follow_changes(admin: Arc<Admin>) {
-    let rx = match admin.store.subscribe_pack_changes().await {
-        Ok(Some(rx)) => rx,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot subscribe to rule pack changes; this replica will not see other replicas' changes");
-            return;
-        }
+///
+/// Returns once this replica is listening, after adopting any version committed between loading
+/// the pack and subscribing (so no announcement can fall into that gap); the listening itself
+/// runs in a background task.
+pub async fn follow_changes(admin: Arc<Admin>) -> Result<(), StoreError> {
+    let Some(mut rx) = admin.store.subscribe_pack_changes().await? else {
+        return Ok(());
     };
-    let mut rx = rx;
-    while let Some(version) = rx.recv().await {
-        if let Err(e) = admin.adopt(version).await {
-            tracing::error!(error = %e, pack.version = version, "could not adopt announced rule pack");
+    if let Some(active) = admin.store.active_pack().await? {
+        if let Err(e) = admin.adopt(active.version).await {
+            tracing::error!(error = %e, pack.version = active.version, "could not adopt the active rule pack");
         }
     }
+    tokio::spawn(async move {
+        while let Some(version) = rx.recv().await {
+            if let Err(e) = admin.adopt(version).await {
+                tracing::error!(error = %e, pack.version = version, "could not adopt announced rule pack");
+            }
+        }
+    });
+    Ok(())
 }
 
 /// A stable content tag of a JSON value (ETag of a rule or value set).

@@ -7,8 +7,8 @@ use chrono::Utc;
 
 use super::{ApiError, AppState};
 use crate::auth::CdsClient;
-use crate::cds::limits::{check_json_depth, HookSlots, RequestLimits};
-use crate::cds::request::parse_hook_request_within;
+use crate::cds::limits::{check_hook_limits, check_json_depth, HookSlots, RequestLimits};
+use crate::cds::request::parse_hook_request;
 use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;
 use crate::hook;
@@ -55,7 +55,10 @@ async fn call_service(
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
     check_json_depth(&body, limits.max_json_depth)?;
     let service = find_service(&state, &id, &body)?;
-    let req = parse_hook_request_within(&body, &service.hook, &limits)?;
+    // parse_hook_request_within without its depth check, already done above (a 550 KB body
+    // costs 0.5 ms per scan).
+    let req = parse_hook_request(&body, &service.hook)?;
+    check_hook_limits(&req, &limits)?;
     let servers = client.as_ref().map(|c| c.fhir_servers.as_slice());
     let (pack, version) = state.active_pack();
     let now = (state.clock)();

@@ -195,26 +195,24 @@ impl Verifier {
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
         validation.validate_aud = false;
-        let mut verified = None;
-        for (client, jwk) in candidates {
-            if !claims::key_fits(&jwk, header.alg) {
-                continue;
+        let verified = candidates.iter().find_map(|(_, jwk)| {
+            if !claims::key_fits(jwk, header.alg) {
+                return None;
             }
-            let Ok(key) = DecodingKey::from_jwk(&jwk) else {
-                continue;
-            };
-            if let Ok(data) = decode::<serde_json::Value>(token, &key, &validation) {
-                verified = Some((client, data.claims));
-                break;
-            }
-        }
-        let (client, raw) = verified.ok_or(AuthError::Signature)?;
+            let key = DecodingKey::from_jwk(jwk).ok()?;
+            let data = decode::<serde_json::Value>(token, &key, &validation).ok()?;
+            Some((jwk, data.claims))
+        });
+        let (jwk, raw) = verified.ok_or(AuthError::Signature)?;
         let claims = claims::Claims::read(&raw)?;
         seen.iss = Some(claims.iss.clone());
         seen.jti = Some(claims.jti.clone());
-        if claims.iss != client.iss {
-            return Err(AuthError::UnknownIssuer);
-        }
+        // The key that verified must belong to the client the token names (a key may be shared).
+        let client = candidates
+            .iter()
+            .find(|(c, k)| k == jwk && c.iss == claims.iss)
+            .map(|(c, _)| *c)
+            .ok_or(AuthError::UnknownIssuer)?;
         claims.check(audience, now.timestamp(), self.leeway)?;
         if let Some(tenant) = &client.tenant {
             if claims.tenant.as_deref() != Some(tenant.as_str()) {

@@ -76,8 +76,21 @@ pub fn resource_count(value: &Value) -> usize {
     }
 }
 
-/// Refuses a hook call with more prefetch resources or draft orders than `limits` allow.
+/// Longest `hookInstance` accepted (a UUID has 36 characters).
+pub const MAX_HOOK_INSTANCE_CHARS: usize = 128;
+
+/// Refuses a hook call with more prefetch resources or draft orders than `limits` allow, or
+/// whose `hookInstance` is too long or holds control characters: it is logged with every call,
+/// so it must neither flood the log nor forge log lines.
 pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<(), RequestError> {
+    let instance = &req.hook_instance;
+    if instance.chars().count() > MAX_HOOK_INSTANCE_CHARS || instance.chars().any(char::is_control)
+    {
+        return Err(RequestError::new(
+            "hookInstance",
+            format!("must be at most {MAX_HOOK_INSTANCE_CHARS} printable characters (a UUID)"),
+        ));
+    }
     let prefetch: usize = req
         .prefetch
         .iter()
@@ -158,6 +171,14 @@ mod tests {
                 "c": {"resourceType": "Bundle", "entry": [entry.clone()]}}});
         let mut req = parse_hook_request(body.to_string().as_bytes(), "order-sign").unwrap();
         assert!(check_hook_limits(&req, &limits).is_ok());
+        for bad in ["a\nINFO forged".to_owned(), "x".repeat(129)] {
+            let mut forged = req.clone();
+            forged.hook_instance = bad;
+            assert_eq!(
+                check_hook_limits(&forged, &limits).unwrap_err().field,
+                "hookInstance"
+            );
+        }
         let prefetch = req.prefetch.as_mut().unwrap();
         prefetch.insert("d".into(), json!({"resourceType": "Condition"}));
         assert_eq!(

@@ -184,15 +184,26 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
 
     let context = root.req_obj("context")?;
     check_context(service_hook, &context)?;
-    let prefetch = root.opt_obj("prefetch")?.map(|o| o.map.clone());
+    let has_prefetch = root.opt_obj("prefetch")?.is_some();
     let extension = root.opt_obj("extension")?.map(|o| o.map.clone());
+    let (hook, hook_instance) = (hook.to_owned(), hook_instance.to_owned());
+    let fhir_server = fhir_server.map(str::to_owned);
+    let context = HookContext::new(context.map.clone());
 
+    // The prefetch is most of the body: move it out of the parsed tree instead of copying it.
+    let prefetch = match value {
+        Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
+            Some(Value::Object(prefetch)) => Some(prefetch),
+            _ => None,
+        },
+        _ => None,
+    };
     Ok(HookRequest {
-        hook: hook.to_owned(),
-        hook_instance: hook_instance.to_owned(),
-        fhir_server: fhir_server.map(str::to_owned),
+        hook,
+        hook_instance,
+        fhir_server,
         fhir_authorization,
-        context: HookContext::new(context.map.clone()),
+        context,
         prefetch,
         extension,
     })

@@ -30,6 +30,8 @@ pub(super) struct Ctx<'a> {
     pub today: NaiveDate,
     rule_results: RefCell<HashMap<usize, Option<bool>>>,
     rule_envs: RefCell<HashMap<usize, std::rc::Rc<RuleEnv>>>,
+    /// Value-set scans shared by every rule of the call.
+    pub scans: query::Scans,
 }
 
 /// Per-rule memo of bindings.
@@ -54,6 +56,7 @@ impl<'a> Ctx<'a> {
             today: input.now.with_timezone(&input.tz).date_naive(),
             rule_results: RefCell::default(),
             rule_envs: RefCell::default(),
+            scans: query::Scans::default(),
         }
     }
 

@@ -4,6 +4,10 @@
 //! an active medication, a condition. Results without a numeric value, or whose unit cannot be
 //! converted to the query's unit, are ignored, never guessed.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use chrono::Duration;
 use fhir_r4::{Concept, ObsValue};
 
@@ -86,6 +90,72 @@ impl RuleEval<'_, '_> {
     }
 }
 
+/// The kinds of record a query scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Pool {
+    /// Observations with a countable status.
+    Results,
+    Medications,
+    Conditions,
+    /// Completed procedures.
+    Procedures,
+    Encounters,
+}
+
+/// Per-call memo of value-set scans: which records of a pool match a value set, in record
+/// order (for encounters, with the index of the first matching concept). Every query over the
+/// same pool and value set repeats the same scan, and matching is pure, so one scan per call
+/// serves all rules; a pack of many rules then costs little more than its distinct value sets.
+#[derive(Default)]
+pub(super) struct Scans(RefCell<HashMap<(Pool, *const Compiled), Rc<[(usize, usize)]>>>);
+
+fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Rc<[(usize, usize)]> {
+    let key = (pool, vs as *const Compiled);
+    if let Some(hits) = re.ctx.scans.0.borrow().get(&key) {
+        return hits.clone();
+    }
+    let record = re.ctx.input.record;
+    let hit = |c: &Concept| vs.match_concept(c).is_some();
+    let hits: Rc<[(usize, usize)]> = match pool {
+        Pool::Results => record
+            .observations
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| countable(&o.status) && hit(&o.code))
+            .map(|(i, _)| (i, 0))
+            .collect(),
+        Pool::Medications => record
+            .medications
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| hit(&m.medication))
+            .map(|(i, _)| (i, 0))
+            .collect(),
+        Pool::Conditions => record
+            .conditions
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| hit(&c.code))
+            .map(|(i, _)| (i, 0))
+            .collect(),
+        Pool::Procedures => record
+            .procedures
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.status == "completed" && hit(&p.code))
+            .map(|(i, _)| (i, 0))
+            .collect(),
+        Pool::Encounters => record
+            .encounters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.concepts.iter().position(hit).map(|c| (i, c)))
+            .collect(),
+    };
+    re.ctx.scans.0.borrow_mut().insert(key, hits.clone());
+    hits
+}
+
 /// Runs a query: items newest first (draft orders in bundle order).
 pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     let record = re.ctx.input.record;
@@ -93,10 +163,8 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
         let numeric = q.numeric.unwrap_or(true);
         let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
-        for o in record.observations.iter().filter(|o| countable(&o.status)) {
-            if vs.match_concept(&o.code).is_none() {
-                continue;
-            }
+        for &(i, _) in scan(re, Pool::Results, vs).iter() {
+            let o = &record.observations[i];
             if let Some(vin) = value_in {
                 if !value_matches(vin, o.value.as_ref(), &o.interpretation) {
                     continue;
@@ -149,7 +217,8 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
         }
     } else if let Some(vs) = q.medications.as_deref().and_then(|id| re.vs(id)) {
         let active_only = q.active.unwrap_or(false);
-        for m in &record.medications {
+        for &(i, _) in scan(re, Pool::Medications, vs).iter() {
+            let m = &record.medications[i];
             let ok = match (m.kind, active_only) {
                 (MedKind::Request | MedKind::Statement, true) => m.status == "active",
                 (MedKind::Administration, true) => false,
@@ -164,7 +233,7 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
                 }
                 (MedKind::Statement, false) => matches!(m.status.as_str(), "active" | "completed"),
             };
-            if ok && vs.match_concept(&m.medication).is_some() {
+            if ok {
                 items.push(Item {
                     reference: m.reference.clone(),
                     when: m.when,
@@ -191,7 +260,8 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     } else if let Some(vs) = q.conditions.as_deref().and_then(|id| re.vs(id)) {
         let exclude = q.exclude.as_deref().and_then(|id| re.vs(id));
         let history = q.include_inactive.unwrap_or(false);
-        for c in &record.conditions {
+        for &(i, _) in scan(re, Pool::Conditions, vs).iter() {
+            let c = &record.conditions[i];
             let clinical_ok = history
                 || matches!(
                     c.clinical_status.as_deref(),
@@ -203,7 +273,6 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
             );
             if clinical_ok
                 && verified_ok
-                && vs.match_concept(&c.code).is_some()
                 && exclude.is_none_or(|x| x.match_concept(&c.code).is_none())
             {
                 items.push(Item {
@@ -215,29 +284,27 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
             }
         }
     } else if let Some(vs) = q.procedures.as_deref().and_then(|id| re.vs(id)) {
-        for p in record.procedures.iter().filter(|p| p.status == "completed") {
-            if vs.match_concept(&p.code).is_some() {
-                items.push(Item {
-                    reference: p.reference.clone(),
-                    when: p.when,
-                    concept: Some(p.code.clone()),
-                    ..Item::default()
-                });
-            }
+        for &(i, _) in scan(re, Pool::Procedures, vs).iter() {
+            let p = &record.procedures[i];
+            items.push(Item {
+                reference: p.reference.clone(),
+                when: p.when,
+                concept: Some(p.code.clone()),
+                ..Item::default()
+            });
         }
     } else if let Some(vs) = q.encounters.as_deref().and_then(|id| re.vs(id)) {
-        for e in &record.encounters {
+        for &(i, c) in scan(re, Pool::Encounters, vs).iter() {
+            let e = &record.encounters[i];
             if q.status.as_ref().is_some_and(|s| *s != e.status) {
                 continue;
             }
-            if let Some(c) = e.concepts.iter().find(|c| vs.match_concept(c).is_some()) {
-                items.push(Item {
-                    reference: e.reference.clone(),
-                    when: e.when,
-                    concept: Some(c.clone()),
-                    ..Item::default()
-                });
-            }
+            items.push(Item {
+                reference: e.reference.clone(),
+                when: e.when,
+                concept: Some(e.concepts[c].clone()),
+                ..Item::default()
+            });
         }
     } else if let Some(vs) = q.draft_orders.as_deref().and_then(|id| re.vs(id)) {
         for d in record.draft_orders.iter().filter(|d| live_order(&d.status)) {

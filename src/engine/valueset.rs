@@ -105,7 +105,8 @@ impl Product {
 /// A value set compiled for matching.
 #[derive(Debug, Clone, Default)]
 pub struct Compiled {
-    exact: HashMap<(String, String), Option<String>>,
+    /// system → code → product tag; looked up with borrowed strings (no allocation per coding).
+    exact: HashMap<String, HashMap<String, Option<String>>>,
     prefixes: Vec<(String, String, Option<String>)>,
     text: Vec<(Vec<String>, Option<String>)>,
     exclude: Vec<Vec<String>>,
@@ -114,8 +115,8 @@ pub struct Compiled {
 /// Result of a match: matched, with the product tag of the entry if any.
 pub type Match = Option<Option<String>>;
 
-fn norm_system(s: &str) -> String {
-    s.trim_end_matches('/').to_owned()
+fn norm_system(s: &str) -> &str {
+    s.trim_end_matches('/')
 }
 
 /// Lower-cased alphanumeric words.
@@ -136,11 +137,16 @@ impl Compiled {
         let mut c = Compiled::default();
         for e in &vs.codes {
             c.exact
-                .insert((norm_system(&e.system), e.code.clone()), e.product.clone());
+                .entry(norm_system(&e.system).to_owned())
+                .or_default()
+                .insert(e.code.clone(), e.product.clone());
         }
         for e in &vs.prefixes {
-            c.prefixes
-                .push((norm_system(&e.system), e.code.clone(), e.product.clone()));
+            c.prefixes.push((
+                norm_system(&e.system).to_owned(),
+                e.code.clone(),
+                e.product.clone(),
+            ));
         }
         for t in &vs.text {
             c.text.push((words(&t.pattern), t.product.clone()));
@@ -155,12 +161,12 @@ impl Compiled {
             return None;
         };
         let system = norm_system(system);
-        if let Some(tag) = self.exact.get(&(system.clone(), code.clone())) {
+        if let Some(tag) = self.exact.get(system).and_then(|codes| codes.get(code)) {
             return Some(tag.clone());
         }
         self.prefixes
             .iter()
-            .find(|(s, p, _)| *s == system && code.starts_with(p.as_str()))
+            .find(|(s, p, _)| s == system && code.starts_with(p.as_str()))
             .map(|(_, _, tag)| tag.clone())
     }
 

@@ -270,7 +270,10 @@ async fn sigterm_stops_the_service_gracefully() {
     let mut server = start_binary(dir.path());
     wait_ready(&client, server.port).await;
 
-    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -279,7 +282,10 @@ async fn sigterm_stops_the_service_gracefully() {
             assert!(exit.success(), "exit status {exit:?}");
             break;
         }
-        assert!(Instant::now() < deadline, "still running 15 s after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "still running 15 s after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

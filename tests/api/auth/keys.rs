@@ -114,3 +114,20 @@ async fn inline_keys_verify_without_any_fetch() {
     let token = inline.sign_with(unknown, &claims(&t.aud("/cds-services/cart-monitoring")));
     assert_eq!(t.call(&token).await, 401, "unknown kid");
 }
+
+#[tokio::test]
+async fn a_key_set_shared_by_two_clients_verifies_each_clients_own_iss() {
+    let t = spawn_auth_with(
+        |_| {},
+        |s| {
+            let mut second = s.auth.clients[0].clone();
+            second.iss = "https://ehr-b.example.org".into();
+            s.auth.clients.push(second);
+        },
+    )
+    .await;
+    let mut c = claims(&t.aud("/cds-services/cart-monitoring"));
+    c["iss"] = serde_json::json!("https://ehr-b.example.org");
+    assert_eq!(t.call(&t.es.sign(&c)).await, 200);
+    assert_eq!(t.call(&t.call_token()).await, 200);
+}

@@ -90,7 +90,10 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
     for _ in 0..=rng.below(4) {
         let at = rng.below(data.len() + 1);
         match rng.below(6) {
-            0 if !data.is_empty() => data[at.min(data.len() - 1)] ^= 1 << rng.below(8),
+            0 if !data.is_empty() => {
+                let i = at.min(data.len() - 1);
+                data[i] ^= 1 << rng.below(8);
+            }
             1 => data.insert(at, BYTES[rng.below(BYTES.len())]),
             2 => data.truncate(at),
             3 => {
