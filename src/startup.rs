@@ -177,7 +177,7 @@ impl Application {
         let verifier = if settings.auth_required() {
             let v = Verifier::new(&settings.auth, http.clone(), store.clone())
                 .context("configuring CDS client authentication")?;
-            Some(v)
+            Some(v.with_metrics(metrics.clone().into_inner()))
         } else {
             None
         };

@@ -55,8 +55,8 @@ async fn call_service(
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
     check_json_depth(&body, limits.max_json_depth)?;
     let service = find_service(&state, &id, &body)?;
-    // parse_hook_request_within without its depth check, already done above (a 550 KB body
-    // costs 0.5 ms per scan).
+    // `limits::parse_hook_request_within` without its depth check, already done above (a
+    // 550 KB body costs 0.5 ms per scan).
     let req = parse_hook_request(&body, &service.hook)?;
     check_hook_limits(&req, &limits)?;
     let servers = client.as_ref().map(|c| c.fhir_servers.as_slice());

@@ -6,14 +6,19 @@
 //! redirects (the injected client has none) and read at most [`MAX_JWKS_BYTES`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::metrics::Metrics;
+
 /// Largest JWK Set read, in bytes.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Why a fetch failed when the document was read but is not a JWK Set.
+const NOT_A_JWK_SET: &str = "not a JWK Set";
 /// Timeout of one JWKS request.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 /// A set older than this is refetched (throttled like any refresh) so removed keys expire.
@@ -31,6 +36,7 @@ pub(super) struct JwksCache {
     http: reqwest::Client,
     entries: HashMap<String, Mutex<Entry>>,
     refresh: Duration,
+    pub(super) metrics: Option<Arc<Metrics>>,
 }
 
 fn matching(keys: &[Jwk], kid: &str) -> Vec<Jwk> {
@@ -72,6 +78,7 @@ impl JwksCache {
             http,
             entries,
             refresh,
+            metrics: None,
         }
     }
 
@@ -101,7 +108,15 @@ impl JwksCache {
             return found;
         }
         e.attempted = Some(Instant::now());
-        match self.fetch(url).await {
+        let fetched = self.fetch(url).await;
+        if let Some(m) = &self.metrics {
+            m.jwks_fetch(match &fetched {
+                Ok(_) => "ok",
+                Err(reason) if *reason == NOT_A_JWK_SET => "invalid",
+                Err(_) => "error",
+            });
+        }
+        match fetched {
             Ok(keys) => {
                 e.keys = keys;
                 e.fetched = Some(Instant::now());
@@ -142,7 +157,7 @@ impl JwksCache {
             }
             body.extend_from_slice(&chunk);
         }
-        parse_jwk_set(&body).ok_or("not a JWK Set")
+        parse_jwk_set(&body).ok_or(NOT_A_JWK_SET)
     }
 }
 

@@ -139,6 +139,12 @@ impl Verifier {
         })
     }
 
+    /// Counts every JWKS download in `metrics` (`cart_sentinel_jwks_fetches_total`).
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Verifier {
+        self.jwks.metrics = Some(metrics);
+        self
+    }
+
     /// Verifies `token` for a call to the endpoint whose absolute URL is `audience`, at `now`.
     /// Logs the reason of a rejection at debug level (never the token).
     pub async fn verify(

@@ -209,19 +209,6 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
     })
 }
 
-/// [`parse_hook_request`] within `limits`: the nesting depth is checked on the raw bytes
-/// before parsing, the numbers of prefetch resources and draft orders after.
-pub fn parse_hook_request_within(
-    body: &[u8],
-    service_hook: &str,
-    limits: &super::limits::RequestLimits,
-) -> Result<HookRequest, RequestError> {
-    super::limits::check_json_depth(body, limits.max_json_depth)?;
-    let req = parse_hook_request(body, service_hook)?;
-    super::limits::check_hook_limits(&req, limits)?;
-    Ok(req)
-}
-
 /// Checks that `url` is an absolute `http`/`https` URL with a host; the error is a message.
 pub(crate) fn check_absolute_http_url(url: &str) -> Result<(), String> {
     match url::Url::parse(url) {

@@ -28,6 +28,14 @@ async fn a_flood_of_unknown_kids_costs_at_most_one_jwks_fetch() {
         "known keys still verify"
     );
     assert_eq!(jwks_fetches(&t.jwks).await, 1, "from the cache");
+    let metrics = reqwest::get(format!("{}/metrics", t.app.address))
+        .await
+        .unwrap();
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains("cart_sentinel_jwks_fetches_total{outcome=\"ok\"} 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
