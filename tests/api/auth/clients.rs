@@ -1,6 +1,6 @@
 //! Per-client settings: the tenant, the client's `fhirServer` allowlist, the `iss`, replay
-//! protection shared by two replicas on one `PostgreSQL` database, and authentication off by
-//! default in development.
+//! protection shared by two replicas on one `PostgreSQL` database, authentication off by
+//! default in development, and CORS preflights (which carry no token) when it is on.
 
 use serde_json::json;
 use sqlx::Connection;
@@ -153,4 +153,26 @@ async fn an_unknown_iss_is_refused_even_with_a_trusted_key() {
 async fn authentication_is_off_in_development_unless_required() {
     let app = spawn_app().await;
     assert_eq!(app.discovery().await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_cors_preflight_needs_no_token_when_authentication_is_on() {
+    let t = spawn_auth().await;
+    let resp = t
+        .app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/cds-services/cart-monitoring", t.app.address),
+        )
+        .header("Origin", "https://ehr.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
 }
