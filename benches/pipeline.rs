@@ -41,7 +41,7 @@ fn pipeline(c: &mut Criterion) {
     let service = monitoring_service();
     let pack = load::compile_dir(&common::root().join("cds-hooks")).expect("default pack compiles");
     let rt = common::runtime();
-    let (now, tz, limits) = (common::now(), common::utc(), common::limits());
+    let (now, tz) = (common::now(), common::utc());
     let request_limits = common::request_limits();
     for (size, samples, seconds) in [("small", 50, 3), ("typical", 30, 4), ("large", 10, 8)] {
         let body = common::body(size);
@@ -69,7 +69,12 @@ fn pipeline(c: &mut Criterion) {
         let build = |body: &[u8]| {
             let req = parse(body);
             let (record, _, warnings) = rt
-                .block_on(hook::build_record(&service, &req, None, limits, tz))
+                .block_on(hook::build_record(
+                    &service,
+                    &req,
+                    hook::Source::Offline,
+                    tz,
+                ))
                 .expect("prefetch is complete");
             assert!(warnings.is_empty(), "{warnings:?}");
             (req, record)
@@ -98,7 +103,14 @@ fn pipeline(c: &mut Criterion) {
         let whole = || {
             let req = parse(black_box(&body));
             let answer = rt
-                .block_on(hook::answer(&pack, &service, &req, None, limits, tz, now))
+                .block_on(hook::answer(
+                    &pack,
+                    &service,
+                    &req,
+                    hook::Source::Offline,
+                    tz,
+                    now,
+                ))
                 .expect("answered");
             serde_json::to_vec(&CdsResponse {
                 cards: answer.cards,

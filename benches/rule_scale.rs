@@ -57,8 +57,7 @@ fn rule_scale(c: &mut Criterion) {
         .block_on(hook::build_record(
             &service,
             &req,
-            None,
-            common::limits(),
+            hook::Source::Offline,
             common::utc(),
         ))
         .expect("prefetch is complete");

@@ -12,7 +12,7 @@ use crate::cds::request::parse_hook_request;
 use crate::cds::response::CdsResponse;
 use crate::config::Settings;
 use crate::engine::load;
-use crate::hook::{self, FetchLimits};
+use crate::hook::{self, Source};
 use crate::startup::Application;
 
 /// cart-sentinel: CDS Hooks 2.0 decision support for patients after CAR-T cell therapy.
@@ -175,11 +175,7 @@ async fn eval(
         .ok()
         .and_then(|s| s.utc_offset().ok())
         .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset"));
-    let limits = FetchLimits {
-        deadline: std::time::Duration::from_secs(1),
-        max_pages: 1,
-    };
-    let answer = hook::answer(&pack, service, &req, None, limits, tz, now)
+    let answer = hook::answer(&pack, service, &req, Source::Offline, tz, now)
         .await
         .map_err(|e| anyhow::anyhow!(e.0))?;
     for w in &answer.warnings {

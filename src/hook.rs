@@ -80,30 +80,36 @@ fn read_prefetch(
     pending
 }
 
-/// Builds the record for a request. `online`: fetch what is missing (else 412); offline:
-/// evaluate on what is there and return warnings.
+/// Where data missing from the prefetch comes from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// Nowhere: evaluate what the request carries; missing keys become warnings (`eval`, dry
+    /// runs, benches).
+    Offline,
+    /// The request's `fhirServer`, through `client`, within `limits`. With client
+    /// authentication, `client_servers` (the client's `fhir_servers`; an empty list allows none)
+    /// must also contain it.
+    Online {
+        /// The shared FHIR client (global allowlist, size limit).
+        client: &'a FhirClient,
+        /// The calling client's allowed servers, when clients authenticate.
+        client_servers: Option<&'a [Url]>,
+        /// Deadline and page cap.
+        limits: FetchLimits,
+    },
+}
+
+/// The record, the number of FHIR requests made, and warnings (offline only).
+pub type Built = (crate::record::PatientRecord, usize, Vec<String>);
+
+/// Builds the record for a request: the prefetch, then what `source` provides for the rest.
 pub async fn build_record(
     service: &ServiceDescriptor,
     req: &HookRequest,
-    fhir: Option<&FhirClient>,
-    limits: FetchLimits,
+    source: Source<'_>,
     tz: FixedOffset,
-) -> Result<(crate::record::PatientRecord, usize, Vec<String>), Precondition> {
-    build_record_for(service, req, fhir, None, limits, tz).await
-}
-
-/// As [`build_record`], for an authenticated client: `fhirServer` must then also be under one
-/// of `client_servers` (the client's `fhir_servers`; an empty list allows none).
-pub async fn build_record_for(
-    service: &ServiceDescriptor,
-    req: &HookRequest,
-    fhir: Option<&FhirClient>,
-    client_servers: Option<&[Url]>,
-    limits: FetchLimits,
-    tz: FixedOffset,
-) -> Result<(crate::record::PatientRecord, usize, Vec<String>), Precondition> {
-    let patient_id = req.context.patient_id().unwrap_or_default();
-    let mut b = RecordBuilder::new(patient_id, tz);
+) -> Result<Built, Precondition> {
+    let mut b = RecordBuilder::new(req.context.patient_id().unwrap_or_default(), tz);
     if let Some(orders) = req.context.draft_orders() {
         b.add_draft_orders(orders);
     }
@@ -117,20 +123,53 @@ pub async fn build_record_for(
             Pending::Fetch(k) | Pending::Follow(k, _) => k.as_str(),
         })
         .collect();
-    let Some(fhir) = fhir else {
-        let warnings = vec![format!(
+    let Source::Online {
+        client,
+        client_servers,
+        limits,
+    } = source
+    else {
+        let warning = format!(
             "prefetch incomplete, evaluated without: {}",
             keys.join(", ")
-        )];
-        return Ok((b.finish(), 0, warnings));
+        );
+        return Ok((b.finish(), 0, vec![warning]));
     };
+    let base = allowed_base(req, client, client_servers, &keys)?;
+    let results = fetch_all(service, req, client, &base, &pending, limits).await?;
+    let mut fetches = 0;
+    for (key, result) in keys.iter().zip(results) {
+        let pages = result.map_err(|e| {
+            tracing::info!(prefetch.key = key, error = %e, "FHIR fetch failed");
+            Precondition(format!("prefetch key {key}: {e}"))
+        })?;
+        fetches += pages.len();
+        for page in &pages {
+            if is_operation_outcome(page) {
+                return Err(Precondition(format!(
+                    "prefetch key {key}: the FHIR server answered an OperationOutcome"
+                )));
+            }
+            b.add(page);
+        }
+    }
+    Ok((b.finish(), fetches, Vec::new()))
+}
+
+/// The request's `fhirServer` as a base URL, when it may receive the access token.
+fn allowed_base(
+    req: &HookRequest,
+    client: &FhirClient,
+    client_servers: Option<&[Url]>,
+    keys: &[&str],
+) -> Result<Url, Precondition> {
     let Some(server) = req.fhir_server.as_deref() else {
         return Err(Precondition(format!(
             "prefetch keys {} are missing or incomplete and the request has no fhirServer",
             keys.join(", ")
         )));
     };
-    let base = fhir
+    client
         .check_server(server)
         .and_then(|base| match client_servers {
             Some(list) if !list.iter().any(|a| crate::fhir::is_under(a, &base)) => {
@@ -139,17 +178,26 @@ pub async fn build_record_for(
             _ => Ok(base),
         })
         .map_err(|e| {
-            tracing::warn!(
-                host = Url::parse(server)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned)),
-                "fhirServer refused: not on the allowlist"
-            );
+            let host = Url::parse(server)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned));
+            tracing::warn!(host, "fhirServer refused: not on the allowlist");
             Precondition(format!(
                 "{e}: prefetch keys {} cannot be fetched",
                 keys.join(", ")
             ))
-        })?;
+        })
+}
+
+/// Fetches every pending key in parallel under one deadline; one result per key, in order.
+async fn fetch_all(
+    service: &ServiceDescriptor,
+    req: &HookRequest,
+    client: &FhirClient,
+    base: &Url,
+    pending: &[Pending],
+    limits: FetchLimits,
+) -> Result<Vec<Result<Vec<Value>, FhirError>>, Precondition> {
     let token = req
         .fhir_authorization
         .as_ref()
@@ -158,10 +206,9 @@ pub async fn build_record_for(
     let jobs = pending.iter().map(|p| {
         let (key, first) = match p {
             Pending::Fetch(k) => {
-                let template = &service.prefetch[k];
-                let url = prefetch::render(template, &req.context, &user)
+                let url = prefetch::render(&service.prefetch[k], &req.context, &user)
                     .map_err(|_| FhirError::Template)
-                    .and_then(|rel| FhirClient::query_url(&base, &rel));
+                    .and_then(|rel| FhirClient::query_url(base, &rel));
                 (k.as_str(), url)
             }
             Pending::Follow(k, next) => (
@@ -169,63 +216,49 @@ pub async fn build_record_for(
                 Url::parse(next).map_err(|_| FhirError::ForeignLink),
             ),
         };
-        let (base, token) = (&base, token.as_ref());
-        async move {
-            let mut pages = Vec::new();
-            let mut url = first?;
-            let mut requests = 0;
-            loop {
-                let page = fhir.get(base, &url, token).await?;
-                requests += 1;
-                let next = next_link(&page).map(str::to_owned);
-                pages.push(page);
-                match next {
-                    Some(n) if requests < limits.max_pages => {
-                        url = Url::parse(&n).map_err(|_| FhirError::ForeignLink)?;
-                    }
-                    Some(_) => {
-                        tracing::warn!(
-                            prefetch.key = key,
-                            pages = requests,
-                            "page cap reached; later pages not read"
-                        );
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            Ok::<_, FhirError>((pages, requests))
-        }
+        fetch_pages(client, base, key, first, token.as_ref(), limits.max_pages)
     });
-    let results = tokio::time::timeout(limits.deadline, join_all(jobs))
+    tokio::time::timeout(limits.deadline, join_all(jobs))
         .await
         .map_err(|_| {
             Precondition(format!(
                 "the FHIR server did not answer within {} ms",
                 limits.deadline.as_millis()
             ))
-        })?;
-    let mut fetches = 0;
-    for (key, result) in keys.iter().zip(results) {
-        match result {
-            Ok((pages, n)) => {
-                fetches += n;
-                for page in &pages {
-                    if is_operation_outcome(page) {
-                        return Err(Precondition(format!(
-                            "prefetch key {key}: the FHIR server answered an OperationOutcome"
-                        )));
-                    }
-                    b.add(page);
-                }
+        })
+}
+
+/// One key: the first page, then `next` links up to `max_pages` pages.
+async fn fetch_pages(
+    client: &FhirClient,
+    base: &Url,
+    key: &str,
+    first: Result<Url, FhirError>,
+    token: Option<&SecretString>,
+    max_pages: usize,
+) -> Result<Vec<Value>, FhirError> {
+    let mut pages = Vec::new();
+    let mut url = first?;
+    loop {
+        let page = client.get(base, &url, token).await?;
+        let next = next_link(&page).map(str::to_owned);
+        pages.push(page);
+        match next {
+            Some(n) if pages.len() < max_pages => {
+                url = Url::parse(&n).map_err(|_| FhirError::ForeignLink)?;
             }
-            Err(e) => {
-                tracing::info!(prefetch.key = key, error = %e, "FHIR fetch failed");
-                return Err(Precondition(format!("prefetch key {key}: {e}")));
+            Some(_) => {
+                tracing::warn!(
+                    prefetch.key = key,
+                    pages = pages.len(),
+                    "page cap reached; later pages not read"
+                );
+                break;
             }
+            None => break,
         }
     }
-    Ok((b.finish(), fetches, Vec::new()))
+    Ok(pages)
 }
 
 /// Answers a hook call.
@@ -233,32 +266,11 @@ pub async fn answer(
     pack: &CompiledPack,
     service: &ServiceDescriptor,
     req: &HookRequest,
-    fhir: Option<&FhirClient>,
-    limits: FetchLimits,
+    source: Source<'_>,
     tz: FixedOffset,
     now: DateTime<Utc>,
 ) -> Result<Answer, Precondition> {
-    answer_for(pack, service, req, fhir, None, limits, tz, now).await
-}
-
-/// As [`answer`], for an authenticated client whose `fhir_servers` bound `fhirServer` (see
-/// [`build_record_for`]).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "answer's arguments plus the client's servers"
-)]
-pub async fn answer_for(
-    pack: &CompiledPack,
-    service: &ServiceDescriptor,
-    req: &HookRequest,
-    fhir: Option<&FhirClient>,
-    client_servers: Option<&[Url]>,
-    limits: FetchLimits,
-    tz: FixedOffset,
-    now: DateTime<Utc>,
-) -> Result<Answer, Precondition> {
-    let (record, fetches, warnings) =
-        build_record_for(service, req, fhir, client_servers, limits, tz).await?;
+    let (record, fetches, warnings) = build_record(service, req, source, tz).await?;
     let findings = pack.evaluate(&EvalInput {
         record: &record,
         hook: &req.hook,

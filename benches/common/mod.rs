@@ -14,7 +14,6 @@ use std::time::Duration;
 use cart_sentinel::cds::limits::RequestLimits;
 use cart_sentinel::cds::{load_services, ServiceDescriptor};
 use cart_sentinel::config::Settings;
-use cart_sentinel::hook::FetchLimits;
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// The generator's `NOW` (benches/gen_patient.py).
@@ -30,14 +29,6 @@ pub fn utc() -> FixedOffset {
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The fetch-path limits of the default settings (unused: benches never fetch).
-pub fn limits() -> FetchLimits {
-    FetchLimits {
-        deadline: Duration::from_millis(400),
-        max_pages: 5,
-    }
 }
 
 /// The request limits of the default settings, as the handler applies them.

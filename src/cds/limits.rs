@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::RequestError;
-use super::request::{parse_hook_request, HookRequest};
+use super::request::HookRequest;
 
 /// The limits applied to a hook call (from `[limits]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,19 +74,6 @@ pub fn resource_count(value: &Value) -> usize {
         }
         _ => 1,
     }
-}
-
-/// [`parse_hook_request`] within `limits`: the nesting depth is checked on the raw bytes
-/// before parsing, the numbers of prefetch resources and draft orders after.
-pub fn parse_hook_request_within(
-    body: &[u8],
-    service_hook: &str,
-    limits: &RequestLimits,
-) -> Result<HookRequest, RequestError> {
-    check_json_depth(body, limits.max_json_depth)?;
-    let req = parse_hook_request(body, service_hook)?;
-    check_hook_limits(&req, limits)?;
-    Ok(req)
 }
 
 /// Longest `hookInstance` accepted (a UUID has 36 characters).
@@ -154,6 +141,7 @@ impl HookSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cds::request::parse_hook_request;
     use serde_json::json;
 
     #[test]

@@ -12,7 +12,7 @@ use crate::api::{ApiError, AppState};
 use crate::cds::request::parse_hook_request;
 use crate::engine::rule::Rule;
 use crate::engine::{compile, CompiledPack, Pack};
-use crate::hook::{self, FetchLimits};
+use crate::hook::{self, Source};
 use crate::storage::AuditFilter;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -81,11 +81,7 @@ async fn evaluate(
         .find(|s| s.hook == hook_name)
         .ok_or_else(|| ApiError::NotFound(format!("no service answers hook `{hook_name}`")))?;
     let request = parse_hook_request(body, &service.hook)?;
-    let limits = FetchLimits {
-        deadline: std::time::Duration::from_millis(1),
-        max_pages: 1,
-    };
-    let answer = hook::answer(pack, service, &request, None, limits, state.tz, now)
+    let answer = hook::answer(pack, service, &request, Source::Offline, state.tz, now)
         .await
         .map_err(|e| ApiError::Precondition(e.0))?;
     Ok(json!({"cards": answer.cards, "warnings": answer.warnings}))
