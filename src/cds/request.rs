@@ -6,6 +6,7 @@
 
 pub use super::error::RequestError;
 use super::error::{parse_body, Obj};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -152,7 +153,10 @@ pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
 /// Checks the 2.0 request shape and the per-hook required context members; the first
 /// violation found is returned, its `field` naming the offending element's path.
 pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest, RequestError> {
-    let value = parse_body(body)?;
+    let value = match parse_pruned_root(body) {
+        Some(value) => value,
+        None => parse_body(body)?,
+    };
     let root = Obj::of(&value, "")?;
 
     let hook = root.req_str("hook")?;
@@ -207,6 +211,61 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
         prefetch,
         extension,
     })
+}
+
+/// The body with every prefetch value parsed by [`fhir_r4::Pruned`], which builds only the
+/// members the record reads (most of a request is resource content no rule reads). `None` when
+/// the body is not a well-shaped object of that kind (not JSON, not UTF-8, a `prefetch` that is
+/// not an object, an odd Bundle): the caller then parses it the ordinary way, which gives the same
+/// value for everything that is read and the usual error for what is invalid.
+fn parse_pruned_root(body: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let root = de.deserialize_map(PrunedRoot(true)).ok()?;
+    de.end().ok()?;
+    Some(root)
+}
+
+/// The request object (`true`: `prefetch` is pruned) or the prefetch object (`false`: every
+/// value is pruned).
+struct PrunedRoot(bool);
+
+impl<'de> Visitor<'de> for PrunedRoot {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match self.0 {
+                true if key == "prefetch" => map.next_value_seed(PrefetchSeed)?,
+                true => map.next_value()?,
+                false => map.next_value_seed(fhir_r4::Pruned)?,
+            };
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// `prefetch`: an object (or `null`) whose values are pruned.
+struct PrefetchSeed;
+
+impl<'de> DeserializeSeed<'de> for PrefetchSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        // `deserialize_any`, so that `null` is kept; a number (a map under
+        // `arbitrary_precision`) fails on its private key, which is not a prefetch value.
+        deserializer.deserialize_any(PrunedRoot(false))
+    }
 }
 
 /// Checks that `url` is an absolute `http`/`https` URL with a host; the error is a message.

@@ -24,7 +24,9 @@ pub(super) fn base(hook: &str) -> Value {
             "scope": "patient/*.read", "subject": "cart-sentinel", "patient": "p1"
         },
         "context": ctx,
-        "prefetch": {"patient": null, "conditions": {"resourceType": "Bundle", "total": 1.50}}
+        "prefetch": {"patient": null, "conditions": {"resourceType": "Bundle", "total": 1.50,
+            "entry": [{"fullUrl": "urn:c1", "resource": {"resourceType": "Condition",
+                "id": "c1", "meta": {"versionId": "2"}, "onsetDateTime": "2024-05-01"}}]}}
     })
 }
 
@@ -52,8 +54,38 @@ fn valid_requests_for_every_known_hook_parse() {
             prefetch["patient"].is_null(),
             "a null prefetch value is kept"
         );
-        assert_eq!(prefetch["conditions"]["total"].as_f64(), Some(1.5));
+        // Prefetch values keep what the record reads and nothing else (`fhir_r4::Pruned`).
+        assert_eq!(
+            prefetch["conditions"],
+            json!({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Condition",
+                "id": "c1", "onsetDateTime": "2024-05-01"}}]})
+        );
     }
+}
+
+#[test]
+fn odd_prefetch_values_are_kept_as_sent() {
+    // Not the shapes the pruning parser takes: parsed the ordinary way, read as before.
+    for odd in [
+        json!(5),
+        json!("x"),
+        json!([1, {"a": 2}]),
+        json!({"resourceType": "Bundle", "entry": {"resource": {}}}),
+        json!({"resourceType": "Bundle", "entry": [null]}),
+    ] {
+        let mut body = base("patient-view");
+        body["prefetch"]["odd"] = odd.clone();
+        let req = parse_hook_request(body.to_string().as_bytes(), "patient-view").unwrap();
+        assert_eq!(req.prefetch.unwrap()["odd"], odd);
+    }
+    let mut body = base("patient-view");
+    body["prefetch"] = json!(5);
+    assert_eq!(
+        parse_hook_request(body.to_string().as_bytes(), "patient-view")
+            .unwrap_err()
+            .field,
+        "prefetch"
+    );
 }
 
 #[test]

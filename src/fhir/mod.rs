@@ -238,7 +238,8 @@ impl FhirClient {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|_| FhirError::NotJson)
+        // Pruned to what the record reads, as a prefetch value is (`fhir_r4::Pruned`).
+        fhir_r4::parse_pruned(&body).map_err(|_| FhirError::NotJson)
     }
 }
 

@@ -18,7 +18,9 @@
 //!   blank) stays absent, and fhirbolt's strict mode then rejects the resource;
 //! * a copied element whose JSON shape is wrong (a string where a decimal or an object is
 //!   expected, a number where a string is expected, an object where an array is expected, an
-//!   integer outside `i32`) makes the whole resource [`Mismatch`]: nothing is coerced.
+//!   integer outside `i32`) makes the whole resource [`Mismatch`]: nothing is coerced;
+//! * a decimal (a JSON number) is written as a JSON string holding the number's text, the form
+//!   fhirbolt's concrete resource types read (see `fhirbolt_io::parse_projected`).
 //!
 //! The schema is not recursive, so the walk has a fixed depth whatever the input.
 
@@ -206,6 +208,28 @@ const SERVICE_REQUEST: &[Element] = &[
 
 const PATIENT: &[Element] = &[opt("birthDate", STR), opt("gender", STR)];
 
+/// Every resource type with a projection (the types [`elements_of`] knows).
+#[cfg(test)]
+pub(crate) const TYPES: &[&str] = &[
+    "Observation",
+    "Condition",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "MedicationStatement",
+    "Procedure",
+    "Immunization",
+    "Encounter",
+    "ServiceRequest",
+    "Patient",
+];
+
+#[cfg(test)]
+impl Element {
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// The whitelisted elements (besides `resourceType` and `id`) of a resource type the engine
 /// reads, or `None` for any other type.
 pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
@@ -250,8 +274,10 @@ fn project_object(
     input: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Mismatch> {
     let mut out = Map::new();
-    for element in elements {
-        let Some(value) = input.get(element.name) else {
+    // Walks the input's members (already pruned by the parser, `crate::prune`) and looks each
+    // name up in the short whitelist: cheaper than hashing every whitelisted name.
+    for (name, value) in input {
+        let Some(element) = elements.iter().find(|e| e.name == name) else {
             continue;
         };
         let projected = match element.card {
@@ -260,7 +286,7 @@ fn project_object(
             Card::Required => project_one(element.kind, true, value)?,
         };
         if let Some(projected) = projected {
-            out.insert(element.name.to_owned(), projected);
+            out.insert(name.clone(), projected);
         }
     }
     Ok(out)
@@ -289,7 +315,14 @@ fn project_one(kind: Kind, keep_empty: bool, value: &Value) -> Result<Option<Val
     }
     let ok = match kind {
         Kind::Str => value.is_string(),
-        Kind::Decimal => value.is_number(),
+        // As a JSON string holding the number's text (kept exactly, as `arbitrary_precision`
+        // does): the form fhirbolt's concrete types read (`fhirbolt_io::parse_projected`).
+        Kind::Decimal => {
+            let Value::Number(n) = value else {
+                return Err(Mismatch);
+            };
+            return Ok(Some(Value::String(n.to_string())));
+        }
         Kind::Integer => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
         Kind::Boolean => value.is_boolean(),
         Kind::Complex(elements) => {
