@@ -119,13 +119,14 @@ impl CompiledPack {
         &self.pack
     }
 
+    /// Indices of the active rules that run on `hook` (the pack is indexed by hook).
+    fn on_hook(&self, hook: &str) -> impl Iterator<Item = usize> + '_ {
+        self.by_hook.get(hook).into_iter().flatten().copied()
+    }
+
     /// Active rules that run on `hook`.
     pub fn rules_for(&self, hook: &str) -> impl Iterator<Item = &Rule> {
-        self.by_hook
-            .get(hook)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.rules[i])
+        self.on_hook(hook).map(|i| &self.rules[i])
     }
 
     /// Evaluates every active rule of the hook against the record; findings are ordered
@@ -133,11 +134,8 @@ impl CompiledPack {
     pub fn evaluate(&self, input: &EvalInput) -> Vec<Finding> {
         let ctx = eval::Ctx::new(self, input);
         let mut findings: Vec<Finding> = self
-            .by_hook
-            .get(input.hook)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| ctx.fire(i))
+            .on_hook(input.hook)
+            .filter_map(|i| ctx.fire(i))
             .collect();
         findings.sort_by(|a, b| {
             severity(&b.indicator)
@@ -145,6 +143,18 @@ impl CompiledPack {
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
         findings
+    }
+
+    /// Ids of the rules of the hook whose conditions hold, in pack order: what [`evaluate`]
+    /// decides before it renders the findings (the rule-scale bench times both).
+    ///
+    /// [`evaluate`]: CompiledPack::evaluate
+    pub fn firing(&self, input: &EvalInput) -> Vec<&str> {
+        let ctx = eval::Ctx::new(self, input);
+        self.on_hook(input.hook)
+            .filter(|&i| ctx.holds(i))
+            .map(|i| self.rules[i].id.as_str())
+            .collect()
     }
 
     /// The cohort facts (CAR-T recipient, day 0, product) for a record.

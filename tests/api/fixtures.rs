@@ -267,3 +267,50 @@ fn suggestion_problems(name: &str, cards: &[Value], request: &Value) -> Vec<Stri
     }
     out
 }
+
+/// `CompiledPack::firing` (conditions only, timed by the rule-scale bench) names exactly the
+/// rules whose findings `evaluate` renders, for every fixture (drafts active, every hook).
+#[tokio::test]
+async fn firing_names_the_rules_evaluate_renders() {
+    use cart_sentinel::cds::{load_services, request::parse_hook_request};
+    use cart_sentinel::engine::{load, EvalInput};
+    use cart_sentinel::hook;
+    let pack_dir = tempfile::tempdir().unwrap();
+    pack_with_drafts_active(pack_dir.path());
+    let pack = load::compile_dir(pack_dir.path()).expect("the pack compiles");
+    let services = load_services(&root().join("cds-hooks/services")).expect("services load");
+    let tz = chrono::FixedOffset::east_opt(0).unwrap();
+    let mut fired = 0;
+    for (request, expect) in cases() {
+        let expect = load_json(expect.strip_prefix(root()).unwrap());
+        let body = std::fs::read(&request).unwrap();
+        let service = services
+            .iter()
+            .find(|s| expect["service"] == s.id.as_str())
+            .expect("the fixture's service exists");
+        let req = parse_hook_request(&body, &service.hook).expect("a valid request");
+        let (record, _, _) = hook::build_record(service, &req, hook::Source::Offline, tz)
+            .await
+            .expect("offline never fails");
+        let input = EvalInput {
+            record: &record,
+            hook: &req.hook,
+            now: expect["now"].as_str().unwrap().parse().unwrap(),
+            tz,
+        };
+        let mut rendered: Vec<String> = pack
+            .evaluate(&input)
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect();
+        let mut firing: Vec<String> = pack.firing(&input).into_iter().map(str::to_owned).collect();
+        rendered.sort();
+        firing.sort();
+        assert_eq!(firing, rendered, "{}", request.display());
+        fired += firing.len();
+    }
+    assert!(
+        fired >= 17,
+        "the fixtures fire every rule at least once ({fired} firings)"
+    );
+}

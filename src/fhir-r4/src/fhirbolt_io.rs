@@ -39,23 +39,19 @@ pub(crate) fn parse_strict(value: serde_json::Value) -> Result<Resource, Failure
 /// fhirbolt's cost per resource (issue #6). The concrete entry points mis-parse what follows a
 /// nested resource (`shared/docs/dependencies.md`), which a projection never contains
 /// (`contained` and Bundle entries are not projected); the decode suites compare both paths.
-pub(crate) fn parse_projected(
-    resource_type: &str,
-    value: serde_json::Value,
-) -> Result<Resource, Failure> {
+pub(crate) fn parse_projected(resource_type: &str, text: &[u8]) -> Result<Resource, Failure> {
     fn typed<T: DeserializeResourceOwned>(
-        value: serde_json::Value,
+        text: &[u8],
         wrap: fn(Box<T>) -> Resource,
     ) -> Result<Resource, Failure> {
         let config = DeserializationConfig {
             mode: DeserializationMode::Strict,
         };
-        // From text: the concrete types do not read a `Value` holding an arbitrary-precision
-        // number, nor a JSON number in text; the projection writes decimals as JSON strings
-        // holding the number's text, which they read (`project::project_one`).
-        let text = serde_json::to_string(&value).map_err(|e| Failure::Error(e.to_string()))?;
+        // The concrete types read neither a `Value` holding an arbitrary-precision number nor
+        // a JSON number in text; the projection writes decimals as JSON strings holding the
+        // number's text, which they read (`project::write_one`).
         match catch_unwind(AssertUnwindSafe(move || {
-            fhirbolt::json::from_str::<T>(&text, Some(config))
+            fhirbolt::json::from_slice::<T>(text, Some(config))
         })) {
             Ok(Ok(resource)) => Ok(wrap(Box::new(resource))),
             Ok(Err(e)) => Err(Failure::Error(e.to_string())),
@@ -63,21 +59,24 @@ pub(crate) fn parse_projected(
         }
     }
     match resource_type {
-        "Observation" => typed::<r::Observation>(value, Resource::Observation),
-        "Condition" => typed::<r::Condition>(value, Resource::Condition),
-        "MedicationRequest" => typed::<r::MedicationRequest>(value, Resource::MedicationRequest),
+        "Observation" => typed::<r::Observation>(text, Resource::Observation),
+        "Condition" => typed::<r::Condition>(text, Resource::Condition),
+        "MedicationRequest" => typed::<r::MedicationRequest>(text, Resource::MedicationRequest),
         "MedicationAdministration" => {
-            typed::<r::MedicationAdministration>(value, Resource::MedicationAdministration)
+            typed::<r::MedicationAdministration>(text, Resource::MedicationAdministration)
         }
         "MedicationStatement" => {
-            typed::<r::MedicationStatement>(value, Resource::MedicationStatement)
+            typed::<r::MedicationStatement>(text, Resource::MedicationStatement)
         }
-        "Procedure" => typed::<r::Procedure>(value, Resource::Procedure),
-        "Immunization" => typed::<r::Immunization>(value, Resource::Immunization),
-        "Encounter" => typed::<r::Encounter>(value, Resource::Encounter),
-        "ServiceRequest" => typed::<r::ServiceRequest>(value, Resource::ServiceRequest),
-        "Patient" => typed::<r::Patient>(value, Resource::Patient),
-        _ => parse_strict(value),
+        "Procedure" => typed::<r::Procedure>(text, Resource::Procedure),
+        "Immunization" => typed::<r::Immunization>(text, Resource::Immunization),
+        "Encounter" => typed::<r::Encounter>(text, Resource::Encounter),
+        "ServiceRequest" => typed::<r::ServiceRequest>(text, Resource::ServiceRequest),
+        "Patient" => typed::<r::Patient>(text, Resource::Patient),
+        _ => match serde_json::from_slice(text) {
+            Ok(value) => parse_strict(value),
+            Err(e) => Err(Failure::Error(e.to_string())),
+        },
     }
 }
 

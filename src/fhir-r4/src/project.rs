@@ -248,100 +248,144 @@ pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
     })
 }
 
-/// Builds the projected resource: `resourceType`, `id` and the whitelisted `elements` of
-/// `input`, pruned and shape-checked as described in the module docs.
+/// Builds the projected resource as JSON text: `resourceType`, `id` and the whitelisted
+/// `elements` of `input`, pruned and shape-checked as described in the module docs. Written
+/// straight to text (no intermediate `Value`), which is what fhirbolt parses.
 pub(crate) fn project(
     resource_type: &str,
     elements: &[Element],
     input: &Map<String, Value>,
-) -> Result<Value, Mismatch> {
-    let mut out = Map::new();
-    out.insert(
-        "resourceType".to_owned(),
-        Value::String(resource_type.to_owned()),
-    );
+) -> Result<Vec<u8>, Mismatch> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(b"{\"resourceType\":");
+    write_str(&mut out, resource_type);
     if let Some(id) = input.get("id") {
-        if let Some(id) = project_one(STR, false, id)? {
-            out.insert("id".to_owned(), id);
+        if !is_absent(id) {
+            let Value::String(id) = id else {
+                return Err(Mismatch);
+            };
+            out.extend_from_slice(b",\"id\":");
+            write_str(&mut out, id);
         }
     }
-    out.extend(project_object(elements, input)?);
-    Ok(Value::Object(out))
+    write_members(&mut out, elements, input, true)?;
+    out.push(b'}');
+    Ok(out)
 }
 
-fn project_object(
+/// Writes the projected members of `input` (`name:value`, comma-separated, a leading comma
+/// when `after_member`); returns how many were written.
+fn write_members(
+    out: &mut Vec<u8>,
     elements: &[Element],
     input: &Map<String, Value>,
-) -> Result<Map<String, Value>, Mismatch> {
-    let mut out = Map::new();
+    after_member: bool,
+) -> Result<usize, Mismatch> {
+    let mut written = 0;
     // Walks the input's members (already pruned by the parser, `crate::prune`) and looks each
-    // name up in the short whitelist: cheaper than hashing every whitelisted name.
+    // name up in the short whitelist.
     for (name, value) in input {
         let Some(element) = elements.iter().find(|e| e.name == name) else {
             continue;
         };
-        let projected = match element.card {
-            Card::Many => project_many(element.kind, value)?,
-            Card::Optional => project_one(element.kind, false, value)?,
-            Card::Required => project_one(element.kind, true, value)?,
+        let mark = out.len();
+        if after_member || written > 0 {
+            out.push(b',');
+        }
+        write_str(out, name);
+        out.push(b':');
+        let kept = match element.card {
+            Card::Many => write_many(out, element.kind, value)?,
+            Card::Optional => write_one(out, element.kind, false, value)?,
+            Card::Required => write_one(out, element.kind, true, value)?,
         };
-        if let Some(projected) = projected {
-            out.insert(name.clone(), projected);
+        if kept {
+            written += 1;
+        } else {
+            out.truncate(mark);
         }
     }
-    Ok(out)
+    Ok(written)
 }
 
-fn project_many(kind: Kind, value: &Value) -> Result<Option<Value>, Mismatch> {
+/// Writes an array of `kind`; `false` (nothing written) when it is absent or every item is.
+fn write_many(out: &mut Vec<u8>, kind: Kind, value: &Value) -> Result<bool, Mismatch> {
     if is_absent(value) {
-        return Ok(None);
+        return Ok(false);
     }
     let Value::Array(items) = value else {
         return Err(Mismatch);
     };
-    let mut out = Vec::with_capacity(items.len());
+    let start = out.len();
+    out.push(b'[');
+    let mut written = 0;
     for item in items {
-        if let Some(item) = project_one(kind, false, item)? {
-            out.push(item);
+        let mark = out.len();
+        if written > 0 {
+            out.push(b',');
+        }
+        if write_one(out, kind, false, item)? {
+            written += 1;
+        } else {
+            out.truncate(mark);
         }
     }
-    Ok((!out.is_empty()).then_some(Value::Array(out)))
+    if written == 0 {
+        out.truncate(start);
+        return Ok(false);
+    }
+    out.push(b']');
+    Ok(true)
 }
 
-/// Projects one value; `keep_empty` is set for required complex elements.
-fn project_one(kind: Kind, keep_empty: bool, value: &Value) -> Result<Option<Value>, Mismatch> {
+/// Writes one value of `kind`; `false` (nothing written) when it projects to nothing.
+/// `keep_empty` is set for required complex elements (see the module docs).
+fn write_one(
+    out: &mut Vec<u8>,
+    kind: Kind,
+    keep_empty: bool,
+    value: &Value,
+) -> Result<bool, Mismatch> {
     if is_absent(value) {
-        return Ok(None);
+        return Ok(false);
     }
-    let ok = match kind {
-        Kind::Str => value.is_string(),
+    match (kind, value) {
+        (Kind::Str, Value::String(s)) => write_str(out, s),
         // As a JSON string holding the number's text (kept exactly, as `arbitrary_precision`
         // does): the form fhirbolt's concrete types read (`fhirbolt_io::parse_projected`).
-        Kind::Decimal => {
-            let Value::Number(n) = value else {
-                return Err(Mismatch);
-            };
-            return Ok(Some(Value::String(n.to_string())));
+        (Kind::Decimal, Value::Number(n)) => {
+            out.push(b'"');
+            out.extend_from_slice(n.to_string().as_bytes());
+            out.push(b'"');
         }
-        Kind::Integer => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-        Kind::Boolean => value.is_boolean(),
-        Kind::Complex(elements) => {
-            let Value::Object(input) = value else {
-                return Err(Mismatch);
-            };
-            let out = project_object(elements, input)?;
-            if !out.is_empty() {
-                return Ok(Some(Value::Object(out)));
+        (Kind::Integer, Value::Number(n))
+            if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) =>
+        {
+            out.extend_from_slice(n.to_string().as_bytes());
+        }
+        (Kind::Boolean, Value::Bool(b)) => {
+            out.extend_from_slice(if *b { b"true" } else { b"false" });
+        }
+        (Kind::Complex(elements), Value::Object(input)) => {
+            let start = out.len();
+            out.push(b'{');
+            if write_members(out, elements, input, false)? == 0 {
+                if !keep_empty || is_blank(value, BLANK_DEPTH) {
+                    out.truncate(start);
+                    return Ok(false);
+                }
             }
-            let keep = keep_empty && !is_blank(value, BLANK_DEPTH);
-            return Ok(keep.then(|| Value::Object(Map::new())));
+            out.push(b'}');
         }
-    };
-    if ok {
-        Ok(Some(value.clone()))
-    } else {
-        Err(Mismatch)
+        _ => return Err(Mismatch),
     }
+    Ok(true)
+}
+
+/// Writes `s` as a JSON string (escaped by serde_json).
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(out, s);
 }
 
 /// `null`, `""`, `[]` or `{}`.
@@ -386,6 +430,7 @@ mod tests {
             .to_owned();
         let elements = elements_of(&rt).expect("supported type");
         project(&rt, elements, v.as_object().expect("object"))
+            .map(|text| serde_json::from_slice(&text).expect("the projection is JSON"))
     }
 
     #[test]
