@@ -94,6 +94,8 @@ pub struct AdminSettings {
 pub struct LimitSettings {
     /// Hook evaluations in flight at once; more are answered 503.
     pub max_concurrent_hooks: usize,
+    /// Hook-call bodies read and parsed at once; more calls wait their turn (bounds memory).
+    pub max_bodies_in_memory: usize,
     /// Deepest JSON nesting accepted in a request body.
     pub max_json_depth: usize,
     /// Most prefetch entries (resources) in one request.
@@ -249,6 +251,7 @@ impl Default for Settings {
             },
             limits: LimitSettings {
                 max_concurrent_hooks: 256,
+                max_bodies_in_memory: 16,
                 max_json_depth: 64,
                 max_prefetch_resources: 50_000,
                 max_draft_orders: 200,

@@ -16,7 +16,7 @@ use crate::admin::{ActivePack, Admin};
 use crate::api::cds_auth::CdsAuth;
 use crate::api::{self, AppState};
 use crate::auth::Verifier;
-use crate::cds::limits::{HookSlots, RequestLimits};
+use crate::cds::limits::{BodySlots, HookSlots, RequestLimits};
 use crate::cds::load_services;
 use crate::config::Settings;
 use crate::engine::{self, load, CompiledPack};
@@ -216,6 +216,10 @@ impl Application {
             .unwrap_or_else(|| format!("http://{}:{port}", settings.server.host));
         let cds_auth = web::Data::new(CdsAuth::new(verifier, base_url.clone()));
         let hook_slots = web::Data::new(HookSlots::new(settings.limits.max_concurrent_hooks));
+        let body_slots = web::Data::new(BodySlots::new(
+            settings.limits.max_bodies_in_memory,
+            settings.server.max_body_bytes,
+        ));
         let request_limits = web::Data::new(RequestLimits {
             max_json_depth: settings.limits.max_json_depth,
             max_prefetch_resources: settings.limits.max_prefetch_resources,
@@ -238,6 +242,7 @@ impl Application {
                 .app_data(admin_auth.clone())
                 .app_data(cds_auth.clone())
                 .app_data(hook_slots.clone())
+                .app_data(body_slots.clone())
                 .app_data(request_limits.clone())
                 .configure(api::configure)
         })

@@ -7,7 +7,9 @@ use chrono::Utc;
 
 use super::{ApiError, AppState};
 use crate::auth::CdsClient;
-use crate::cds::limits::{check_hook_limits, check_json_depth, HookSlots, RequestLimits};
+use crate::cds::limits::{
+    check_hook_limits, check_json_depth, BodySlots, HookSlots, RequestLimits,
+};
 use crate::cds::request::{parse_hook_request, HookRequest};
 use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;
@@ -42,20 +44,31 @@ fn find_service<'a>(
         .unwrap_or(first))
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per actix extractor"
+)]
 async fn call_service(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
     slots: web::Data<HookSlots>,
+    bodies: web::Data<BodySlots>,
     limits: web::Data<RequestLimits>,
     client: Option<CdsClient>,
     id: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
+    // Refused before the body is read; then the body waits for room in memory, and is
+    // dropped once parsed into the request.
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
-    check_json_depth(&body, limits.max_json_depth)?;
-    let service = find_service(&state, &id, &body)?;
-    let req = parse_hook_request(&body, &service.hook)?;
+    let (service, req) = {
+        let _body_slot = bodies.enter().await.ok_or(ApiError::Unavailable)?;
+        let body = read_body(payload, bodies.max_bytes()).await?;
+        check_json_depth(&body, limits.max_json_depth)?;
+        let service = find_service(&state, &id, &body)?;
+        (service, parse_hook_request(&body, &service.hook)?)
+    };
     check_hook_limits(&req, &limits)?;
     let source = hook::Source::Online {
         client: &state.fhir,
@@ -83,6 +96,19 @@ async fn call_service(
         cards: answer.cards,
         system_actions: Vec::new(),
     }))
+}
+
+/// The request body, at most `max` bytes (413 beyond, told by `Content-Length` before reading
+/// when the client sends it).
+async fn read_body(payload: web::Payload, max: usize) -> Result<web::Bytes, ApiError> {
+    match payload.to_bytes_limited(max).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(ApiError::BadRequest(crate::cds::RequestError::new(
+            "",
+            "the body could not be read",
+        ))),
+        Err(_) => Err(ApiError::TooLarge(max)),
+    }
 }
 
 /// The one info line of a hook call: ids, counts, outcome, duration; never patient data.

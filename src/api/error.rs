@@ -37,6 +37,9 @@ pub enum ApiError {
     /// Request content rejected as a whole (e.g. an invalid rule), with a JSON body.
     #[error("unprocessable")]
     Unprocessable(serde_json::Value),
+    /// The body is larger than `server.max_body_bytes` (the limit, in bytes).
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
     /// Overloaded or not ready.
     #[error("service unavailable")]
     Unavailable,
@@ -73,6 +76,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Precondition(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,6 +92,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict(m) => resp.json(operation_outcome("duplicate", m, None)),
             ApiError::Precondition(m) => resp.json(operation_outcome("not-found", m, None)),
             ApiError::Unprocessable(body) => resp.json(body),
+            ApiError::TooLarge(_) => {
+                resp.json(operation_outcome("too-costly", &self.to_string(), None))
+            }
             ApiError::Unavailable => {
                 resp.insert_header(("Retry-After", "1"))
                     .json(operation_outcome(

@@ -142,6 +142,37 @@ impl HookSlots {
     }
 }
 
+/// A bound on hook-call bodies held in memory at once: a call waits here (it is not refused)
+/// before its body is read, and leaves once the body is parsed into the (much smaller) request.
+/// Parsing is CPU work, so a few more than the worker threads lose no throughput, while
+/// without it every open connection's body is buffered at once (issue #6: peak memory).
+#[derive(Debug, Clone)]
+pub struct BodySlots {
+    slots: Arc<Semaphore>,
+    max_bytes: usize,
+}
+
+impl BodySlots {
+    /// `max` slots (at least one) for bodies of at most `max_bytes` bytes.
+    pub fn new(max: usize, max_bytes: usize) -> BodySlots {
+        BodySlots {
+            slots: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            max_bytes,
+        }
+    }
+
+    /// The largest body accepted (`server.max_body_bytes`).
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Waits for a slot, held until the permit is dropped; `None` only if the bound was closed
+    /// (it never is).
+    pub async fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().acquire_owned().await.ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +228,20 @@ mod tests {
             check_hook_limits(&req, &limits).unwrap_err().field,
             "context.draftOrders.entry"
         );
+    }
+
+    #[tokio::test]
+    async fn body_slots_make_calls_wait_their_turn() {
+        let slots = BodySlots::new(1, 10);
+        let held = slots.enter().await;
+        assert!(held.is_some());
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), slots.enter());
+        assert!(
+            waiting.await.is_err(),
+            "a second body waits while the first is held"
+        );
+        drop(held);
+        assert!(slots.enter().await.is_some());
     }
 
     #[test]

@@ -160,11 +160,27 @@ fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Rc<[(usize, usize)]> {
 pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     let record = re.ctx.input.record;
     let mut items: Vec<Item> = Vec::new();
+    // The window needs only the date: records outside it are skipped before their item is
+    // built (codes, references and display text are cloned for every item). The final
+    // `retain` applies the same test to every item, so this changes nothing but the cost.
+    let outside = |when: Option<When>| {
+        !in_window(
+            re,
+            q,
+            &Item {
+                when,
+                ..Item::default()
+            },
+        )
+    };
     if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
         let numeric = q.numeric.unwrap_or(true);
         let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
         for &(i, _) in scan(re, Pool::Results, vs).iter() {
             let o = &record.observations[i];
+            if outside(o.when) {
+                continue;
+            }
             if let Some(vin) = value_in {
                 if !value_matches(vin, o.value.as_ref(), &o.interpretation) {
                     continue;
@@ -219,6 +235,9 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
         let active_only = q.active.unwrap_or(false);
         for &(i, _) in scan(re, Pool::Medications, vs).iter() {
             let m = &record.medications[i];
+            if outside(m.when) {
+                continue;
+            }
             let ok = match (m.kind, active_only) {
                 (MedKind::Request | MedKind::Statement, true) => m.status == "active",
                 (MedKind::Administration, true) => false,
@@ -262,6 +281,9 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
         let history = q.include_inactive.unwrap_or(false);
         for &(i, _) in scan(re, Pool::Conditions, vs).iter() {
             let c = &record.conditions[i];
+            if outside(c.when) {
+                continue;
+            }
             let clinical_ok = history
                 || matches!(
                     c.clinical_status.as_deref(),
@@ -286,6 +308,9 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     } else if let Some(vs) = q.procedures.as_deref().and_then(|id| re.vs(id)) {
         for &(i, _) in scan(re, Pool::Procedures, vs).iter() {
             let p = &record.procedures[i];
+            if outside(p.when) {
+                continue;
+            }
             items.push(Item {
                 reference: p.reference.clone(),
                 when: p.when,
@@ -296,7 +321,7 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     } else if let Some(vs) = q.encounters.as_deref().and_then(|id| re.vs(id)) {
         for &(i, c) in scan(re, Pool::Encounters, vs).iter() {
             let e = &record.encounters[i];
-            if q.status.as_ref().is_some_and(|s| *s != e.status) {
+            if outside(e.when) || q.status.as_ref().is_some_and(|s| *s != e.status) {
                 continue;
             }
             items.push(Item {

@@ -174,7 +174,33 @@ async fn a_body_over_the_size_limit_is_413() {
     let app = spawn_with(|s| s.server.max_body_bytes = 64 * 1024).await;
     let mut req = patient_view("p1");
     req["extension"] = json!({"org.example.padding": "x".repeat(100 * 1024)});
-    assert_eq!(app.call("cart-monitoring", &req).await.status(), 413);
+    let resp = app.call("cart-monitoring", &req).await;
+    assert_eq!(resp.status(), 413);
+    let outcome: Value = resp.json().await.unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["code"], "too-costly");
+    assert!(
+        outcome["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("65536 bytes"),
+        "{outcome}"
+    );
+}
+
+#[tokio::test]
+async fn calls_beyond_the_bodies_in_memory_wait_their_turn_instead_of_failing() {
+    let app = spawn_with(|s| s.limits.max_bodies_in_memory = 1).await;
+    let calls = (0..6).map(|i| {
+        let app = &app;
+        async move {
+            app.call("cart-monitoring", &patient_view(&format!("p{i}")))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(calls).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
 
 #[tokio::test]
