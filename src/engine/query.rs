@@ -106,12 +106,18 @@ enum Pool {
 /// order (for encounters, with the index of the first matching concept). Every query over the
 /// same pool and value set repeats the same scan, and matching is pure, so one scan per call
 /// serves all rules; a pack of many rules then costs little more than its distinct value sets.
+///
+/// Variant findings (`variants` queries) are memoised the same way, per gene value set, before
+/// the rule's own allele-frequency threshold is applied.
 #[derive(Default)]
-pub(super) struct Scans(RefCell<HashMap<(Pool, *const Compiled), Rc<[(usize, usize)]>>>);
+pub(super) struct Scans {
+    hits: RefCell<HashMap<(Pool, *const Compiled), Rc<[(usize, usize)]>>>,
+    variants: RefCell<HashMap<*const Compiled, Rc<[Item]>>>,
+}
 
 fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Rc<[(usize, usize)]> {
     let key = (pool, vs as *const Compiled);
-    if let Some(hits) = re.ctx.scans.0.borrow().get(&key) {
+    if let Some(hits) = re.ctx.scans.hits.borrow().get(&key) {
         return hits.clone();
     }
     let record = re.ctx.input.record;
@@ -152,7 +158,7 @@ fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Rc<[(usize, usize)]> {
             .filter_map(|(i, e)| e.concepts.iter().position(hit).map(|c| (i, c)))
             .collect(),
     };
-    re.ctx.scans.0.borrow_mut().insert(key, hits.clone());
+    re.ctx.scans.hits.borrow_mut().insert(key, hits.clone());
     hits
 }
 
@@ -344,10 +350,11 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
         return items;
     } else if let Some(vs) = q.variants.as_deref().and_then(|id| re.vs(id)) {
         let min_vaf = q.vaf_min_percent.as_ref().and_then(|n| re.num_in(n, "%"));
-        for o in record.observations.iter().filter(|o| countable(&o.status)) {
-            if let Some(item) = variant(o, vs, min_vaf) {
-                items.push(item);
+        for item in variant_items(re, vs).iter() {
+            if min_vaf.is_some_and(|m| item.vaf.is_some_and(|v| v < m)) || outside(item.when) {
+                continue;
             }
+            items.push(item.clone());
         }
     }
     items.retain(|i| in_window(re, q, i));
@@ -414,7 +421,31 @@ fn in_window(re: &RuleEval, q: &Query, item: &Item) -> bool {
     true
 }
 
-fn variant(o: &crate::record::Observation, genes: &Compiled, min_vaf: Option<f64>) -> Option<Item> {
+/// Every pathogenic variant of a gene in `genes`, whatever its allele frequency, in record
+/// order; memoised per call (see [`Scans`]).
+fn variant_items(re: &RuleEval, genes: &Compiled) -> Rc<[Item]> {
+    let key = genes as *const Compiled;
+    if let Some(items) = re.ctx.scans.variants.borrow().get(&key) {
+        return items.clone();
+    }
+    let items: Rc<[Item]> = re
+        .ctx
+        .input
+        .record
+        .observations
+        .iter()
+        .filter(|o| countable(&o.status))
+        .filter_map(|o| variant(o, genes))
+        .collect();
+    re.ctx
+        .scans
+        .variants
+        .borrow_mut()
+        .insert(key, items.clone());
+    items
+}
+
+fn variant(o: &crate::record::Observation, genes: &Compiled) -> Option<Item> {
     let mut gene = None;
     let mut significance: Option<Vec<String>> = None;
     let mut vaf = None;
@@ -480,7 +511,7 @@ fn variant(o: &crate::record::Observation, genes: &Compiled, min_vaf: Option<f64
             })
         }
     };
-    if !pathogenic || min_vaf.is_some_and(|m| vaf.is_some_and(|v| v < m)) {
+    if !pathogenic {
         return None;
     }
     Some(Item {
