@@ -17,7 +17,9 @@ use crate::record::units;
 
 #[derive(Debug, Clone)]
 pub(super) enum Bound {
-    Item(Option<Item>),
+    /// Shared: a binding is read by conditions, windows and placeholders, and cloning an item
+    /// copies its codes and texts (issue #6: rule scale).
+    Item(Option<std::rc::Rc<Item>>),
     Num(Option<(f64, Option<String>)>),
     InProgress,
 }
@@ -242,7 +244,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
     }
 
     /// The item a query binding found.
-    pub fn item(&self, name: &str) -> Option<Item> {
+    pub fn item(&self, name: &str) -> Option<std::rc::Rc<Item>> {
         match self.binding(name) {
             Bound::Item(i) => i,
             _ => None,
@@ -261,8 +263,12 @@ impl<'a, 'c> RuleEval<'a, 'c> {
             .borrow_mut()
             .insert(name.to_owned(), Bound::InProgress);
         let value = match def {
-            Binding::Latest(q) => Bound::Item(query::run(self, q).into_iter().next()),
-            Binding::Previous(q) => Bound::Item(query::run(self, q).into_iter().nth(1)),
+            Binding::Latest(q) => {
+                Bound::Item(query::run(self, q).into_iter().next().map(std::rc::Rc::new))
+            }
+            Binding::Previous(q) => {
+                Bound::Item(query::run(self, q).into_iter().nth(1).map(std::rc::Rc::new))
+            }
             Binding::Num(n) => Bound::Num(self.num(n)),
         };
         self.env
