@@ -25,12 +25,6 @@ use crate::hook::FetchLimits;
 use crate::metrics::Metrics;
 use crate::storage::{self, IssuedCard, NewAudit, NewPackVersion, Store};
 
-/// The allocator of every binary linking this crate (the service, `eval`, tests and benches).
-/// A hook call builds and drops tens of thousands of small JSON values; with glibc's malloc,
-/// allocating and freeing them took about a third of the call's CPU (see README, Performance).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A built, bound, not yet running service.
 pub struct Application {
     port: u16,

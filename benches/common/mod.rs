@@ -16,6 +16,10 @@ use cart_sentinel::cds::{load_services, ServiceDescriptor};
 use cart_sentinel::config::Settings;
 use chrono::{DateTime, FixedOffset, Utc};
 
+/// The service's allocator (`src/main.rs`), so the benches measure what the service runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The generator's `NOW` (benches/gen_patient.py).
 pub const NOW: &str = "2026-11-15T12:00:00Z";
 
