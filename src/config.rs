@@ -96,6 +96,9 @@ pub struct LimitSettings {
     pub max_concurrent_hooks: usize,
     /// Hook-call bodies read and parsed at once; more calls wait their turn (bounds memory).
     pub max_bodies_in_memory: usize,
+    /// Longest time a hook-call body may take to arrive once its reading starts, in
+    /// milliseconds (408 beyond): a slow sender cannot hold one of the places above for long.
+    pub body_read_timeout_ms: u64,
     /// Deepest JSON nesting accepted in a request body.
     pub max_json_depth: usize,
     /// Most prefetch entries (resources) in one request.
@@ -252,6 +255,7 @@ impl Default for Settings {
             limits: LimitSettings {
                 max_concurrent_hooks: 256,
                 max_bodies_in_memory: 16,
+                body_read_timeout_ms: 10_000,
                 max_json_depth: 64,
                 max_prefetch_resources: 50_000,
                 max_draft_orders: 200,

@@ -213,6 +213,7 @@ impl Application {
         let body_slots = web::Data::new(BodySlots::new(
             settings.limits.max_bodies_in_memory,
             settings.server.max_body_bytes,
+            Duration::from_millis(settings.limits.body_read_timeout_ms),
         ));
         let request_limits = web::Data::new(RequestLimits {
             max_json_depth: settings.limits.max_json_depth,

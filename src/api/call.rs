@@ -64,7 +64,10 @@ async fn call_service(
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
     let (service, req) = {
         let _body_slot = bodies.enter().await.ok_or(ApiError::Unavailable)?;
-        let body = read_body(payload, bodies.max_bytes()).await?;
+        let timeout = bodies.read_timeout();
+        let body = tokio::time::timeout(timeout, read_body(payload, bodies.max_bytes()))
+            .await
+            .map_err(|_| ApiError::BodyTimeout(timeout.as_millis()))??;
         check_json_depth(&body, limits.max_json_depth)?;
         let service = find_service(&state, &id, &body)?;
         (service, parse_hook_request(&body, &service.hook)?)

@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The body is larger than `server.max_body_bytes` (the limit, in bytes).
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The body did not arrive within `limits.body_read_timeout_ms` (the limit, in ms).
+    #[error("the body did not arrive within {0} ms")]
+    BodyTimeout(u128),
     /// Overloaded or not ready.
     #[error("service unavailable")]
     Unavailable,
@@ -77,6 +80,7 @@ impl ResponseError for ApiError {
             ApiError::Precondition(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +98,9 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable(body) => resp.json(body),
             ApiError::TooLarge(_) => {
                 resp.json(operation_outcome("too-costly", &self.to_string(), None))
+            }
+            ApiError::BodyTimeout(_) => {
+                resp.json(operation_outcome("timeout", &self.to_string(), None))
             }
             ApiError::Unavailable => {
                 resp.insert_header(("Retry-After", "1"))

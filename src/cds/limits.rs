@@ -150,20 +150,28 @@ impl HookSlots {
 pub struct BodySlots {
     slots: Arc<Semaphore>,
     max_bytes: usize,
+    read_timeout: std::time::Duration,
 }
 
 impl BodySlots {
-    /// `max` slots (at least one) for bodies of at most `max_bytes` bytes.
-    pub fn new(max: usize, max_bytes: usize) -> BodySlots {
+    /// `max` slots (at least one) for bodies of at most `max_bytes` bytes, each to be read
+    /// within `read_timeout`.
+    pub fn new(max: usize, max_bytes: usize, read_timeout: std::time::Duration) -> BodySlots {
         BodySlots {
             slots: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
             max_bytes,
+            read_timeout,
         }
     }
 
     /// The largest body accepted (`server.max_body_bytes`).
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
+    }
+
+    /// How long a body may take to arrive (`limits.body_read_timeout_ms`).
+    pub fn read_timeout(&self) -> std::time::Duration {
+        self.read_timeout
     }
 
     /// Waits for a slot, held until the permit is dropped; `None` only if the bound was closed
@@ -232,7 +240,7 @@ mod tests {
 
     #[tokio::test]
     async fn body_slots_make_calls_wait_their_turn() {
-        let slots = BodySlots::new(1, 10);
+        let slots = BodySlots::new(1, 10, std::time::Duration::from_secs(1));
         let held = slots.enter().await;
         assert!(held.is_some());
         let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), slots.enter());

@@ -209,3 +209,32 @@ async fn an_unknown_service_is_404() {
     let resp = app.call("no-such-service", &patient_view("p1")).await;
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_is_408_and_frees_its_place_for_the_next_call() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(|s| {
+        s.limits.max_bodies_in_memory = 1;
+        s.limits.body_read_timeout_ms = 300;
+    })
+    .await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /cds-services/cart-monitoring HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"hook\":"
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    // The stalled body holds the only place; this call waits for it, then is answered.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let normal = app.call("cart-monitoring", &patient_view("p1")).await;
+    assert_eq!(normal.status(), 200);
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), slow.read(&mut answer))
+        .await
+        .expect("the stalled call is answered")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive within 300 ms"), "{answer}");
+}
