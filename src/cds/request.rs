@@ -216,9 +216,12 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
 /// The body with every prefetch value parsed by [`fhir_r4::Pruned`], which builds only the
 /// members the record reads (most of a request is resource content no rule reads). `None` when
 /// the body is not a well-shaped object of that kind (not JSON, not UTF-8, a `prefetch` that is
-/// not an object, an odd Bundle): the caller then parses it the ordinary way, which gives the same
+/// not an object, an odd Bundle) or holds a surrogate escape (`fhir_r4::prunable`): the caller then parses it the ordinary way, which gives the same
 /// value for everything that is read and the usual error for what is invalid.
 fn parse_pruned_root(body: &[u8]) -> Option<Value> {
+    if !fhir_r4::prunable(body) {
+        return None;
+    }
     let text = std::str::from_utf8(body).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
     let root = de.deserialize_map(PrunedRoot(true)).ok()?;

@@ -266,3 +266,17 @@ fn prefetch_and_extension_must_be_objects() {
 
 #[path = "request_context_tests.rs"]
 mod context;
+
+#[test]
+fn a_lone_surrogate_in_an_unread_prefetch_member_is_refused_as_before() {
+    let body = base("patient-view").to_string();
+    let body = body.replacen(
+        r#""resourceType":"Bundle""#,
+        r#""resourceType":"Bundle","meta":{"source":"\ud800"}"#,
+        1,
+    );
+    assert!(body.contains(r#"\ud800"#));
+    let err = parse_hook_request(body.as_bytes(), "patient-view").unwrap_err();
+    assert_eq!(err.field, "");
+    assert!(err.message.starts_with("body is not valid JSON"), "{err}");
+}

@@ -31,7 +31,7 @@ mod project;
 mod prune;
 
 pub use extract::*;
-pub use prune::{parse_pruned, Pruned};
+pub use prune::{parse_pruned, prunable, Pruned};
 
 use fhirbolt_io::Failure;
 use serde_json::Value;

@@ -38,7 +38,10 @@ pub struct Pruned;
 ///
 /// The bytes are not JSON (`serde_json`'s error of the ordinary parse).
 pub fn parse_pruned(json: &[u8]) -> serde_json::Result<Value> {
-    let pruned = std::str::from_utf8(json).ok().and_then(|text| {
+    let pruned = prunable(json)
+        .then_some(())
+        .and_then(|()| std::str::from_utf8(json).ok());
+    let pruned = pruned.and_then(|text| {
         let mut de = serde_json::Deserializer::from_str(text);
         let value = Pruned.deserialize(&mut de).ok()?;
         de.end().ok()?;
@@ -48,6 +51,21 @@ pub fn parse_pruned(json: &[u8]) -> serde_json::Result<Value> {
         Some(value) => Ok(value),
         None => serde_json::from_slice(json),
     }
+}
+
+/// Whether `json` may take the pruning path: it holds no `\u` escape of a UTF-16 surrogate.
+/// The parser skips members without decoding their strings, so a lone surrogate there would go
+/// unnoticed, while the ordinary parse refuses it; such input (rare) takes the ordinary parse,
+/// so both paths accept exactly the same bodies. Conservative: an escaped backslash followed by
+/// `ud8…` also takes the ordinary parse.
+pub fn prunable(json: &[u8]) -> bool {
+    !memchr::memmem::find_iter(json, b"\\u").any(|at| {
+        matches!(json.get(at + 2), Some(b'd' | b'D'))
+            && matches!(
+                json.get(at + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
+    })
 }
 
 /// Whether any projected resource type reads a member called `name` (besides `resourceType`
@@ -336,6 +354,25 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn surrogate_escapes_take_the_ordinary_parse_which_checks_them() {
+        let lone = br#"{"resourceType":"Patient","meta":{"source":"\ud800"}}"#;
+        assert!(!prunable(lone));
+        assert!(
+            parse_pruned(lone).is_err(),
+            "a lone surrogate is refused even where unread"
+        );
+        let pair = br#"{"resourceType":"Patient","meta":{"source":"\uD83D\uDE00"},"gender":"x"}"#;
+        assert!(!prunable(pair));
+        assert_eq!(parse_pruned(pair).expect("parses")["gender"], "x");
+        assert!(prunable(br#"{"a":"\u00e9"}"#));
+        // Conservative: an escaped backslash before "ud800" also takes the ordinary parse,
+        // which reads it correctly.
+        let text = br#"{"resourceType":"Patient","gender":"\\ud800"}"#;
+        assert!(!prunable(text));
+        assert_eq!(parse_pruned(text).expect("parses")["gender"], "\\ud800");
     }
 
     #[test]
