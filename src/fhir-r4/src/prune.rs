@@ -15,8 +15,8 @@
 //! members they read in the full tree: the result is the full tree minus members nobody reads.
 //!
 //! Only well-shaped input takes this path: an `entry` that is not an array, an entry or a
-//! resource that is not an object, or a number where an object is expected is an error here,
-//! and the caller parses the same bytes the ordinary way (which then reports the error, or
+//! resource that is not an object, a number where an object is expected, or any surrogate
+//! escape ([`prunable`]) is an error here, and the caller parses the same bytes the ordinary way (which then reports the error, or
 //! yields the odd value that the reader skips and counts as before). So pruning never changes
 //! what is accepted or how it is read; it only skips building what is dropped later anyway.
 
