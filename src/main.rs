@@ -5,7 +5,7 @@ use clap::Parser;
 /// The service's allocator. A hook call builds and drops thousands of small values; with
 /// glibc's malloc, allocating and freeing them took about a third of the call's CPU (README,
 /// Performance). Declared here, not in the library, so that the fuzz targets keep the system
-/// allocator that AddressSanitizer instruments; the benches declare it too (`benches/common`).
+/// allocator that `AddressSanitizer` instruments; the benches declare it too (`benches/common`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

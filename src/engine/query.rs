@@ -111,18 +111,25 @@ enum Pool {
 /// the rule's own allele-frequency threshold is applied.
 #[derive(Default)]
 pub(super) struct Scans {
-    hits: RefCell<HashMap<(Pool, *const Compiled), Rc<[(usize, usize)]>>>,
+    hits: RefCell<HashMap<ScanKey, Hits>>,
     variants: RefCell<HashMap<*const Compiled, Rc<[Item]>>>,
 }
 
-fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Rc<[(usize, usize)]> {
+/// A pool and a value set (by address: value sets live as long as the compiled pack).
+type ScanKey = (Pool, *const Compiled);
+
+/// The matching records of a pool, in record order, each with the index of its matching
+/// concept (encounters) or 0.
+type Hits = Rc<[(usize, usize)]>;
+
+fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Hits {
     let key = (pool, vs as *const Compiled);
     if let Some(hits) = re.ctx.scans.hits.borrow().get(&key) {
         return hits.clone();
     }
     let record = re.ctx.input.record;
     let hit = |c: &Concept| vs.match_concept(c).is_some();
-    let hits: Rc<[(usize, usize)]> = match pool {
+    let hits: Hits = match pool {
         Pool::Results => record
             .observations
             .iter()

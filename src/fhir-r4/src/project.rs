@@ -369,11 +369,10 @@ fn write_one(
         (Kind::Complex(elements), Value::Object(input)) => {
             let start = out.len();
             out.push(b'{');
-            if write_members(out, elements, input, false)? == 0 {
-                if !keep_empty || is_blank(value, BLANK_DEPTH) {
-                    out.truncate(start);
-                    return Ok(false);
-                }
+            let written = write_members(out, elements, input, false)?;
+            if written == 0 && (!keep_empty || is_blank(value, BLANK_DEPTH)) {
+                out.truncate(start);
+                return Ok(false);
             }
             out.push(b'}');
         }
