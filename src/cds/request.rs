@@ -6,7 +6,7 @@
 
 pub use super::error::RequestError;
 use super::error::{parse_body, Obj};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -213,25 +213,25 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
     })
 }
 
-/// The body with every prefetch value parsed by [`fhir_r4::Pruned`], which builds only the
-/// members the record reads (most of a request is resource content no rule reads). `None` when
-/// the body is not a well-shaped object of that kind (not JSON, not UTF-8, a `prefetch` that is
-/// not an object, an odd Bundle) or holds a surrogate escape (`fhir_r4::prunable`): the caller then parses it the ordinary way, which gives the same
-/// value for everything that is read and the usual error for what is invalid.
+/// The body with its `prefetch` parsed by [`fhir_r4::PrunedMap`], which builds only the members
+/// the record reads (most of a request is resource content no rule reads). `None` when the body
+/// may not or cannot take that path (see [`fhir_r4::try_pruned`]): the caller then parses it the
+/// ordinary way, which gives the same value for everything that is read and the usual error for
+/// what is invalid.
 fn parse_pruned_root(body: &[u8]) -> Option<Value> {
-    if !fhir_r4::prunable(body) {
-        return None;
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let root = de.deserialize_map(PrunedRoot(true)).ok()?;
-    de.end().ok()?;
-    Some(root)
+    fhir_r4::try_pruned(body, PrunedRoot)
 }
 
-/// The request object (`true`: `prefetch` is pruned) or the prefetch object (`false`: every
-/// value is pruned).
-struct PrunedRoot(bool);
+/// The request object: `prefetch` pruned, every other member parsed as is.
+struct PrunedRoot;
+
+impl<'de> DeserializeSeed<'de> for PrunedRoot {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
 
 impl<'de> Visitor<'de> for PrunedRoot {
     type Value = Value;
@@ -240,34 +240,16 @@ impl<'de> Visitor<'de> for PrunedRoot {
         f.write_str("a JSON object")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value = match self.0 {
-                true if key == "prefetch" => map.next_value_seed(PrefetchSeed)?,
-                true => map.next_value()?,
-                false => map.next_value_seed(fhir_r4::Pruned)?,
+            let value = match key.as_str() {
+                "prefetch" => map.next_value_seed(fhir_r4::PrunedMap)?,
+                _ => map.next_value()?,
             };
             out.insert(key, value);
         }
         Ok(Value::Object(out))
-    }
-}
-
-/// `prefetch`: an object (or `null`) whose values are pruned.
-struct PrefetchSeed;
-
-impl<'de> DeserializeSeed<'de> for PrefetchSeed {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        // `deserialize_any`, so that `null` is kept; a number (a map under
-        // `arbitrary_precision`) fails on its private key, which is not a prefetch value.
-        deserializer.deserialize_any(PrunedRoot(false))
     }
 }
 

@@ -16,8 +16,8 @@
 //! * the typed resource is flattened into the plain [`Facts`] types below, which carry no
 //!   fhirbolt type, so the rule engine never sees raw JSON nor fhirbolt generics.
 //!
-//! Entry points: [`parse_pruned`] and the [`Pruned`] seed (untrusted JSON text → a `Value` of
-//! only the members [`decode`] reads, in one pass), [`decode`] (an untrusted resource →
+//! Entry points: [`parse_pruned`], [`try_pruned`] and the [`Pruned`] and [`PrunedMap`] seeds
+//! (untrusted JSON text → a `Value` of only the members [`decode`] reads, in one pass), [`decode`] (an untrusted resource →
 //! [`Facts`]) and [`to_json`] (resources the service builds itself → validated, normalised JSON).
 //!
 //! Parse failures are caught with `catch_unwind`, so this crate relies on the default
@@ -31,7 +31,7 @@ mod project;
 mod prune;
 
 pub use extract::*;
-pub use prune::{parse_pruned, prunable, Pruned};
+pub use prune::{parse_pruned, prunable, try_pruned, Pruned, PrunedMap};
 
 use fhirbolt_io::Failure;
 use serde_json::Value;

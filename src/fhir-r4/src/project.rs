@@ -208,20 +208,23 @@ const SERVICE_REQUEST: &[Element] = &[
 
 const PATIENT: &[Element] = &[opt("birthDate", STR), opt("gender", STR)];
 
-/// Every resource type with a projection (the types [`elements_of`] knows).
-#[cfg(test)]
-pub(crate) const TYPES: &[&str] = &[
-    "Observation",
-    "Condition",
-    "MedicationRequest",
-    "MedicationAdministration",
-    "MedicationStatement",
-    "Procedure",
-    "Immunization",
-    "Encounter",
-    "ServiceRequest",
-    "Patient",
+/// Every resource type with a projection, and its whitelisted elements (besides `resourceType`
+/// and `id`).
+pub(crate) const TABLES: &[(&str, &[Element])] = &[
+    ("Observation", OBSERVATION),
+    ("Condition", CONDITION),
+    ("MedicationRequest", MEDICATION_REQUEST),
+    ("MedicationAdministration", MEDICATION_ADMINISTRATION),
+    ("MedicationStatement", MEDICATION_STATEMENT),
+    ("Procedure", PROCEDURE),
+    ("Immunization", IMMUNIZATION),
+    ("Encounter", ENCOUNTER),
+    ("ServiceRequest", SERVICE_REQUEST),
+    ("Patient", PATIENT),
 ];
+
+/// `id`, projected like every other string element (read by every type).
+const ID: &[Element] = &[opt("id", STR)];
 
 #[cfg(test)]
 impl Element {
@@ -233,19 +236,10 @@ impl Element {
 /// The whitelisted elements (besides `resourceType` and `id`) of a resource type the engine
 /// reads, or `None` for any other type.
 pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
-    Some(match resource_type {
-        "Observation" => OBSERVATION,
-        "Condition" => CONDITION,
-        "MedicationRequest" => MEDICATION_REQUEST,
-        "MedicationAdministration" => MEDICATION_ADMINISTRATION,
-        "MedicationStatement" => MEDICATION_STATEMENT,
-        "Procedure" => PROCEDURE,
-        "Immunization" => IMMUNIZATION,
-        "Encounter" => ENCOUNTER,
-        "ServiceRequest" => SERVICE_REQUEST,
-        "Patient" => PATIENT,
-        _ => return None,
-    })
+    TABLES
+        .iter()
+        .find(|(name, _)| *name == resource_type)
+        .map(|(_, elements)| *elements)
 }
 
 /// Builds the projected resource as JSON text: `resourceType`, `id` and the whitelisted
@@ -259,15 +253,7 @@ pub(crate) fn project(
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"{\"resourceType\":");
     write_str(&mut out, resource_type);
-    if let Some(id) = input.get("id") {
-        if !is_absent(id) {
-            let Value::String(id) = id else {
-                return Err(Mismatch);
-            };
-            out.extend_from_slice(b",\"id\":");
-            write_str(&mut out, id);
-        }
-    }
+    write_members(&mut out, ID, input, true)?;
     write_members(&mut out, elements, input, true)?;
     out.push(b'}');
     Ok(out)

@@ -16,9 +16,10 @@
 //!
 //! Only well-shaped input takes this path: an `entry` that is not an array, an entry or a
 //! resource that is not an object, a number where an object is expected, or any surrogate
-//! escape ([`prunable`]) is an error here, and the caller parses the same bytes the ordinary way (which then reports the error, or
-//! yields the odd value that the reader skips and counts as before). So pruning never changes
-//! what is accepted or how it is read; it only skips building what is dropped later anyway.
+//! escape ([`prunable`]) makes [`try_pruned`] give up, and the caller parses the same bytes the
+//! ordinary way (which then reports the error, or yields the odd value that the reader skips
+//! and counts as before). So pruning never changes what is accepted or how it is read; it only
+//! skips building what is dropped later anyway.
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -38,19 +39,23 @@ pub struct Pruned;
 ///
 /// The bytes are not JSON (`serde_json`'s error of the ordinary parse).
 pub fn parse_pruned(json: &[u8]) -> serde_json::Result<Value> {
-    let pruned = prunable(json)
-        .then_some(())
-        .and_then(|()| std::str::from_utf8(json).ok());
-    let pruned = pruned.and_then(|text| {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let value = Pruned.deserialize(&mut de).ok()?;
-        de.end().ok()?;
-        Some(value)
-    });
-    match pruned {
+    match try_pruned(json, Pruned) {
         Some(value) => Ok(value),
         None => serde_json::from_slice(json),
     }
+}
+
+/// Parses the whole of `json` with a pruning `seed` ([`Pruned`], [`PrunedMap`] or a caller's
+/// seed built on them). `None` when the input may not take the pruning path ([`prunable`], not
+/// UTF-8) or the seed refuses its shape: the caller then parses it the ordinary way.
+pub fn try_pruned<'a, S: DeserializeSeed<'a>>(json: &'a [u8], seed: S) -> Option<S::Value> {
+    if !prunable(json) {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(json).ok()?);
+    let value = seed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
 }
 
 /// Whether `json` may take the pruning path: it holds no `\u` escape of a UTF-16 surrogate.
@@ -262,17 +267,52 @@ impl<'de> Visitor<'de> for Pruned {
     }
 }
 
+/// Seed for an object whose every value is a [`Pruned`] value (a hook request's `prefetch`),
+/// or `null`.
+pub struct PrunedMap;
+
+impl<'de> DeserializeSeed<'de> for PrunedMap {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        // `deserialize_any`, so that `null` is kept; a number (a map under
+        // `arbitrary_precision`) fails on its private key's string value, which `Pruned` refuses.
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PrunedMap {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("null or an object of FHIR resources and Bundles")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Pruned)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::{elements_of, TYPES};
+    use crate::project::{elements_of, TABLES};
     use serde_json::json;
 
     #[test]
     fn read_elements_are_exactly_the_projection_tables() {
-        let mut names: Vec<&str> = TYPES
+        let mut names: Vec<&str> = TABLES
             .iter()
-            .flat_map(|t| elements_of(t).expect("a projected type"))
+            .flat_map(|(t, _)| elements_of(t).expect("a projected type"))
             .map(|e| e.name())
             .collect();
         names.sort_unstable();
