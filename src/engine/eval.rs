@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -19,7 +20,7 @@ use crate::record::units;
 pub(super) enum Bound {
     /// Shared: a binding is read by conditions, windows and placeholders, and cloning an item
     /// copies its codes and texts (issue #6: rule scale).
-    Item(Option<std::rc::Rc<Item>>),
+    Item(Option<Rc<Item>>),
     Num(Option<(f64, Option<String>)>),
     InProgress,
 }
@@ -31,7 +32,7 @@ pub(super) struct Ctx<'a> {
     pub cohort: Cohort,
     pub today: NaiveDate,
     rule_results: RefCell<HashMap<usize, Option<bool>>>,
-    rule_envs: RefCell<HashMap<usize, std::rc::Rc<RuleEnv>>>,
+    rule_envs: RefCell<HashMap<usize, Rc<RuleEnv>>>,
     /// Value-set scans shared by every rule of the call.
     pub scans: query::Scans,
 }
@@ -46,7 +47,7 @@ pub(super) struct RuleEnv {
 pub(super) struct RuleEval<'a, 'c> {
     pub ctx: &'c Ctx<'a>,
     pub rule: &'a Rule,
-    pub env: std::rc::Rc<RuleEnv>,
+    pub env: Rc<RuleEnv>,
 }
 
 impl<'a> Ctx<'a> {
@@ -244,7 +245,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
     }
 
     /// The item a query binding found.
-    pub fn item(&self, name: &str) -> Option<std::rc::Rc<Item>> {
+    pub fn item(&self, name: &str) -> Option<Rc<Item>> {
         match self.binding(name) {
             Bound::Item(i) => i,
             _ => None,
@@ -263,11 +264,9 @@ impl<'a, 'c> RuleEval<'a, 'c> {
             .borrow_mut()
             .insert(name.to_owned(), Bound::InProgress);
         let value = match def {
-            Binding::Latest(q) => {
-                Bound::Item(query::run(self, q).into_iter().next().map(std::rc::Rc::new))
-            }
+            Binding::Latest(q) => Bound::Item(query::run(self, q).into_iter().next().map(Rc::new)),
             Binding::Previous(q) => {
-                Bound::Item(query::run(self, q).into_iter().nth(1).map(std::rc::Rc::new))
+                Bound::Item(query::run(self, q).into_iter().nth(1).map(Rc::new))
             }
             Binding::Num(n) => Bound::Num(self.num(n)),
         };

@@ -129,35 +129,23 @@ fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Hits {
     }
     let record = re.ctx.input.record;
     let hit = |c: &Concept| vs.match_concept(c).is_some();
+    fn matching<T>(records: &[T], keep: impl Fn(&T) -> bool) -> Hits {
+        records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| keep(r))
+            .map(|(i, _)| (i, 0))
+            .collect()
+    }
     let hits: Hits = match pool {
-        Pool::Results => record
-            .observations
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| countable(&o.status) && hit(&o.code))
-            .map(|(i, _)| (i, 0))
-            .collect(),
-        Pool::Medications => record
-            .medications
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| hit(&m.medication))
-            .map(|(i, _)| (i, 0))
-            .collect(),
-        Pool::Conditions => record
-            .conditions
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| hit(&c.code))
-            .map(|(i, _)| (i, 0))
-            .collect(),
-        Pool::Procedures => record
-            .procedures
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.status == "completed" && hit(&p.code))
-            .map(|(i, _)| (i, 0))
-            .collect(),
+        Pool::Results => matching(&record.observations, |o| {
+            countable(&o.status) && hit(&o.code)
+        }),
+        Pool::Medications => matching(&record.medications, |m| hit(&m.medication)),
+        Pool::Conditions => matching(&record.conditions, |c| hit(&c.code)),
+        Pool::Procedures => matching(&record.procedures, |p| {
+            p.status == "completed" && hit(&p.code)
+        }),
         Pool::Encounters => record
             .encounters
             .iter()
@@ -174,8 +162,7 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
     let record = re.ctx.input.record;
     let mut items: Vec<Item> = Vec::new();
     // The window needs only the date: records outside it are skipped before their item is
-    // built (codes, references and display text are cloned for every item). The final
-    // `retain` applies the same test to every item, so this changes nothing but the cost.
+    // built (codes, references and display text are cloned for every item).
     let window = Window::of(re, q);
     let outside = |when: Option<When>| !window.contains(when);
     if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
@@ -266,15 +253,18 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
                 });
             }
         }
-        if active_only && matches!(re.ctx.input.hook, "order-select" | "order-sign") {
+        // Orders being placed count as active medications, dated now.
+        let now = Some(When {
+            at: re.ctx.input.now,
+            date: re.ctx.today,
+        });
+        let ordering = matches!(re.ctx.input.hook, "order-select" | "order-sign");
+        if active_only && ordering && !outside(now) {
             for d in record.draft_orders.iter().filter(|d| live_order(&d.status)) {
                 if vs.match_concept(&d.concept).is_some() {
                     items.push(Item {
                         reference: d.reference.clone(),
-                        when: Some(When {
-                            at: re.ctx.input.now,
-                            date: re.ctx.today,
-                        }),
+                        when: now,
                         concept: Some(d.concept.clone()),
                         ..Item::default()
                     });
@@ -356,7 +346,6 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
             items.push(item.clone());
         }
     }
-    items.retain(|i| window.contains(i.when));
     items.sort_by(|a, b| b.when.cmp(&a.when));
     items
 }
