@@ -64,10 +64,7 @@ async fn call_service(
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
     let (service, req) = {
         let _body_slot = bodies.enter().await.ok_or(ApiError::Unavailable)?;
-        let timeout = bodies.read_timeout();
-        let body = tokio::time::timeout(timeout, read_body(payload, bodies.max_bytes()))
-            .await
-            .map_err(|_| ApiError::BodyTimeout(timeout.as_millis()))??;
+        let body = read_body(payload, &bodies).await?;
         check_json_depth(&body, limits.max_json_depth)?;
         let service = find_service(&state, &id, &body)?;
         (service, parse_hook_request(&body, &service.hook)?)
@@ -101,16 +98,18 @@ async fn call_service(
     }))
 }
 
-/// The request body, at most `max` bytes (413 beyond, told by `Content-Length` before reading
-/// when the client sends it).
-async fn read_body(payload: web::Payload, max: usize) -> Result<web::Bytes, ApiError> {
-    match payload.to_bytes_limited(max).await {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(_)) => Err(ApiError::BadRequest(crate::cds::RequestError::new(
+/// The request body: at most `server.max_body_bytes` (413 beyond), arrived within
+/// `limits.body_read_timeout_ms` (408 beyond).
+async fn read_body(payload: web::Payload, bodies: &BodySlots) -> Result<web::Bytes, ApiError> {
+    let (max, timeout) = (bodies.max_bytes(), bodies.read_timeout());
+    match tokio::time::timeout(timeout, payload.to_bytes_limited(max)).await {
+        Ok(Ok(Ok(body))) => Ok(body),
+        Ok(Ok(Err(_))) => Err(ApiError::BadRequest(crate::cds::RequestError::new(
             "",
             "the body could not be read",
         ))),
-        Err(_) => Err(ApiError::TooLarge(max)),
+        Ok(Err(_)) => Err(ApiError::TooLarge(max)),
+        Err(_) => Err(ApiError::BodyTimeout(timeout.as_millis())),
     }
 }
 
