@@ -39,18 +39,7 @@ async fn cors_preflight_is_answered_on_every_endpoint() {
         "/cds-services/cart-monitoring",
         "/cds-services/cart-monitoring/feedback",
     ] {
-        let resp = app
-            .client
-            .request(reqwest::Method::OPTIONS, format!("{}{path}", app.address))
-            .header("Origin", "https://ehr.example")
-            .header("Access-Control-Request-Method", "POST")
-            .header(
-                "Access-Control-Request-Headers",
-                "authorization, content-type",
-            )
-            .send()
-            .await
-            .unwrap();
+        let resp = app.preflight(path).await;
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         assert!(
             resp.headers().contains_key("access-control-allow-origin"),

@@ -111,6 +111,22 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A CORS preflight for a POST to `path` from `https://ehr.example` with the headers a
+    /// SMART app sends.
+    pub async fn preflight(&self, path: &str) -> reqwest::Response {
+        self.client
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", self.address))
+            .header("Origin", "https://ehr.example")
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn feedback(&self, service: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(format!("{}/cds-services/{service}/feedback", self.address))

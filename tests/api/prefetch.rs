@@ -262,29 +262,23 @@ async fn a_paginated_prefetch_without_fhir_server_is_412() {
 
 #[tokio::test]
 async fn a_fhir_response_over_the_size_limit_is_cut_off_with_412() {
-    let app = spawn_with(|s| s.fhir.max_response_bytes = 4096).await;
     let huge = json!({"resourceType": "Bundle", "type": "searchset", "entry": [], "padding": "x".repeat(64 * 1024)});
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(huge))
-        .mount(&app.fhir)
-        .await;
-    assert_eq!(
-        app.call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
-            .await
-            .status(),
-        412
-    );
-    let chunked =
-        ResponseTemplate::new(200).set_body_raw(vec![b' '; 64 * 1024], "application/fhir+json");
-    let app2 = spawn_with(|s| s.fhir.max_response_bytes = 4096).await;
-    Mock::given(method("GET"))
-        .respond_with(chunked)
-        .mount(&app2.fhir)
-        .await;
-    assert_eq!(
-        app2.call("cart-monitoring", &without_prefetch(&app2.fhir.uri()))
-            .await
-            .status(),
-        412
-    );
+    let oversized = [
+        ResponseTemplate::new(200).set_body_json(huge),
+        // No JSON at all, only size: the cut-off comes before parsing.
+        ResponseTemplate::new(200).set_body_raw(vec![b' '; 64 * 1024], "application/fhir+json"),
+    ];
+    for response in oversized {
+        let app = spawn_with(|s| s.fhir.max_response_bytes = 4096).await;
+        Mock::given(method("GET"))
+            .respond_with(response)
+            .mount(&app.fhir)
+            .await;
+        assert_eq!(
+            app.call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
+                .await
+                .status(),
+            412
+        );
+    }
 }

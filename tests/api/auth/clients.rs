@@ -158,21 +158,6 @@ async fn authentication_is_off_in_development_unless_required() {
 #[tokio::test]
 async fn a_cors_preflight_needs_no_token_when_authentication_is_on() {
     let t = spawn_auth().await;
-    let resp = t
-        .app
-        .client
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/cds-services/cart-monitoring", t.app.address),
-        )
-        .header("Origin", "https://ehr.example")
-        .header("Access-Control-Request-Method", "POST")
-        .header(
-            "Access-Control-Request-Headers",
-            "authorization, content-type",
-        )
-        .send()
-        .await
-        .unwrap();
+    let resp = t.app.preflight("/cds-services/cart-monitoring").await;
     assert!(resp.status().is_success(), "{}", resp.status());
 }
