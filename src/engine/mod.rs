@@ -15,6 +15,7 @@ mod render;
 pub mod rule;
 mod validate;
 pub mod valueset;
+mod window;
 
 use std::collections::{BTreeMap, HashMap};
 
