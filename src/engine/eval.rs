@@ -264,9 +264,11 @@ impl<'a, 'c> RuleEval<'a, 'c> {
             .borrow_mut()
             .insert(name.to_owned(), Bound::InProgress);
         let value = match def {
-            Binding::Latest(q) => Bound::Item(query::run(self, q).into_iter().next().map(Rc::new)),
+            Binding::Latest(q) => {
+                Bound::Item(query::run(self, q).first().map(|h| Rc::new(h.item(self))))
+            }
             Binding::Previous(q) => {
-                Bound::Item(query::run(self, q).into_iter().nth(1).map(Rc::new))
+                Bound::Item(query::run(self, q).get(1).map(|h| Rc::new(h.item(self))))
             }
             Binding::Num(n) => Bound::Num(self.num(n)),
         };

@@ -157,14 +157,104 @@ fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Hits {
     hits
 }
 
-/// Runs a query: items newest first (draft orders in bundle order).
-pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
+/// What a query found, before its [`Item`] is built: what windows, comparisons and ordering
+/// need. A rule reads at most two items of a query (the latest and the previous) and a count
+/// reads none, so items (codes, references and display texts cloned from the record) are
+/// built only when read, by [`Hit::item`] (issue #6: rule scale).
+pub(super) struct Hit<'q> {
+    when: Option<When>,
+    value: Option<f64>,
+    unit: Option<&'q str>,
+    source: Source,
+}
+
+/// Where a hit is in the record.
+enum Source {
+    Observation(usize),
+    Medication(usize),
+    DraftOrder(usize),
+    Condition(usize),
+    Procedure(usize),
+    /// An encounter and the index of its matching concept.
+    Encounter(usize, usize),
+    /// A variant finding of the call's memo ([`variant_items`]).
+    Variant(Rc<[Item]>, usize),
+}
+
+impl Hit<'_> {
+    /// The item: the record's reference, date and code, and for results the value as the
+    /// query reads it (converted to its unit) and as it was recorded.
+    pub(super) fn item(&self, re: &RuleEval) -> Item {
+        let record = re.ctx.input.record;
+        let item = |reference: &String, concept: &Concept| Item {
+            reference: reference.clone(),
+            when: self.when,
+            concept: Some(concept.clone()),
+            ..Item::default()
+        };
+        match &self.source {
+            Source::Observation(i) => {
+                let o = &record.observations[*i];
+                Item {
+                    value: self.value,
+                    unit: self.unit.map(str::to_owned),
+                    shown: shown(o.value.as_ref()),
+                    ..item(&o.reference, &o.code)
+                }
+            }
+            Source::Medication(i) => {
+                let m = &record.medications[*i];
+                item(&m.reference, &m.medication)
+            }
+            Source::DraftOrder(i) => {
+                let d = &record.draft_orders[*i];
+                item(&d.reference, &d.concept)
+            }
+            Source::Condition(i) => {
+                let c = &record.conditions[*i];
+                item(&c.reference, &c.code)
+            }
+            Source::Procedure(i) => {
+                let p = &record.procedures[*i];
+                item(&p.reference, &p.code)
+            }
+            Source::Encounter(i, c) => {
+                let e = &record.encounters[*i];
+                item(&e.reference, &e.concepts[*c])
+            }
+            Source::Variant(items, i) => items[*i].clone(),
+        }
+    }
+}
+
+/// A result's value as recorded, for people.
+fn shown(value: Option<&ObsValue>) -> Option<String> {
+    match value? {
+        ObsValue::Quantity(qty) => Some(match qty.unit.as_deref() {
+            Some(u) if !units::display(u).is_empty() => {
+                format!("{} {}", qty.raw, units::display(u))
+            }
+            _ => qty.raw.clone(),
+        }),
+        ObsValue::Concept(c) => concept_text(c).first().map(|s| (*s).to_owned()),
+        ObsValue::Text(t) => Some(t.clone()),
+        ObsValue::Boolean(b) => Some(b.to_string()),
+    }
+}
+
+/// Runs a query: hits newest first (draft orders in bundle order).
+pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     let record = re.ctx.input.record;
-    let mut items: Vec<Item> = Vec::new();
-    // The window needs only the date: records outside it are skipped before their item is
-    // built (codes, references and display text are cloned for every item).
+    let mut hits: Vec<Hit<'q>> = Vec::new();
+    // The window needs only the date: records outside it are skipped first.
     let window = Window::of(re, q);
     let outside = |when: Option<When>| !window.contains(when);
+    let dated = |when: Option<When>, source: Source| Hit {
+        when,
+        value: None,
+        unit: None,
+        source,
+    };
     if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
         let numeric = q.numeric.unwrap_or(true);
         let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
@@ -178,50 +268,29 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
                     continue;
                 }
             }
-            let mut item = Item {
-                reference: o.reference.clone(),
-                when: o.when,
-                concept: Some(o.code.clone()),
-                ..Item::default()
+            let (value, unit) = match &o.value {
+                Some(ObsValue::Quantity(qty)) => match (q.unit.as_deref(), qty.unit.as_deref()) {
+                    (Some(target), Some(u)) => (units::convert(qty.value, u, target), Some(target)),
+                    (Some(_), None) => (None, None),
+                    (None, u) => (Some(qty.value), u),
+                },
+                _ => (None, None),
             };
-            match &o.value {
-                Some(ObsValue::Quantity(qty)) => {
-                    let recorded_unit = qty.unit.as_deref();
-                    item.shown = Some(match recorded_unit {
-                        Some(u) if !units::display(u).is_empty() => {
-                            format!("{} {}", qty.raw, units::display(u))
-                        }
-                        _ => qty.raw.clone(),
-                    });
-                    match (&q.unit, recorded_unit) {
-                        (Some(target), Some(u)) => {
-                            item.value = units::convert(qty.value, u, target);
-                            item.unit = Some(target.clone());
-                        }
-                        (Some(_), None) => {}
-                        (None, u) => {
-                            item.value = Some(qty.value);
-                            item.unit = u.map(str::to_owned);
-                        }
-                    }
-                }
-                Some(ObsValue::Concept(c)) => {
-                    item.shown = concept_text(c).first().map(|s| s.to_string())
-                }
-                Some(ObsValue::Text(t)) => item.shown = Some(t.clone()),
-                Some(ObsValue::Boolean(b)) => item.shown = Some(b.to_string()),
-                None => {}
-            }
-            if numeric && item.value.is_none() {
+            if numeric && value.is_none() {
                 continue;
             }
             if let Some(cmp) = &q.value {
-                match item.value {
-                    Some(v) if re.passes(cmp, v, item.unit.as_deref()) => {}
+                match value {
+                    Some(v) if re.passes(cmp, v, unit) => {}
                     _ => continue,
                 }
             }
-            items.push(item);
+            hits.push(Hit {
+                when: o.when,
+                value,
+                unit,
+                source: Source::Observation(i),
+            });
         }
     } else if let Some(vs) = q.medications.as_deref().and_then(|id| re.vs(id)) {
         let active_only = q.active.unwrap_or(false);
@@ -245,12 +314,7 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
                 (MedKind::Statement, false) => matches!(m.status.as_str(), "active" | "completed"),
             };
             if ok {
-                items.push(Item {
-                    reference: m.reference.clone(),
-                    when: m.when,
-                    concept: Some(m.medication.clone()),
-                    ..Item::default()
-                });
+                hits.push(dated(m.when, Source::Medication(i)));
             }
         }
         // Orders being placed count as active medications, dated now.
@@ -260,14 +324,9 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
         });
         let ordering = matches!(re.ctx.input.hook, "order-select" | "order-sign");
         if active_only && ordering && !outside(now) {
-            for d in record.draft_orders.iter().filter(|d| live_order(&d.status)) {
-                if vs.match_concept(&d.concept).is_some() {
-                    items.push(Item {
-                        reference: d.reference.clone(),
-                        when: now,
-                        concept: Some(d.concept.clone()),
-                        ..Item::default()
-                    });
+            for (i, d) in record.draft_orders.iter().enumerate() {
+                if live_order(&d.status) && vs.match_concept(&d.concept).is_some() {
+                    hits.push(dated(now, Source::DraftOrder(i)));
                 }
             }
         }
@@ -292,26 +351,15 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
                 && verified_ok
                 && exclude.is_none_or(|x| x.match_concept(&c.code).is_none())
             {
-                items.push(Item {
-                    reference: c.reference.clone(),
-                    when: c.when,
-                    concept: Some(c.code.clone()),
-                    ..Item::default()
-                });
+                hits.push(dated(c.when, Source::Condition(i)));
             }
         }
     } else if let Some(vs) = q.procedures.as_deref().and_then(|id| re.vs(id)) {
         for &(i, _) in scan(re, Pool::Procedures, vs).iter() {
             let p = &record.procedures[i];
-            if outside(p.when) {
-                continue;
+            if !outside(p.when) {
+                hits.push(dated(p.when, Source::Procedure(i)));
             }
-            items.push(Item {
-                reference: p.reference.clone(),
-                when: p.when,
-                concept: Some(p.code.clone()),
-                ..Item::default()
-            });
         }
     } else if let Some(vs) = q.encounters.as_deref().and_then(|id| re.vs(id)) {
         for &(i, c) in scan(re, Pool::Encounters, vs).iter() {
@@ -319,35 +367,27 @@ pub(super) fn run(re: &RuleEval, q: &Query) -> Vec<Item> {
             if outside(e.when) || q.status.as_ref().is_some_and(|s| *s != e.status) {
                 continue;
             }
-            items.push(Item {
-                reference: e.reference.clone(),
-                when: e.when,
-                concept: Some(e.concepts[c].clone()),
-                ..Item::default()
-            });
+            hits.push(dated(e.when, Source::Encounter(i, c)));
         }
     } else if let Some(vs) = q.draft_orders.as_deref().and_then(|id| re.vs(id)) {
-        for d in record.draft_orders.iter().filter(|d| live_order(&d.status)) {
-            if vs.match_concept(&d.concept).is_some() {
-                items.push(Item {
-                    reference: d.reference.clone(),
-                    concept: Some(d.concept.clone()),
-                    ..Item::default()
-                });
+        for (i, d) in record.draft_orders.iter().enumerate() {
+            if live_order(&d.status) && vs.match_concept(&d.concept).is_some() {
+                hits.push(dated(None, Source::DraftOrder(i)));
             }
         }
-        return items;
+        return hits;
     } else if let Some(vs) = q.variants.as_deref().and_then(|id| re.vs(id)) {
         let min_vaf = q.vaf_min_percent.as_ref().and_then(|n| re.num_in(n, "%"));
-        for item in variant_items(re, vs).iter() {
+        let found = variant_items(re, vs);
+        for (k, item) in found.iter().enumerate() {
             if min_vaf.is_some_and(|m| item.vaf.is_some_and(|v| v < m)) || outside(item.when) {
                 continue;
             }
-            items.push(item.clone());
+            hits.push(dated(item.when, Source::Variant(found.clone(), k)));
         }
     }
-    items.sort_by(|a, b| b.when.cmp(&a.when));
-    items
+    hits.sort_by(|a, b| b.when.cmp(&a.when));
+    hits
 }
 
 fn live_order(status: &str) -> bool {
