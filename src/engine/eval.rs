@@ -4,6 +4,7 @@
 //! condition (`rule:`) is memoised too. Cycles are refused at load time; at run time a cycle
 //! that slipped through evaluates to "unknown" instead of recursing.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -40,7 +41,9 @@ pub(super) struct Ctx<'a> {
 /// Per-rule memo of bindings.
 #[derive(Default)]
 pub(super) struct RuleEnv {
-    pub bound: RefCell<HashMap<String, Bound>>,
+    /// By the binding's definition (its address in the pack, which outlives the call): no
+    /// name is copied per rule and call.
+    pub bound: RefCell<HashMap<*const Binding, Bound>>,
 }
 
 /// A rule being evaluated.
@@ -177,7 +180,9 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         }
     }
 
-    pub fn num(&self, n: &Num) -> Option<(f64, Option<String>)> {
+    /// A number and its unit. The unit is borrowed from the rule where it can be (parameters,
+    /// day and age): numbers are read for every rule of a pack (issue #6: rule scale).
+    pub fn num(&self, n: &Num) -> Option<(f64, Option<Cow<'a, str>>)> {
         let op = match n {
             Num::Lit(v) => return Some((*v, None)),
             Num::Op(op) => op,
@@ -185,18 +190,20 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         match op.as_ref() {
             NumOp::Param(name) => {
                 let p = self.rule.parameters.get(name)?;
-                Some((p.value, Some(p.unit.clone())))
+                Some((p.value, Some(Cow::Borrowed(p.unit.as_str()))))
             }
             NumOp::Var(name) => match self.binding(name) {
-                Bound::Num(v) => v,
+                Bound::Num(v) => v.map(|(v, u)| (v, u.map(Cow::Owned))),
                 _ => None,
             },
             NumOp::ValueOf(name) => {
                 let item = self.item(name)?;
-                Some((item.value?, item.unit.clone()))
+                Some((item.value?, item.unit.clone().map(Cow::Owned)))
             }
             NumOp::Count(q) => Some((query::run(self, q).len() as f64, None)),
-            NumOp::Patient(PatientNum::Day) => self.ctx.day().map(|d| (d as f64, Some("d".into()))),
+            NumOp::Patient(PatientNum::Day) => {
+                self.ctx.day().map(|d| (d as f64, Some(Cow::Borrowed("d"))))
+            }
             NumOp::Patient(PatientNum::Age) => {
                 let b = self.ctx.input.record.birth_date?;
                 let t = self.ctx.today;
@@ -204,7 +211,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 if (t.month(), t.day()) < (b.month(), b.day()) {
                     age -= 1;
                 }
-                Some((age as f64, Some("a".into())))
+                Some((age as f64, Some(Cow::Borrowed("a"))))
             }
             NumOp::Add(p) => self.arith(p, true, |a, b| Some(a + b)),
             NumOp::Sub(p) => self.arith(p, true, |a, b| Some(a - b)),
@@ -225,10 +232,10 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         p: &[Num; 2],
         additive: bool,
         f: impl Fn(f64, f64) -> Option<f64>,
-    ) -> Option<(f64, Option<String>)> {
+    ) -> Option<(f64, Option<Cow<'a, str>>)> {
         let (a, ua) = self.num(&p[0])?;
         let (b, ub) = self.num(&p[1])?;
-        let dimensional = |u: &Option<String>| u.as_deref().is_some_and(|u| u != "1");
+        let dimensional = |u: &Option<Cow<str>>| u.as_deref().is_some_and(|u| u != "1");
         if !additive {
             let unit = match (dimensional(&ua), dimensional(&ub)) {
                 (true, false) => ua,
@@ -253,16 +260,14 @@ impl<'a, 'c> RuleEval<'a, 'c> {
     }
 
     pub fn binding(&self, name: &str) -> Bound {
-        if let Some(b) = self.env.bound.borrow().get(name) {
-            return b.clone();
-        }
         let Some(def) = self.rule.bindings.get(name) else {
             return Bound::Item(None);
         };
-        self.env
-            .bound
-            .borrow_mut()
-            .insert(name.to_owned(), Bound::InProgress);
+        let key = def as *const Binding;
+        if let Some(b) = self.env.bound.borrow().get(&key) {
+            return b.clone();
+        }
+        self.env.bound.borrow_mut().insert(key, Bound::InProgress);
         let value = match def {
             Binding::Latest(q) => {
                 Bound::Item(query::run(self, q).first().map(|h| Rc::new(h.item(self))))
@@ -270,12 +275,9 @@ impl<'a, 'c> RuleEval<'a, 'c> {
             Binding::Previous(q) => {
                 Bound::Item(query::run(self, q).get(1).map(|h| Rc::new(h.item(self))))
             }
-            Binding::Num(n) => Bound::Num(self.num(n)),
+            Binding::Num(n) => Bound::Num(self.num(n).map(|(v, u)| (v, u.map(Cow::into_owned)))),
         };
-        self.env
-            .bound
-            .borrow_mut()
-            .insert(name.to_owned(), value.clone());
+        self.env.bound.borrow_mut().insert(key, value.clone());
         value
     }
 }
