@@ -3,12 +3,18 @@
 //!
 //! The 17 are the default pack with its one draft rule switched to active. Larger packs add
 //! variants of those rules: the same rule under a new id (`<id>--v<n>`) with every parameter
-//! nudged (durations by 1-2 days, other values by 1-2 %, within the parameter's min/max), and
-//! the same hooks, so rules for other hooks count towards the total as they do in a real pack.
+//! nudged (durations by 1-2 days, other values by 1-2 %, within the parameter's min/max). Two
+//! shapes of pack:
+//!
+//! * `same-hooks` (the worst case): every variant keeps its original's hooks, so 82 % of the
+//!   pack runs on patient-view and the variants fire as often as their originals: the findings
+//!   to render grow with the pack;
+//! * `spread`: variant n runs on one hook, the four hooks in turn, as in a pack whose rules
+//!   cover every hook; the hook index leaves the others out.
+//!
 //! Two measures, CPU time of the thread, the record built once: `conditions`
 //! (`CompiledPack::firing`: which rules fire) and `evaluate` (`CompiledPack::evaluate`: the
-//! same, plus rendering a finding for every rule that fires). The variants fire as often as
-//! their originals, so the findings to render grow with the pack.
+//! same, plus rendering a finding for every rule that fires).
 //!
 //! `cargo bench --bench rule_scale` (about a minute on 2 cores).
 
@@ -23,8 +29,17 @@ use cart_sentinel::engine::{self, load, EvalInput, Pack, RuleStatus};
 use cart_sentinel::hook;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
-/// The default pack with `n` active rules (n ≥ 17).
-fn pack_of(n: usize) -> Pack {
+/// The four hooks of the service descriptors.
+const HOOKS: [&str; 4] = [
+    "patient-view",
+    "order-select",
+    "order-sign",
+    "encounter-discharge",
+];
+
+/// The default pack with `n` active rules (n ≥ 17); variants keep their original's hooks, or
+/// with `spread` each runs on one of the four hooks in turn.
+fn pack_of(n: usize, spread: bool) -> Pack {
     let mut pack = load::load_dir(&common::root().join("cds-hooks")).expect("default pack loads");
     for rule in pack.rules.values_mut() {
         rule.status = RuleStatus::Active;
@@ -35,6 +50,9 @@ fn pack_of(n: usize) -> Pack {
         let mut rule = originals[k % originals.len()].clone();
         let step = (k / originals.len()) % 2 + 1;
         rule.id = format!("{}--v{k}", rule.id);
+        if spread {
+            rule.hooks = vec![HOOKS[k % HOOKS.len()].to_owned()];
+        }
         for p in rule.parameters.values_mut() {
             let nudged = if p.unit == "d" || p.unit == "h" {
                 p.value + step as f64
@@ -73,18 +91,25 @@ fn rule_scale(c: &mut Criterion) {
     g.sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    for n in [17, 200, 2000] {
-        let pack = engine::compile(pack_of(n)).expect("generated pack compiles");
+    let shapes = [
+        (17, false, "default"),
+        (200, false, "same-hooks"),
+        (2000, false, "same-hooks"),
+    ];
+    let spread = [(200, true, "spread"), (2000, true, "spread")];
+    for (n, spread, shape) in shapes.into_iter().chain(spread) {
+        let pack = engine::compile(pack_of(n, spread)).expect("generated pack compiles");
         let on_hook = pack.rules_for(&req.hook).count();
         let fired = pack.evaluate(&input).len();
         eprintln!(
-            "rule_scale: {n} active rules, {on_hook} on {}, {fired} fire",
+            "rule_scale: {n} active rules ({shape}), {on_hook} on {}, {fired} fire",
             req.hook
         );
-        g.bench_with_input(BenchmarkId::new("conditions", n), &pack, |b, pack| {
+        let id = |measure: &str| BenchmarkId::new(format!("{measure}/{shape}"), n);
+        g.bench_with_input(id("conditions"), &pack, |b, pack| {
             b.iter_custom(|n| common::cpu(n, || pack.firing(black_box(&input))))
         });
-        g.bench_with_input(BenchmarkId::new("evaluate", n), &pack, |b, pack| {
+        g.bench_with_input(id("evaluate"), &pack, |b, pack| {
             b.iter_custom(|n| common::cpu(n, || pack.evaluate(black_box(&input))))
         });
     }
