@@ -29,9 +29,11 @@ mod extract;
 mod fhirbolt_io;
 mod project;
 mod prune;
+mod stream;
 
 pub use extract::*;
 pub use prune::{parse_pruned, prunable, try_pruned, Pruned, PrunedMap};
+pub use stream::{read_page, try_stream, Page, PageSeed, Pages, PagesSeed, Read};
 
 use fhirbolt_io::Failure;
 use serde_json::Value;
@@ -108,7 +110,20 @@ fn decode_with(
         resource_type: resource_type.to_owned(),
     };
     let projected = project::project(resource_type, elements, object).map_err(|_| invalid())?;
-    let resource = parse(resource_type, &projected).map_err(|failure| match failure {
+    decode_projected(resource_type, &projected, parse)
+}
+
+/// Parses a projected resource with `parse` and extracts its facts (the end of [`decode`],
+/// shared with the one-pass reader, `stream`).
+fn decode_projected(
+    resource_type: &str,
+    projected: &[u8],
+    parse: fn(&str, &[u8]) -> Result<fhirbolt::model::r4::Resource, Failure>,
+) -> Result<Facts, DecodeError> {
+    let invalid = || DecodeError::Invalid {
+        resource_type: resource_type.to_owned(),
+    };
+    let resource = parse(resource_type, projected).map_err(|failure| match failure {
         Failure::Error(_) => invalid(),
         Failure::Panic => DecodeError::ParserFault {
             resource_type: resource_type.to_owned(),
@@ -160,7 +175,7 @@ mod tests {
     use std::path::Path;
 
     /// Every resource in the repository's FHIR fixtures and bench patients.
-    fn corpus() -> Vec<Value> {
+    pub(super) fn corpus() -> Vec<Value> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut files = vec![
             root.join("benches/data/small.json"),

@@ -32,7 +32,7 @@ pub(crate) struct Mismatch;
 
 /// Type of an element's value.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(crate) enum Kind {
     /// Any string-valued primitive (string, code, uri, dateTime, instant, date, id).
     Str,
     /// `decimal`: a JSON number.
@@ -47,7 +47,7 @@ enum Kind {
 
 /// Cardinality of an element, as far as the projection cares.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Card {
+pub(crate) enum Card {
     /// 0..1
     Optional,
     /// 1..1 (only meaningful for complex elements: see the module docs).
@@ -59,8 +59,8 @@ enum Card {
 /// One whitelisted element.
 pub(crate) struct Element {
     name: &'static str,
-    kind: Kind,
-    card: Card,
+    pub(crate) kind: Kind,
+    pub(crate) card: Card,
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Element {
@@ -224,9 +224,8 @@ pub(crate) const TABLES: &[(&str, &[Element])] = &[
 ];
 
 /// `id`, projected like every other string element (read by every type).
-const ID: &[Element] = &[opt("id", STR)];
+pub(crate) const ID: &[Element] = &[opt("id", STR)];
 
-#[cfg(test)]
 impl Element {
     pub(crate) fn name(&self) -> &'static str {
         self.name
@@ -368,7 +367,7 @@ fn write_one(
 }
 
 /// Writes `s` as a JSON string (escaped by serde_json).
-fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     // Writing to a Vec cannot fail.
     let _ = serde_json::to_writer(out, s);
 }
@@ -386,7 +385,7 @@ fn is_absent(value: &Value) -> bool {
 
 /// How deep [`is_blank`] looks before calling a value non-blank (bounds the recursion on
 /// untrusted, dropped content).
-const BLANK_DEPTH: usize = 16;
+pub(crate) const BLANK_DEPTH: usize = 16;
 
 /// Absent, or an array/object made only of blank values (looked at up to `depth` levels).
 fn is_blank(value: &Value, depth: usize) -> bool {
