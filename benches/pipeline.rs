@@ -67,11 +67,11 @@ fn pipeline(c: &mut Criterion) {
             req
         };
         let build = |body: &[u8]| {
-            let req = parse(body);
+            let mut req = parse(body);
             let (record, _, warnings) = rt
                 .block_on(hook::build_record(
                     &service,
-                    &req,
+                    &mut req,
                     hook::Source::Offline,
                     tz,
                 ))
@@ -101,12 +101,12 @@ fn pipeline(c: &mut Criterion) {
         });
 
         let whole = || {
-            let req = parse(black_box(&body));
+            let mut req = parse(black_box(&body));
             let answer = rt
                 .block_on(hook::answer(
                     &pack,
                     &service,
-                    &req,
+                    &mut req,
                     hook::Source::Offline,
                     tz,
                     now,

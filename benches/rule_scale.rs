@@ -71,12 +71,12 @@ fn pack_of(n: usize, spread: bool) -> Pack {
 fn rule_scale(c: &mut Criterion) {
     let service = common::monitoring();
     let body = common::body("typical");
-    let req = parse_hook_request(&body, &service.hook).expect("valid request");
+    let mut req = parse_hook_request(&body, &service.hook).expect("valid request");
     let rt = common::runtime();
     let (record, _, _) = rt
         .block_on(hook::build_record(
             &service,
-            &req,
+            &mut req,
             hook::Source::Offline,
             common::utc(),
         ))

@@ -162,7 +162,7 @@ async fn eval(
         .iter()
         .find(|s| s.hook == hook_name)
         .with_context(|| format!("no service in {} answers hook `{hook_name}`", dir.display()))?;
-    let req = parse_hook_request(&body, &service.hook)
+    let mut req = parse_hook_request(&body, &service.hook)
         .map_err(|e| anyhow::anyhow!("invalid request: {e}"))?;
     let pack = match load::compile_dir(dir) {
         Ok(p) => p,
@@ -175,7 +175,7 @@ async fn eval(
         .ok()
         .and_then(|s| s.utc_offset().ok())
         .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset"));
-    let answer = hook::answer(&pack, service, &req, Source::Offline, tz, now)
+    let answer = hook::answer(&pack, service, &mut req, Source::Offline, tz, now)
         .await
         .map_err(|e| anyhow::anyhow!(e.0))?;
     for w in &answer.warnings {

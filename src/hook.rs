@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use fhir_r4::{Page, Pages};
 use futures::future::join_all;
 use secrecy::SecretString;
-use serde_json::Value;
 use url::Url;
 
 use crate::cds::discovery::ServiceDescriptor;
@@ -19,7 +19,7 @@ use crate::cds::request::HookRequest;
 use crate::cds::response::Card;
 use crate::engine::{cards, CompiledPack, EvalInput};
 use crate::fhir::{FhirClient, FhirError};
-use crate::record::{is_operation_outcome, next_link, RecordBuilder, RecordStats};
+use crate::record::{RecordBuilder, RecordStats};
 
 /// Limits of the fetch path.
 #[derive(Debug, Clone, Copy)]
@@ -54,26 +54,27 @@ enum Pending {
     Follow(String, String),
 }
 
-/// Reads the prefetch of a request into a record builder; returns what still needs the server.
+/// Moves the prefetch of a request into a record builder; returns what still needs the
+/// server.
 fn read_prefetch(
     service: &ServiceDescriptor,
-    req: &HookRequest,
+    mut prefetch: Option<Pages>,
     b: &mut RecordBuilder,
 ) -> Vec<Pending> {
     let mut pending = Vec::new();
     for key in service.prefetch.keys() {
-        match req.prefetch.as_ref().and_then(|p| p.get(key)) {
+        match prefetch.as_mut().and_then(|p| p.remove(key)) {
             None => pending.push(Pending::Fetch(key.clone())),
-            Some(Value::Null) => {}
-            Some(v) if is_operation_outcome(v) => {
-                b.add(v);
+            Some(page) if page.is_null() => {}
+            Some(page) if page.is_operation_outcome() => {
+                b.add_page(page);
                 pending.push(Pending::Fetch(key.clone()));
             }
-            Some(v) => {
-                b.add(v);
-                if let Some(next) = next_link(v) {
+            Some(page) => {
+                if let Some(next) = page.next_link() {
                     pending.push(Pending::Follow(key.clone(), next.to_owned()));
                 }
+                b.add_page(page);
             }
         }
     }
@@ -102,10 +103,11 @@ pub enum Source<'a> {
 /// The record, the number of FHIR requests made, and warnings (offline only).
 pub type Built = (crate::record::PatientRecord, usize, Vec<String>);
 
-/// Builds the record for a request: the prefetch, then what `source` provides for the rest.
+/// Builds the record for a request: the prefetch (taken out of the request), then what
+/// `source` provides for the rest.
 pub async fn build_record(
     service: &ServiceDescriptor,
-    req: &HookRequest,
+    req: &mut HookRequest,
     source: Source<'_>,
     tz: FixedOffset,
 ) -> Result<Built, Precondition> {
@@ -113,7 +115,7 @@ pub async fn build_record(
     if let Some(orders) = req.context.draft_orders() {
         b.add_draft_orders(orders);
     }
-    let pending = read_prefetch(service, req, &mut b);
+    let pending = read_prefetch(service, req.prefetch.take(), &mut b);
     if pending.is_empty() {
         return Ok((b.finish(), 0, Vec::new()));
     }
@@ -144,13 +146,13 @@ pub async fn build_record(
             Precondition(format!("prefetch key {key}: {e}"))
         })?;
         fetches += pages.len();
-        for page in &pages {
-            if is_operation_outcome(page) {
+        for page in pages {
+            if page.is_operation_outcome() {
                 return Err(Precondition(format!(
                     "prefetch key {key}: the FHIR server answered an OperationOutcome"
                 )));
             }
-            b.add(page);
+            b.add_page(page);
         }
     }
     Ok((b.finish(), fetches, Vec::new()))
@@ -197,7 +199,7 @@ async fn fetch_all(
     base: &Url,
     pending: &[Pending],
     limits: FetchLimits,
-) -> Result<Vec<Result<Vec<Value>, FhirError>>, Precondition> {
+) -> Result<Vec<Result<Vec<Page>, FhirError>>, Precondition> {
     let token = req
         .fhir_authorization
         .as_ref()
@@ -236,12 +238,12 @@ async fn fetch_pages(
     first: Result<Url, FhirError>,
     token: Option<&SecretString>,
     max_pages: usize,
-) -> Result<Vec<Value>, FhirError> {
+) -> Result<Vec<Page>, FhirError> {
     let mut pages = Vec::new();
     let mut url = first?;
     loop {
         let page = client.get(base, &url, token).await?;
-        let next = next_link(&page).map(str::to_owned);
+        let next = page.next_link().map(str::to_owned);
         pages.push(page);
         match next {
             Some(n) if pages.len() < max_pages => {
@@ -261,11 +263,11 @@ async fn fetch_pages(
     Ok(pages)
 }
 
-/// Answers a hook call.
+/// Answers a hook call (its prefetch is taken out of `req`).
 pub async fn answer(
     pack: &CompiledPack,
     service: &ServiceDescriptor,
-    req: &HookRequest,
+    req: &mut HookRequest,
     source: Source<'_>,
     tz: FixedOffset,
     now: DateTime<Utc>,

@@ -62,7 +62,7 @@ async fn call_service(
     // Refused before the body is read; then the body waits for room in memory, and is
     // dropped once parsed into the request.
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
-    let (service, req) = {
+    let (service, mut req) = {
         let _body_slot = bodies.enter().await.ok_or(ApiError::Unavailable)?;
         let body = read_body(payload, &bodies).await?;
         check_json_depth(&body, limits.max_json_depth)?;
@@ -77,7 +77,7 @@ async fn call_service(
     };
     let (pack, version) = state.active_pack();
     let now = (state.clock)();
-    let answer = hook::answer(&pack, service, &req, source, state.tz, now)
+    let answer = hook::answer(&pack, service, &mut req, source, state.tz, now)
         .await
         .map_err(|e| {
             log_call(service, &req, 412, 0, 0, started);

@@ -99,7 +99,7 @@ pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<()
         .prefetch
         .iter()
         .flat_map(|p| p.values())
-        .map(resource_count)
+        .map(fhir_r4::Page::resource_count)
         .sum();
     if prefetch > limits.max_prefetch_resources {
         return Err(RequestError::new(
@@ -223,7 +223,10 @@ mod tests {
             );
         }
         let prefetch = req.prefetch.as_mut().unwrap();
-        prefetch.insert("d".into(), json!({"resourceType": "Condition"}));
+        prefetch.insert(
+            "d".into(),
+            fhir_r4::Page::Value(json!({"resourceType": "Condition"})),
+        );
         assert_eq!(
             check_hook_limits(&req, &limits).unwrap_err().field,
             "prefetch"

@@ -20,29 +20,24 @@ pub const KNOWN_HOOKS: &[&str] = &[
     "encounter-discharge",
 ];
 
-/// A validated hook call. Build it with [`parse_hook_request`]; the derived `Deserialize`
-/// skips all validation and is meant for tests and fixtures only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A validated hook call. Build it with [`parse_hook_request`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct HookRequest {
     /// The hook that triggered the call, e.g. `patient-view`.
     pub hook: String,
     /// The client's unique id for this hook invocation (a UUID in practice).
     pub hook_instance: String,
     /// Base URL of the client's FHIR server; absolute `http` or `https` URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fhir_server: Option<String>,
     /// OAuth 2.0 token for `fhir_server`; only present together with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fhir_authorization: Option<FhirAuthorization>,
     /// The hook-specific context.
     pub context: HookContext,
     /// Prefetched data by template key; a value may be a resource, a Bundle, an
-    /// `OperationOutcome` or `null` (meaning "no data", not "missing").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefetch: Option<Map<String, Value>>,
+    /// `OperationOutcome` or `null` (meaning "no data", not "missing"). Read in one pass with
+    /// its resources decoded ([`fhir_r4::Page`]); [`crate::hook::build_record`] takes it.
+    pub prefetch: Option<fhir_r4::Pages>,
     /// Reserved `extension` object, passed through untouched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension: Option<Map<String, Value>>,
 }
 
@@ -153,9 +148,9 @@ pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
 /// Checks the 2.0 request shape and the per-hook required context members; the first
 /// violation found is returned, its `field` naming the offending element's path.
 pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest, RequestError> {
-    let value = match parse_pruned_root(body) {
-        Some(value) => value,
-        None => parse_body(body)?,
+    let (value, read_prefetch) = match fhir_r4::try_stream(body, StreamedRoot) {
+        Some((value, prefetch)) => (value, Some(prefetch)),
+        None => (parse_body(body)?, None),
     };
     let root = Obj::of(&value, "")?;
 
@@ -194,13 +189,23 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
     let fhir_server = fhir_server.map(str::to_owned);
     let context = HookContext::new(context.map.clone());
 
-    // The prefetch is most of the body: move it out of the parsed tree instead of copying it.
-    let prefetch = match value {
-        Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
-            Some(Value::Object(prefetch)) => Some(prefetch),
+    let prefetch = match read_prefetch {
+        // Read in one pass (`None` inside: the member was absent or `null`).
+        Some(pages) => pages.flatten(),
+        // Parsed the ordinary way: each value is read from its tree. The prefetch is most of
+        // the body: move it out of the parsed tree instead of copying it.
+        None => match value {
+            Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
+                Some(Value::Object(prefetch)) => Some(
+                    prefetch
+                        .into_iter()
+                        .map(|(key, value)| (key, fhir_r4::Page::Value(value)))
+                        .collect(),
+                ),
+                _ => None,
+            },
             _ => None,
         },
-        _ => None,
     };
     Ok(HookRequest {
         hook,
@@ -213,43 +218,44 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
     })
 }
 
-/// The body with its `prefetch` parsed by [`fhir_r4::PrunedMap`], which builds only the members
-/// the record reads (most of a request is resource content no rule reads). `None` when the body
-/// may not or cannot take that path (see [`fhir_r4::try_pruned`]): the caller then parses it the
-/// ordinary way, which gives the same value for everything that is read and the usual error for
-/// what is invalid.
-fn parse_pruned_root(body: &[u8]) -> Option<Value> {
-    fhir_r4::try_pruned(body, PrunedRoot)
-}
+/// The request object with its `prefetch` read in one pass by [`fhir_r4::PagesSeed`] (most of
+/// a request is resource content no rule reads; see `fhir_r4::stream`), every other member
+/// parsed as is. Gives the object without `prefetch`, and the prefetch when the member is
+/// present (`Some(None)` for `null`). [`fhir_r4::try_stream`] gives `None` when the body may
+/// not or cannot take that path: the caller then parses it the ordinary way, which reads the
+/// same and gives the usual error for what is invalid.
+struct StreamedRoot;
 
-/// The request object: `prefetch` pruned, every other member parsed as is.
-struct PrunedRoot;
+/// What [`StreamedRoot`] gives.
+type Streamed = (Value, Option<Option<fhir_r4::Pages>>);
 
-impl<'de> DeserializeSeed<'de> for PrunedRoot {
-    type Value = Value;
+impl<'de> DeserializeSeed<'de> for StreamedRoot {
+    type Value = Streamed;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Streamed, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for PrunedRoot {
-    type Value = Value;
+impl<'de> Visitor<'de> for StreamedRoot {
+    type Value = Streamed;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Streamed, A::Error> {
         let mut out = Map::new();
+        let mut prefetch = None;
         while let Some(key) = map.next_key::<String>()? {
-            let value = match key.as_str() {
-                "prefetch" => map.next_value_seed(fhir_r4::PrunedMap)?,
-                _ => map.next_value()?,
-            };
-            out.insert(key, value);
+            if key == "prefetch" {
+                prefetch = Some(map.next_value_seed(fhir_r4::PagesSeed)?);
+            } else {
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
         }
-        Ok(Value::Object(out))
+        Ok((Value::Object(out), prefetch))
     }
 }
 

@@ -54,18 +54,27 @@ fn valid_requests_for_every_known_hook_parse() {
             prefetch["patient"].is_null(),
             "a null prefetch value is kept"
         );
-        // Prefetch values keep what the record reads and nothing else (`fhir_r4::Pruned`).
+        // Prefetch values are read in one pass into what the ordinary decode of each resource
+        // gives (`fhir_r4::stream`); this Condition has no subject, so it is invalid.
+        let condition = json!({"resourceType": "Condition", "id": "c1",
+            "meta": {"versionId": "2"}, "onsetDateTime": "2024-05-01"});
         assert_eq!(
             prefetch["conditions"],
-            json!({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Condition",
-                "id": "c1", "onsetDateTime": "2024-05-01"}}]})
+            fhir_r4::Page::Bundle {
+                entries: vec![Some(fhir_r4::Read {
+                    resource_type: "Condition".into(),
+                    facts: fhir_r4::decode(&condition),
+                })],
+                next: None,
+            }
         );
+        assert!(fhir_r4::decode(&condition).is_err());
     }
 }
 
 #[test]
 fn odd_prefetch_values_are_kept_as_sent() {
-    // Not the shapes the pruning parser takes: parsed the ordinary way, read as before.
+    // Not the shapes the one-pass reader takes: parsed the ordinary way, read as before.
     for odd in [
         json!(5),
         json!("x"),
@@ -76,7 +85,7 @@ fn odd_prefetch_values_are_kept_as_sent() {
         let mut body = base("patient-view");
         body["prefetch"]["odd"] = odd.clone();
         let req = parse_hook_request(body.to_string().as_bytes(), "patient-view").unwrap();
-        assert_eq!(req.prefetch.unwrap()["odd"], odd);
+        assert_eq!(req.prefetch.unwrap()["odd"], fhir_r4::Page::Value(odd));
     }
     let mut body = base("patient-view");
     body["prefetch"] = json!(5);

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
 use url::Url;
 
 use crate::metrics::Metrics;
@@ -174,7 +173,7 @@ impl FhirClient {
         base: &Url,
         url: &Url,
         token: Option<&SecretString>,
-    ) -> Result<Value, FhirError> {
+    ) -> Result<fhir_r4::Page, FhirError> {
         let mut timer = self.metrics.as_deref().map(|metrics| FetchTimer {
             metrics,
             started: Instant::now(),
@@ -195,7 +194,7 @@ impl FhirClient {
         base: &Url,
         url: &Url,
         token: Option<&SecretString>,
-    ) -> Result<Value, FhirError> {
+    ) -> Result<fhir_r4::Page, FhirError> {
         if !is_under(base, url) {
             return Err(FhirError::ForeignLink);
         }
@@ -238,8 +237,8 @@ impl FhirClient {
             }
             body.extend_from_slice(&chunk);
         }
-        // Pruned to what the record reads, as a prefetch value is (`fhir_r4::Pruned`).
-        fhir_r4::parse_pruned(&body).map_err(|_| FhirError::NotJson)
+        // Read in one pass into decoded resources, as a prefetch value is (`fhir_r4::stream`).
+        fhir_r4::read_page(&body).map_err(|_| FhirError::NotJson)
     }
 }
 

@@ -261,8 +261,31 @@ impl RecordBuilder {
         s.and_then(|s| parse_when(s, self.tz))
     }
 
+    /// Adds a prefetch value or fetched page (a resource, a Bundle's entries, or nothing for
+    /// `null`).
+    pub fn add_page(&mut self, page: fhir_r4::Page) {
+        match page {
+            fhir_r4::Page::Null => {}
+            fhir_r4::Page::Resource { read, .. } => self.add_read(read.facts, 0),
+            fhir_r4::Page::Bundle { entries, .. } => {
+                for (index, entry) in entries.into_iter().enumerate() {
+                    match entry {
+                        Some(read) => self.add_read(read.facts, index),
+                        None => self.record.stats.skipped_invalid += 1,
+                    }
+                }
+            }
+            fhir_r4::Page::Value(value) => self.add(&value),
+        }
+    }
+
     fn add_resource(&mut self, value: &Value, index: usize) {
-        let facts = match fhir_r4::decode(value) {
+        self.add_read(fhir_r4::decode(value), index);
+    }
+
+    /// Adds a decoded resource, or counts why it was skipped.
+    fn add_read(&mut self, decoded: Result<Facts, fhir_r4::DecodeError>, index: usize) {
+        let facts = match decoded {
             Ok(f) => f,
             Err(e) => {
                 self.record.stats.skipped_invalid += 1;

@@ -80,8 +80,8 @@ async fn evaluate(
         .iter()
         .find(|s| s.hook == hook_name)
         .ok_or_else(|| ApiError::NotFound(format!("no service answers hook `{hook_name}`")))?;
-    let request = parse_hook_request(body, &service.hook)?;
-    let answer = hook::answer(pack, service, &request, Source::Offline, state.tz, now)
+    let mut request = parse_hook_request(body, &service.hook)?;
+    let answer = hook::answer(pack, service, &mut request, Source::Offline, state.tz, now)
         .await
         .map_err(|e| ApiError::Precondition(e.0))?;
     Ok(json!({"cards": answer.cards, "warnings": answer.warnings}))

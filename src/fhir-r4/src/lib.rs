@@ -16,9 +16,10 @@
 //! * the typed resource is flattened into the plain [`Facts`] types below, which carry no
 //!   fhirbolt type, so the rule engine never sees raw JSON nor fhirbolt generics.
 //!
-//! Entry points: [`parse_pruned`], [`try_pruned`] and the [`Pruned`] and [`PrunedMap`] seeds
-//! (untrusted JSON text → a `Value` of only the members [`decode`] reads, in one pass), [`decode`] (an untrusted resource →
-//! [`Facts`]) and [`to_json`] (resources the service builds itself → validated, normalised JSON).
+//! Entry points: [`read_page`], [`try_stream`] and the [`PageSeed`] and [`PagesSeed`] seeds
+//! (untrusted JSON text → [`Page`]s of decoded resources, projected while they are parsed, in
+//! one pass), [`decode`] (an untrusted resource already parsed as a `Value` → [`Facts`]) and
+//! [`to_json`] (resources the service builds itself → validated, normalised JSON).
 //!
 //! Parse failures are caught with `catch_unwind`, so this crate relies on the default
 //! `panic = "unwind"`: a profile with `panic = "abort"` would turn a fhirbolt panic on hostile
@@ -28,12 +29,10 @@
 mod extract;
 mod fhirbolt_io;
 mod project;
-mod prune;
 mod stream;
 
 pub use extract::*;
-pub use prune::{parse_pruned, prunable, try_pruned, Pruned, PrunedMap};
-pub use stream::{read_page, try_stream, Page, PageSeed, Pages, PagesSeed, Read};
+pub use stream::{prunable, read_page, try_stream, Page, PageSeed, Pages, PagesSeed, Read};
 
 use fhirbolt_io::Failure;
 use serde_json::Value;

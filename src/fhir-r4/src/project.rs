@@ -267,8 +267,7 @@ fn write_members(
     after_member: bool,
 ) -> Result<usize, Mismatch> {
     let mut written = 0;
-    // Walks the input's members (already pruned by the parser, `crate::prune`) and looks each
-    // name up in the short whitelist.
+    // Walks the input's members and looks each name up in the short whitelist.
     for (name, value) in input {
         let Some(element) = elements.iter().find(|e| e.name == name) else {
             continue;

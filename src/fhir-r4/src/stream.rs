@@ -20,7 +20,7 @@
 //! * a member name repeated in an object whose members are read (the ordinary parse keeps the
 //!   last value, which a one-pass reader cannot know when it meets the first);
 //! * an `entry` that is not an array, an entry or a resource that is not an object;
-//! * any `\u` escape of a UTF-16 surrogate ([`crate::prunable`]: skipped strings are not
+//! * any `\u` escape of a UTF-16 surrogate ([`prunable`]: skipped strings are not
 //!   decoded, so a lone surrogate there would go unnoticed while the ordinary parse refuses it).
 //!
 //! So the one-pass path never changes what is accepted or how it is read.
@@ -55,7 +55,7 @@ pub enum Page {
     /// A single resource.
     Resource {
         /// The resource.
-        read: Read,
+        read: Box<Read>,
         /// The `url` of its first `link` with relation `next`, if any.
         next: Option<String>,
     },
@@ -68,6 +68,48 @@ pub enum Page {
     },
     /// Parsed the ordinary way (see the module docs); read with [`crate::decode`].
     Value(Value),
+}
+
+impl Page {
+    /// `null`: the EHR had no data for the key.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Page::Null | Page::Value(Value::Null))
+    }
+
+    /// An OperationOutcome in place of the data (a prefetch error).
+    pub fn is_operation_outcome(&self) -> bool {
+        match self {
+            Page::Resource { read, .. } => read.resource_type == "OperationOutcome",
+            Page::Value(v) => {
+                v.get("resourceType").and_then(Value::as_str) == Some("OperationOutcome")
+            }
+            Page::Null | Page::Bundle { .. } => false,
+        }
+    }
+
+    /// The `url` of the first `link` with relation `next`: the next page of a search.
+    pub fn next_link(&self) -> Option<&str> {
+        match self {
+            Page::Resource { next, .. } | Page::Bundle { next, .. } => next.as_deref(),
+            Page::Value(v) => next_in(v.get("link")),
+            Page::Null => None,
+        }
+    }
+
+    /// How many resources it holds: a Bundle's entries, one for any other object, none for
+    /// `null`.
+    pub fn resource_count(&self) -> usize {
+        match self {
+            Page::Null => 0,
+            Page::Resource { .. } => 1,
+            Page::Bundle { entries, .. } => entries.len(),
+            Page::Value(Value::Null) => 0,
+            Page::Value(v) if v.get("resourceType").and_then(Value::as_str) == Some("Bundle") => {
+                v.get("entry").and_then(Value::as_array).map_or(0, Vec::len)
+            }
+            Page::Value(_) => 1,
+        }
+    }
 }
 
 /// Reads a page or prefetch value in one pass, or parses it the ordinary way when it cannot
@@ -83,12 +125,27 @@ pub fn read_page(json: &[u8]) -> serde_json::Result<Page> {
     }
 }
 
+/// Whether `json` may take the one-pass path: it holds no `\u` escape of a UTF-16 surrogate.
+/// The parser skips members without decoding their strings, so a lone surrogate there would go
+/// unnoticed, while the ordinary parse refuses it; such input (rare) takes the ordinary parse,
+/// so both paths accept exactly the same bodies. Conservative: an escaped backslash followed by
+/// `ud8…` also takes the ordinary parse.
+pub fn prunable(json: &[u8]) -> bool {
+    !memchr::memmem::find_iter(json, b"\\u").any(|at| {
+        matches!(json.get(at + 2), Some(b'd' | b'D'))
+            && matches!(
+                json.get(at + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
+    })
+}
+
 /// Parses the whole of `json` with a one-pass `seed` ([`PageSeed`], [`PagesSeed`] or a
 /// caller's seed built on them). `None` when the input may not take that path
-/// ([`crate::prunable`], not UTF-8) or the seed refuses its shape: the caller then parses it
+/// ([`prunable`], not UTF-8) or the seed refuses its shape: the caller then parses it
 /// the ordinary way.
 pub fn try_stream<'a, S: DeserializeSeed<'a>>(json: &'a [u8], seed: S) -> Option<S::Value> {
-    if !crate::prunable(json) {
+    if !prunable(json) {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(json).ok()?);
@@ -137,6 +194,10 @@ impl<'de> Visitor<'de> for Name {
 }
 
 /// Refuses (so that the caller falls back) when `name` was already seen in this object.
+#[expect(
+    clippy::ptr_arg,
+    reason = "the name is kept as it came, borrowed or owned"
+)]
 fn first_time<'de, E: de::Error>(
     seen: &mut Vec<Cow<'de, str>>,
     name: &Cow<'de, str>,
@@ -715,15 +776,18 @@ impl<'de> Visitor<'de> for EntrySeed {
     }
 }
 
-/// The `url` of the first `link` with relation `next` (as `record::next_link` reads it).
-fn next_of(link: Option<&Value>) -> Option<String> {
+/// The `url` of the first item of a `link` array with relation `next`.
+fn next_in(link: Option<&Value>) -> Option<&str> {
     link?
         .as_array()?
         .iter()
         .find(|l| l.get("relation").and_then(Value::as_str) == Some("next"))?
         .get("url")?
         .as_str()
-        .map(str::to_owned)
+}
+
+fn next_of(link: Option<&Value>) -> Option<String> {
+    next_in(link).map(str::to_owned)
 }
 
 impl<'de> DeserializeSeed<'de> for PageSeed {
@@ -755,7 +819,7 @@ impl<'de> Visitor<'de> for PageSeed {
                 next,
             },
             None => Page::Resource {
-                read: object.read,
+                read: Box::new(object.read),
                 next,
             },
         })
@@ -822,7 +886,7 @@ mod tests {
                 next,
             },
             v => Page::Resource {
-                read: read(v),
+                read: Box::new(read(v)),
                 next,
             },
         }

@@ -9,7 +9,7 @@ use cart_sentinel::cds::limits::{check_hook_limits, check_json_depth, RequestLim
 use cart_sentinel::cds::request::{parse_hook_request, KNOWN_HOOKS};
 use cart_sentinel::engine::rule::Rule;
 use cart_sentinel::engine::{self, load, CompiledPack, EvalInput, Pack};
-use cart_sentinel::record::{next_link, PatientRecord, RecordBuilder};
+use cart_sentinel::record::{PatientRecord, RecordBuilder};
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// The repository root (two levels above this crate).
@@ -70,9 +70,9 @@ pub fn hook_request(data: &[u8]) {
     if let Some(orders) = req.context.draft_orders() {
         builder.add_draft_orders(orders);
     }
-    for value in req.prefetch.iter().flat_map(|p| p.values()) {
-        builder.add(value);
-        let _ = next_link(value);
+    for page in req.prefetch.into_iter().flat_map(|p| p.into_values()) {
+        let _ = (page.next_link(), page.is_operation_outcome(), page.resource_count());
+        builder.add_page(page);
     }
     let record = builder.finish();
     evaluate(compiled_default(), &record, hook);
