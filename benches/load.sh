@@ -29,9 +29,11 @@ TMP=$(mktemp -d)
 SERVICE_PID=""
 MOCK_PID=""
 cleanup() {
-    [ -n "$SERVICE_PID" ] && kill "$SERVICE_PID" 2>/dev/null && wait "$SERVICE_PID" 2>/dev/null
-    [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null
+    local rc=$?
+    if [ -n "$SERVICE_PID" ]; then kill "$SERVICE_PID" 2>/dev/null; wait "$SERVICE_PID" 2>/dev/null || true; fi
+    if [ -n "$MOCK_PID" ]; then kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null || true; fi
     rm -rf "$TMP"
+    exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -193,4 +195,4 @@ echo "start-up to ready: ${READY_COLD} ms on an empty data directory (migrations
 echo "cards, full prefetch: ${CARDS_PREFETCH:-none}"
 echo "cards, fetch path:    ${CARDS_FETCH:-none}"
 echo "fetch path: slowest single query alone ${SLOWEST} ms; hook call p50 ${FETCH_P50} ms, p99 ${FETCH_P99} ms (target: slowest query + 10 ms)"
-grep -cE 'ERROR|panicked' "$TMP/service.log" | xargs -I{} echo "service log: {} error lines"
+echo "service log: $(grep -cE 'ERROR|panicked' "$TMP/service.log" || true) error lines"
