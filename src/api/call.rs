@@ -10,7 +10,7 @@ use crate::auth::CdsClient;
 use crate::cds::limits::{
     check_hook_limits, check_json_depth, BodySlots, HookSlots, RequestLimits,
 };
-use crate::cds::request::{parse_hook_request, HookRequest};
+use crate::cds::request::{parse_hook_request_within, HookRequest};
 use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;
 use crate::hook;
@@ -67,7 +67,10 @@ async fn call_service(
         let body = read_body(payload, &bodies).await?;
         check_json_depth(&body, limits.max_json_depth)?;
         let service = find_service(&state, &id, &body)?;
-        (service, parse_hook_request(&body, &service.hook)?)
+        (
+            service,
+            parse_hook_request_within(&body, &service.hook, limits.max_prefetch_resources)?,
+        )
     };
     check_hook_limits(&req, &limits)?;
     let source = hook::Source::Online {

@@ -148,7 +148,21 @@ pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
 /// Checks the 2.0 request shape and the per-hook required context members; the first
 /// violation found is returned, its `field` naming the offending element's path.
 pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest, RequestError> {
-    let (value, read_prefetch) = match fhir_r4::try_stream(body, StreamedRoot) {
+    parse_hook_request_within(body, service_hook, usize::MAX)
+}
+
+/// [`parse_hook_request`] for a call whose prefetch may hold at most `max_prefetch_resources`
+/// resources (`limits.max_prefetch_resources`): a prefetch over it is not decoded, only parsed,
+/// so that [`super::limits::check_hook_limits`] refuses it cheaply, as it refuses it anyway.
+pub fn parse_hook_request_within(
+    body: &[u8],
+    service_hook: &str,
+    max_prefetch_resources: usize,
+) -> Result<HookRequest, RequestError> {
+    let root = StreamedRoot {
+        max_prefetch_resources,
+    };
+    let (value, read_prefetch) = match fhir_r4::try_stream(body, root) {
         Some((value, prefetch)) => (value, Some(prefetch)),
         None => (parse_body(body)?, None),
     };
@@ -224,7 +238,9 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
 /// present (`Some(None)` for `null`). [`fhir_r4::try_stream`] gives `None` when the body may
 /// not or cannot take that path: the caller then parses it the ordinary way, which reads the
 /// same and gives the usual error for what is invalid.
-struct StreamedRoot;
+struct StreamedRoot {
+    max_prefetch_resources: usize,
+}
 
 /// What [`StreamedRoot`] gives.
 type Streamed = (Value, Option<Option<fhir_r4::Pages>>);
@@ -249,7 +265,10 @@ impl<'de> Visitor<'de> for StreamedRoot {
         let mut prefetch = None;
         while let Some(key) = map.next_key::<String>()? {
             if key == "prefetch" {
-                prefetch = Some(map.next_value_seed(fhir_r4::PagesSeed)?);
+                let seed = fhir_r4::PagesSeed {
+                    max_resources: self.max_prefetch_resources,
+                };
+                prefetch = Some(map.next_value_seed(seed)?);
             } else {
                 let value = map.next_value()?;
                 out.insert(key, value);

@@ -26,6 +26,7 @@
 //! So the one-pass path never changes what is accepted or how it is read.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -159,7 +160,26 @@ pub struct PageSeed;
 
 /// Seed for an object whose every value is a page (a hook request's `prefetch`), or `null`
 /// (`None`). Members repeated keep the last value, as the ordinary parse does.
-pub struct PagesSeed;
+///
+/// It refuses (so that the caller parses the ordinary way) an object holding more than
+/// `max_resources` resources, counted as [`Page::resource_count`] counts them, before
+/// decoding the one over the limit: a request the prefetch limit will refuse is not decoded.
+pub struct PagesSeed {
+    /// Most resources over all values.
+    pub max_resources: usize,
+}
+
+/// Resources that may still be read; taking one more than are left refuses the input.
+type Budget<'b> = &'b Cell<usize>;
+
+fn take<E: de::Error>(budget: Budget<'_>) -> Result<(), E> {
+    let left = budget.get();
+    if left == 0 {
+        return Err(E::custom("more resources than the limit"));
+    }
+    budget.set(left - 1);
+    Ok(())
+}
 
 /// The pages of a prefetch, by key.
 pub type Pages = std::collections::BTreeMap<String, Page>;
@@ -615,8 +635,10 @@ impl<'de> Visitor<'de> for Many<'_> {
 
 /// A resource object (its `resourceType` first), decoded; at the top level its `link` member
 /// is kept too (a page's `next` link).
-struct ResourceSeed {
+struct ResourceSeed<'b> {
     top: bool,
+    /// Charged one for a top-level resource, one per entry for a top-level Bundle.
+    budget: Budget<'b>,
 }
 
 /// What a resource object gave: the resource, and at the top level the Bundle's entries and
@@ -627,7 +649,7 @@ struct ReadObject {
     link: Option<Value>,
 }
 
-impl<'de> DeserializeSeed<'de> for ResourceSeed {
+impl<'de> DeserializeSeed<'de> for ResourceSeed<'_> {
     type Value = ReadObject;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ReadObject, D::Error> {
@@ -635,7 +657,7 @@ impl<'de> DeserializeSeed<'de> for ResourceSeed {
     }
 }
 
-impl<'de> Visitor<'de> for ResourceSeed {
+impl<'de> Visitor<'de> for ResourceSeed<'_> {
     type Value = ReadObject;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -649,6 +671,9 @@ impl<'de> Visitor<'de> for ResourceSeed {
         }
         let resource_type: Cow<'de, str> = map.next_value_seed(Name)?;
         let bundle = self.top && resource_type == "Bundle";
+        if self.top && !bundle {
+            take(self.budget)?;
+        }
         let elements = match crate::is_type_name(&resource_type) {
             true if resource_type != "OperationOutcome" => project::elements_of(&resource_type),
             _ => None,
@@ -671,7 +696,11 @@ impl<'de> Visitor<'de> for ResourceSeed {
                 _ => elements.and_then(|e| e.iter().find(|e| e.name() == name)),
             };
             match (&*name, element) {
-                ("entry", _) if bundle => entries = Some(map.next_value_seed(EntriesSeed)?),
+                ("entry", _) if bundle => {
+                    entries = Some(map.next_value_seed(EntriesSeed {
+                        budget: self.budget,
+                    })?);
+                }
                 ("link", _) if self.top => link = Some(map.next_value::<Value>()?),
                 (_, Some(element)) if elements.is_some() => {
                     let mark = out.text.len();
@@ -717,9 +746,11 @@ impl<'de> Visitor<'de> for ResourceSeed {
 }
 
 /// `Bundle.entry`: an array of objects, each with its `resource` read.
-struct EntriesSeed;
+struct EntriesSeed<'b> {
+    budget: Budget<'b>,
+}
 
-impl<'de> DeserializeSeed<'de> for EntriesSeed {
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
     type Value = Vec<Option<Read>>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -727,7 +758,7 @@ impl<'de> DeserializeSeed<'de> for EntriesSeed {
     }
 }
 
-impl<'de> Visitor<'de> for EntriesSeed {
+impl<'de> Visitor<'de> for EntriesSeed<'_> {
     type Value = Vec<Option<Read>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -736,25 +767,30 @@ impl<'de> Visitor<'de> for EntriesSeed {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(entry) = seq.next_element_seed(EntrySeed)? {
+        while let Some(entry) = seq.next_element_seed(EntrySeed {
+            budget: self.budget,
+        })? {
             entries.push(entry);
         }
         Ok(entries)
     }
 }
 
-/// One entry: its `resource`, if any.
-struct EntrySeed;
+/// One entry, charged to the budget before it is read: its `resource`, if any.
+struct EntrySeed<'b> {
+    budget: Budget<'b>,
+}
 
-impl<'de> DeserializeSeed<'de> for EntrySeed {
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
     type Value = Option<Read>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        take(self.budget)?;
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for EntrySeed {
+impl<'de> Visitor<'de> for EntrySeed<'_> {
     type Value = Option<Read>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -767,7 +803,11 @@ impl<'de> Visitor<'de> for EntrySeed {
         while let Some(name) = map.next_key_seed(Name)? {
             first_time(&mut seen, &name)?;
             if name == "resource" {
-                resource = Some(map.next_value_seed(ResourceSeed { top: false })?.read);
+                let seed = ResourceSeed {
+                    top: false,
+                    budget: &Cell::new(0),
+                };
+                resource = Some(map.next_value_seed(seed)?.read);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -794,11 +834,27 @@ impl<'de> DeserializeSeed<'de> for PageSeed {
     type Value = Page;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Page, D::Error> {
+        PageIn {
+            budget: &Cell::new(usize::MAX),
+        }
+        .deserialize(d)
+    }
+}
+
+/// A page, its resources charged to `budget`.
+struct PageIn<'b> {
+    budget: Budget<'b>,
+}
+
+impl<'de> DeserializeSeed<'de> for PageIn<'_> {
+    type Value = Page;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Page, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for PageSeed {
+impl<'de> Visitor<'de> for PageIn<'_> {
     type Value = Page;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -810,7 +866,11 @@ impl<'de> Visitor<'de> for PageSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Page, A::Error> {
-        let object = ResourceSeed { top: true }.visit_map(map)?;
+        let object = ResourceSeed {
+            top: true,
+            budget: self.budget,
+        }
+        .visit_map(map)?;
         let next = next_of(object.link.as_ref());
         Ok(match object.entries {
             Some(entries) => Page::Bundle { entries, next },
@@ -850,11 +910,12 @@ impl<'de> Visitor<'de> for PagesSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut pages = Pages::new();
+        let budget = Cell::new(self.max_resources);
         while let Some(key) = map.next_key_seed(Name)? {
             if key == NUMBER_TOKEN {
                 return Err(de::Error::custom("a number where an object is expected"));
             }
-            let page = map.next_value_seed(PageSeed)?;
+            let page = map.next_value_seed(PageIn { budget: &budget })?;
             pages.insert(key.into_owned(), page);
         }
         Ok(Some(pages))
@@ -1026,15 +1087,30 @@ mod tests {
     #[test]
     fn prefetch_objects_keep_the_last_of_a_repeated_key() {
         let text = br#"{"a": null, "b": {"resourceType": "Patient", "id": "1"}, "a": {"resourceType": "Basic"}}"#;
-        let pages = try_stream(text, PagesSeed)
+        let all = || PagesSeed {
+            max_resources: usize::MAX,
+        };
+        let pages = try_stream(text, all())
             .expect("one pass")
             .expect("an object");
         assert_eq!(pages.len(), 2);
         assert!(
             matches!(&pages["a"], Page::Resource { read, .. } if read.resource_type == "Basic")
         );
-        assert_eq!(try_stream(b"null", PagesSeed), Some(None));
-        assert_eq!(try_stream(b"[]", PagesSeed), None);
-        assert_eq!(try_stream(b"5", PagesSeed), None);
+        assert_eq!(try_stream(b"null", all()), Some(None));
+        assert_eq!(try_stream(b"[]", all()), None);
+        assert_eq!(try_stream(b"5", all()), None);
+    }
+
+    #[test]
+    fn prefetch_objects_over_the_resource_limit_are_left_to_the_ordinary_parse() {
+        let text = br#"{"p": {"resourceType": "Patient", "id": "1"}, "n": null,
+            "b": {"resourceType": "Bundle", "entry": [{"fullUrl": "x"},
+                {"resource": {"resourceType": "Condition"}}]}, "e": {"resourceType": "Bundle"}}"#;
+        let within = |max_resources| try_stream(text, PagesSeed { max_resources });
+        let pages = within(3).expect("3 resources").expect("an object");
+        assert_eq!(pages.values().map(Page::resource_count).sum::<usize>(), 3);
+        assert_eq!(within(2), None);
+        assert_eq!(within(0), None);
     }
 }
