@@ -95,21 +95,35 @@ fn decode_with(
     let resource_type = object
         .get("resourceType")
         .and_then(Value::as_str)
-        .filter(|name| is_type_name(name))
         .ok_or(DecodeError::NotAResource)?;
-    if resource_type == "OperationOutcome" {
-        return Ok(Facts::OperationOutcome);
-    }
-    let Some(elements) = project::elements_of(resource_type) else {
-        return Ok(Facts::Other {
+    let elements = match projection_of(resource_type) {
+        Ok(elements) => elements,
+        Err(decoded) => return decoded,
+    };
+    let projected =
+        project::project(resource_type, elements, object).map_err(|_| DecodeError::Invalid {
             resource_type: resource_type.to_owned(),
-        });
-    };
-    let invalid = || DecodeError::Invalid {
-        resource_type: resource_type.to_owned(),
-    };
-    let projected = project::project(resource_type, elements, object).map_err(|_| invalid())?;
+        })?;
     decode_projected(resource_type, &projected, parse)
+}
+
+/// The elements a resource of type `resource_type` is projected onto; or, as the error, what
+/// decoding it gives without a projection: not a type name, an OperationOutcome, or a type no
+/// rule reads. Shared by [`decode`] and the one-pass reader (`stream`).
+fn projection_of(
+    resource_type: &str,
+) -> Result<&'static [project::Element], Result<Facts, DecodeError>> {
+    if !is_type_name(resource_type) {
+        return Err(Err(DecodeError::NotAResource));
+    }
+    if resource_type == "OperationOutcome" {
+        return Err(Ok(Facts::OperationOutcome));
+    }
+    project::elements_of(resource_type).ok_or_else(|| {
+        Ok(Facts::Other {
+            resource_type: resource_type.to_owned(),
+        })
+    })
 }
 
 /// Parses a projected resource with `parse` and extracts its facts (the end of [`decode`],

@@ -674,10 +674,8 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
         if self.top && !bundle {
             take(self.budget)?;
         }
-        let elements = match crate::is_type_name(&resource_type) {
-            true if resource_type != "OperationOutcome" => project::elements_of(&resource_type),
-            _ => None,
-        };
+        let projection = crate::projection_of(&resource_type);
+        let elements = projection.as_ref().ok().copied();
         let mut out = Out {
             text: Vec::new(),
             mismatch: false,
@@ -716,16 +714,12 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 }
             }
         }
-        let facts = match elements {
-            _ if !crate::is_type_name(&resource_type) => Err(DecodeError::NotAResource),
-            _ if resource_type == "OperationOutcome" => Ok(Facts::OperationOutcome),
-            None => Ok(Facts::Other {
+        let facts = match projection {
+            Err(decoded) => decoded,
+            Ok(_) if out.mismatch => Err(DecodeError::Invalid {
                 resource_type: resource_type.clone().into_owned(),
             }),
-            Some(_) if out.mismatch => Err(DecodeError::Invalid {
-                resource_type: resource_type.clone().into_owned(),
-            }),
-            Some(_) => {
+            Ok(_) => {
                 out.text.push(b'}');
                 crate::decode_projected(
                     &resource_type,
