@@ -96,9 +96,8 @@ fn decode_with(
         .get("resourceType")
         .and_then(Value::as_str)
         .ok_or(DecodeError::NotAResource)?;
-    let elements = match projection_of(resource_type) {
-        Ok(elements) => elements,
-        Err(decoded) => return decoded,
+    let Some(elements) = projection_of(resource_type) else {
+        return unprojected(resource_type);
     };
     let projected =
         project::project(resource_type, elements, object).map_err(|_| DecodeError::Invalid {
@@ -107,23 +106,27 @@ fn decode_with(
     decode_projected(resource_type, &projected, parse)
 }
 
-/// The elements a resource of type `resource_type` is projected onto; or, as the error, what
-/// decoding it gives without a projection: not a type name, an OperationOutcome, or a type no
-/// rule reads. Shared by [`decode`] and the one-pass reader (`stream`).
-fn projection_of(
-    resource_type: &str,
-) -> Result<&'static [project::Element], Result<Facts, DecodeError>> {
+/// The elements a resource of type `resource_type` is projected onto; `None` for a type that is
+/// not projected (see [`unprojected`]). Shared by [`decode`] and the one-pass reader (`stream`).
+fn projection_of(resource_type: &str) -> Option<&'static [project::Element]> {
+    match is_type_name(resource_type) && resource_type != "OperationOutcome" {
+        true => project::elements_of(resource_type),
+        false => None,
+    }
+}
+
+/// What decoding a resource gives when [`projection_of`] its type is `None`: not a type name,
+/// an OperationOutcome, or a type no rule reads.
+fn unprojected(resource_type: &str) -> Result<Facts, DecodeError> {
     if !is_type_name(resource_type) {
-        return Err(Err(DecodeError::NotAResource));
-    }
-    if resource_type == "OperationOutcome" {
-        return Err(Ok(Facts::OperationOutcome));
-    }
-    project::elements_of(resource_type).ok_or_else(|| {
+        Err(DecodeError::NotAResource)
+    } else if resource_type == "OperationOutcome" {
+        Ok(Facts::OperationOutcome)
+    } else {
         Ok(Facts::Other {
             resource_type: resource_type.to_owned(),
         })
-    })
+    }
 }
 
 /// Parses a projected resource with `parse` and extracts its facts (the end of [`decode`],

@@ -674,8 +674,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
         if self.top && !bundle {
             take(self.budget)?;
         }
-        let projection = crate::projection_of(&resource_type);
-        let elements = projection.as_ref().ok().copied();
+        let elements = crate::projection_of(&resource_type);
         let mut out = Out {
             text: Vec::new(),
             mismatch: false,
@@ -714,12 +713,12 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 }
             }
         }
-        let facts = match projection {
-            Err(decoded) => decoded,
-            Ok(_) if out.mismatch => Err(DecodeError::Invalid {
+        let facts = match elements {
+            None => crate::unprojected(&resource_type),
+            Some(_) if out.mismatch => Err(DecodeError::Invalid {
                 resource_type: resource_type.clone().into_owned(),
             }),
-            Ok(_) => {
+            Some(_) => {
                 out.text.push(b'}');
                 crate::decode_projected(
                     &resource_type,
