@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::RequestError;
@@ -68,18 +67,6 @@ pub fn check_json_depth(body: &[u8], limit: usize) -> Result<(), RequestError> {
     Ok(())
 }
 
-/// How many resources a prefetch value holds: a Bundle's entries, one for any other object,
-/// none for `null`.
-pub fn resource_count(value: &Value) -> usize {
-    match value {
-        Value::Null => 0,
-        v if v.get("resourceType").and_then(Value::as_str) == Some("Bundle") => {
-            v.get("entry").and_then(Value::as_array).map_or(0, Vec::len)
-        }
-        _ => 1,
-    }
-}
-
 /// Longest `hookInstance` accepted (a UUID has 36 characters).
 pub const MAX_HOOK_INSTANCE_CHARS: usize = 128;
 
@@ -110,7 +97,10 @@ pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<()
             ),
         ));
     }
-    let orders = req.context.draft_orders().map_or(0, resource_count);
+    let orders = req
+        .context
+        .draft_orders()
+        .map_or(0, fhir_r4::resource_count);
     if orders > limits.max_draft_orders {
         return Err(RequestError::new(
             "context.draftOrders.entry",

@@ -173,22 +173,6 @@ pub struct RecordBuilder {
     tz: FixedOffset,
 }
 
-/// The `next` link of a searchset Bundle, if any.
-pub fn next_link(bundle: &Value) -> Option<&str> {
-    bundle
-        .get("link")?
-        .as_array()?
-        .iter()
-        .find(|l| l.get("relation").and_then(Value::as_str) == Some("next"))?
-        .get("url")?
-        .as_str()
-}
-
-/// True when the value is an OperationOutcome (a prefetch error, "not provided").
-pub fn is_operation_outcome(v: &Value) -> bool {
-    v.get("resourceType").and_then(Value::as_str) == Some("OperationOutcome")
-}
-
 impl RecordBuilder {
     /// Starts a record for `patient_id`, dates read in the `tz` offset.
     pub fn new(patient_id: &str, tz: FixedOffset) -> RecordBuilder {

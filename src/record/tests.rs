@@ -64,12 +64,6 @@ fn patient_birth_date_only_from_the_right_patient() {
 }
 
 #[test]
-fn next_link_is_found() {
-    let b = json!({"resourceType": "Bundle", "link": [{"relation": "self", "url": "a"}, {"relation": "next", "url": "b"}]});
-    assert_eq!(next_link(&b), Some("b"));
-}
-
-#[test]
 fn patient_reference_forms() {
     assert!(refers_to_patient("Patient/1", "1"));
     assert!(refers_to_patient(

@@ -32,7 +32,9 @@ mod project;
 mod stream;
 
 pub use extract::*;
-pub use stream::{prunable, read_page, try_stream, Page, PageSeed, Pages, PagesSeed, Read};
+pub use stream::{
+    prunable, read_page, resource_count, try_stream, Page, PageSeed, Pages, PagesSeed, Read,
+};
 
 use fhirbolt_io::Failure;
 use serde_json::Value;

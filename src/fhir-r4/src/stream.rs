@@ -104,12 +104,20 @@ impl Page {
             Page::Null => 0,
             Page::Resource { .. } => 1,
             Page::Bundle { entries, .. } => entries.len(),
-            Page::Value(Value::Null) => 0,
-            Page::Value(v) if v.get("resourceType").and_then(Value::as_str) == Some("Bundle") => {
-                v.get("entry").and_then(Value::as_array).map_or(0, Vec::len)
-            }
-            Page::Value(_) => 1,
+            Page::Value(v) => resource_count(v),
         }
+    }
+}
+
+/// How many resources a JSON value holds (a prefetch value, `context.draftOrders`): a Bundle's
+/// entries, one for any other object, none for `null`.
+pub fn resource_count(value: &Value) -> usize {
+    match value {
+        Value::Null => 0,
+        v if v.get("resourceType").and_then(Value::as_str) == Some("Bundle") => {
+            v.get("entry").and_then(Value::as_array).map_or(0, Vec::len)
+        }
+        _ => 1,
     }
 }
 
@@ -1093,6 +1101,26 @@ mod tests {
         assert_eq!(try_stream(b"null", all()), Some(None));
         assert_eq!(try_stream(b"[]", all()), None);
         assert_eq!(try_stream(b"5", all()), None);
+    }
+
+    #[test]
+    fn next_links_outcomes_and_counts_read_the_same_on_both_paths() {
+        let bundle = json!({"resourceType": "Bundle", "entry": [{"fullUrl": "x"}, {}],
+            "link": [{"relation": "self", "url": "a"}, {"relation": "next", "url": "b"}]});
+        let outcome = json!({"resourceType": "OperationOutcome"});
+        for (value, next, is_outcome, count) in [
+            (bundle, Some("b"), false, 2),
+            (outcome, None, true, 1),
+            (json!(null), None, false, 0),
+        ] {
+            let read = one_pass(&value).expect("one pass");
+            for page in [read, Page::Value(value.clone())] {
+                assert_eq!(page.next_link(), next, "{page:?}");
+                assert_eq!(page.is_operation_outcome(), is_outcome, "{page:?}");
+                assert_eq!(page.resource_count(), count, "{page:?}");
+                assert_eq!(page.is_null(), value.is_null(), "{page:?}");
+            }
+        }
     }
 
     #[test]
