@@ -1,0 +1,461 @@
+//! Projecting one element's value while it is parsed, as `crate::project` projects it from a
+//! `Value`: member names, blankness (for required elements), and the writers for one value and
+//! for an array of values.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::project::{self, Card, Element, Kind, BLANK_DEPTH};
+
+/// serde_json's private key for a number under `arbitrary_precision` (which fhirbolt turns
+/// on): a number reaches `visit_map` as a one-member map with this key.
+pub(super) const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+// ---- names ------------------------------------------------------------------------------
+
+/// A member name, borrowed from the input unless it holds escapes.
+pub(super) struct Name;
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+}
+
+/// Refuses (so that the caller falls back) when `name` was already seen in this object.
+#[expect(
+    clippy::ptr_arg,
+    reason = "the name is kept as it came, borrowed or owned"
+)]
+pub(super) fn first_time<'de, E: de::Error>(
+    seen: &mut Vec<Cow<'de, str>>,
+    name: &Cow<'de, str>,
+) -> Result<(), E> {
+    if seen.iter().any(|s| s == name) {
+        return Err(E::custom("a repeated member name"));
+    }
+    seen.push(name.clone());
+    Ok(())
+}
+
+// ---- blankness --------------------------------------------------------------------------
+
+/// How blank a value is: the least depth at which `project::is_blank` calls it blank (`0`
+/// for an absent value: `null`, `""`, `[]`, `{}`), or `None` when it holds a value at any
+/// depth. `is_blank(v, d)` is exactly `blank(v).is_some_and(|m| m <= d)`.
+type Blank = Option<usize>;
+
+/// Blankness of a container from its members' (starting from `Some(0)`: no member yet).
+fn with_member(acc: Blank, member: Blank) -> Blank {
+    Some(acc?.max(member? + 1))
+}
+
+/// Consumes any value and tells how blank it is.
+struct BlankSeed;
+
+impl<'de> DeserializeSeed<'de> for BlankSeed {
+    type Value = Blank;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Blank, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BlankSeed {
+    type Value = Blank;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Blank, E> {
+        Ok(Some(0))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Blank, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Blank, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Blank, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Blank, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Blank, E> {
+        Ok(s.is_empty().then_some(0))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Blank, A::Error> {
+        let mut blank = Some(0);
+        while let Some(item) = seq.next_element_seed(BlankSeed)? {
+            blank = with_member(blank, item);
+        }
+        Ok(blank)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Blank, A::Error> {
+        let mut seen = Vec::new();
+        let mut blank = Some(0);
+        while let Some(name) = map.next_key_seed(Name)? {
+            if name == NUMBER_TOKEN {
+                map.next_value::<IgnoredAny>()?;
+                return Ok(None);
+            }
+            first_time(&mut seen, &name)?;
+            blank = with_member(blank, map.next_value_seed(BlankSeed)?);
+        }
+        Ok(blank)
+    }
+}
+
+// ---- projecting one element's value ------------------------------------------------------
+
+/// The projected text being written, and whether a member had the wrong shape (the resource
+/// is then invalid; the rest of it is still parsed, to consume the input).
+pub(super) struct Out {
+    pub(super) text: Vec<u8>,
+    pub(super) mismatch: bool,
+}
+
+/// What projecting a value did: whether anything was written, and how blank the input was.
+#[derive(Clone, Copy)]
+pub(super) struct Done {
+    pub(super) written: bool,
+    blank: Blank,
+}
+
+const ABSENT: Done = Done {
+    written: false,
+    blank: Some(0),
+};
+
+impl Out {
+    /// Marks the resource invalid; the value is consumed without being written.
+    fn mismatch(&mut self, blank: Blank) -> Done {
+        self.mismatch = true;
+        Done {
+            written: false,
+            blank,
+        }
+    }
+}
+
+/// One value of an element of `kind` (`card` Optional or Required), written as
+/// `project::write_one` does.
+struct One<'o> {
+    out: &'o mut Out,
+    kind: Kind,
+    keep_empty: bool,
+}
+
+/// An element of `card` Many, written as `project::write_many` does.
+struct Many<'o> {
+    out: &'o mut Out,
+    kind: Kind,
+}
+
+/// Writes the value of `element` (its name already written).
+pub(super) fn element_value<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    out: &mut Out,
+    element: &Element,
+) -> Result<Done, A::Error> {
+    match element.card {
+        Card::Many => map.next_value_seed(Many {
+            out,
+            kind: element.kind,
+        }),
+        card => map.next_value_seed(One {
+            out,
+            kind: element.kind,
+            keep_empty: card == Card::Required,
+        }),
+    }
+}
+
+/// Writes the members of an object that `elements` whitelists, starting after `first` (the
+/// first member name, already read), as `project::write_members` does; returns how many
+/// were written and how blank the object is.
+fn members<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    out: &mut Out,
+    elements: &[Element],
+    first: Cow<'de, str>,
+    after_member: bool,
+) -> Result<(usize, Blank), A::Error> {
+    let mut seen = Vec::new();
+    let mut written = 0;
+    let mut blank = Some(0);
+    let mut next = Some(first);
+    while let Some(name) = next {
+        first_time(&mut seen, &name)?;
+        match elements.iter().find(|e| e.name() == name) {
+            Some(element) => {
+                let mark = out.text.len();
+                if after_member || written > 0 {
+                    out.text.push(b',');
+                }
+                project::write_str(&mut out.text, &name);
+                out.text.push(b':');
+                let done = element_value(map, out, element)?;
+                if done.written {
+                    written += 1;
+                } else {
+                    out.text.truncate(mark);
+                }
+                blank = with_member(blank, done.blank);
+            }
+            None => blank = with_member(blank, map.next_value_seed(BlankSeed)?),
+        }
+        next = map.next_key_seed(Name)?;
+    }
+    Ok((written, blank))
+}
+
+impl One<'_> {
+    /// A number, from its text as a `Value` keeps it, written as `project::write_one` does.
+    fn number(self, text: &str) -> Done {
+        let out = &mut self.out.text;
+        match self.kind {
+            // As a JSON string holding the number's text.
+            Kind::Decimal => {
+                out.push(b'"');
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'"');
+            }
+            Kind::Integer if text.parse::<i64>().is_ok_and(|i| i32::try_from(i).is_ok()) => {
+                out.extend_from_slice(text.as_bytes());
+            }
+            _ => return self.out.mismatch(None),
+        }
+        Done {
+            written: true,
+            blank: None,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for One<'_> {
+    type Value = Done;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Done, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for One<'_> {
+    type Value = Done;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an element value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Done, E> {
+        Ok(ABSENT)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Done, E> {
+        if s.is_empty() {
+            return Ok(ABSENT);
+        }
+        if !matches!(self.kind, Kind::Str) {
+            return Ok(self.out.mismatch(None));
+        }
+        project::write_str(&mut self.out.text, s);
+        Ok(Done {
+            written: true,
+            blank: None,
+        })
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Done, E> {
+        if !matches!(self.kind, Kind::Boolean) {
+            return Ok(self.out.mismatch(None));
+        }
+        self.out
+            .text
+            .extend_from_slice(if b { b"true" } else { b"false" });
+        Ok(Done {
+            written: true,
+            blank: None,
+        })
+    }
+
+    // Integers arrive as integers, other numbers as NUMBER_TOKEN maps (`arbitrary_precision`,
+    // where a `Value` keeps their text); a float (never under `arbitrary_precision`) takes the
+    // ordinary parse.
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Done, E> {
+        Ok(self.number(&n.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Done, E> {
+        Ok(self.number(&n.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Done, E> {
+        Err(E::custom("a float outside arbitrary_precision"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Done, A::Error> {
+        let blank = BlankSeed.visit_seq(seq)?;
+        if blank == Some(0) {
+            // `[]` is absent.
+            return Ok(ABSENT);
+        }
+        Ok(self.out.mismatch(blank))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Done, A::Error> {
+        let Some(first) = map.next_key_seed(Name)? else {
+            return Ok(ABSENT);
+        };
+        if first == NUMBER_TOKEN {
+            let text: Cow<'de, str> = map.next_value_seed(Name)?;
+            return Ok(self.number(&text));
+        }
+        let Kind::Complex(elements) = self.kind else {
+            // Consume the rest of the object: its blankness is not needed.
+            let mut seen = vec![first];
+            while let Some(name) = map.next_key_seed(Name)? {
+                first_time(&mut seen, &name)?;
+                map.next_value::<IgnoredAny>()?;
+            }
+            return Ok(self.out.mismatch(None));
+        };
+        let start = self.out.text.len();
+        self.out.text.push(b'{');
+        let (written, blank) = members(&mut map, self.out, elements, first, false)?;
+        let is_blank = blank.is_some_and(|m| m <= BLANK_DEPTH);
+        if written == 0 && (!self.keep_empty || is_blank) {
+            self.out.text.truncate(start);
+            return Ok(Done {
+                written: false,
+                blank,
+            });
+        }
+        self.out.text.push(b'}');
+        Ok(Done {
+            written: true,
+            blank,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Many<'_> {
+    type Value = Done;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Done, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Many<'_> {
+    type Value = Done;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Done, E> {
+        Ok(ABSENT)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Done, E> {
+        if s.is_empty() {
+            return Ok(ABSENT);
+        }
+        Ok(self.out.mismatch(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Done, E> {
+        Ok(self.out.mismatch(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Done, E> {
+        Ok(self.out.mismatch(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Done, E> {
+        Ok(self.out.mismatch(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Done, E> {
+        Err(E::custom("a float outside arbitrary_precision"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Done, A::Error> {
+        let blank = BlankSeed.visit_map(map)?;
+        if blank == Some(0) {
+            // `{}` is absent.
+            return Ok(ABSENT);
+        }
+        Ok(self.out.mismatch(blank))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Done, A::Error> {
+        let start = self.out.text.len();
+        self.out.text.push(b'[');
+        let mut written = 0;
+        let mut blank = Some(0);
+        loop {
+            let mark = self.out.text.len();
+            if written > 0 {
+                self.out.text.push(b',');
+            }
+            let item = One {
+                out: &mut *self.out,
+                kind: self.kind,
+                keep_empty: false,
+            };
+            let Some(done) = seq.next_element_seed(item)? else {
+                self.out.text.truncate(mark);
+                break;
+            };
+            if done.written {
+                written += 1;
+            } else {
+                self.out.text.truncate(mark);
+            }
+            blank = with_member(blank, done.blank);
+        }
+        if written == 0 {
+            self.out.text.truncate(start);
+            return Ok(Done {
+                written: false,
+                blank,
+            });
+        }
+        self.out.text.push(b']');
+        Ok(Done {
+            written: true,
+            blank,
+        })
+    }
+}
