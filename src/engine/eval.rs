@@ -6,8 +6,9 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -32,8 +33,11 @@ pub(super) struct Ctx<'a> {
     pub input: &'a EvalInput<'a>,
     pub cohort: Cohort,
     pub today: NaiveDate,
-    rule_results: RefCell<HashMap<usize, Option<bool>>>,
-    rule_envs: RefCell<HashMap<usize, Rc<RuleEnv>>>,
+    /// By rule index: `None` not yet asked, `Some(None)` being evaluated (a cycle that
+    /// slipped through reads it as false), `Some(Some(result))`. Vectors, not hash maps: a
+    /// pack of 2,000 rules asks them thousands of times per call (issue #6: rule scale).
+    rule_results: RefCell<Vec<Option<Option<bool>>>>,
+    rule_envs: RefCell<Vec<Option<Rc<RuleEnv>>>>,
     /// Value-set scans shared by every rule of the call.
     pub scans: query::Scans,
 }
@@ -43,7 +47,7 @@ pub(super) struct Ctx<'a> {
 pub(super) struct RuleEnv {
     /// By the binding's definition (its address in the pack, which outlives the call): no
     /// name is copied per rule and call.
-    pub bound: RefCell<HashMap<*const Binding, Bound>>,
+    pub bound: RefCell<FxHashMap<*const Binding, Bound>>,
 }
 
 /// A rule being evaluated.
@@ -60,18 +64,15 @@ impl<'a> Ctx<'a> {
             input,
             cohort: cohort::compute(pack, input.record, input.tz),
             today: input.now.with_timezone(&input.tz).date_naive(),
-            rule_results: RefCell::default(),
-            rule_envs: RefCell::default(),
+            rule_results: RefCell::new(vec![None; pack.rules.len()]),
+            rule_envs: RefCell::new(vec![None; pack.rules.len()]),
             scans: query::Scans::default(),
         }
     }
 
     fn rule_eval<'c>(&'c self, index: usize) -> RuleEval<'a, 'c> {
-        let env = self
-            .rule_envs
-            .borrow_mut()
-            .entry(index)
-            .or_default()
+        let env = self.rule_envs.borrow_mut()[index]
+            .get_or_insert_with(Rc::default)
             .clone();
         RuleEval {
             ctx: self,
@@ -82,14 +83,14 @@ impl<'a> Ctx<'a> {
 
     /// Whether rule `index`'s condition holds (cohort requirement included).
     pub fn holds(&self, index: usize) -> bool {
-        if let Some(r) = self.rule_results.borrow().get(&index) {
+        if let Some(r) = self.rule_results.borrow()[index] {
             return r.unwrap_or(false);
         }
-        self.rule_results.borrow_mut().insert(index, None);
+        self.rule_results.borrow_mut()[index] = Some(None);
         let re = self.rule_eval(index);
         let cohort_ok = re.rule.cohort == CohortRequirement::Any || self.cohort.member;
         let result = cohort_ok && re.cond(&re.rule.when);
-        self.rule_results.borrow_mut().insert(index, Some(result));
+        self.rule_results.borrow_mut()[index] = Some(Some(result));
         result
     }
 

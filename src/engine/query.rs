@@ -5,13 +5,13 @@
 //! converted to the query's unit, are ignored, never guessed.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use fhir_r4::{Concept, ObsValue};
+use rustc_hash::FxHashMap;
 
 use super::eval::RuleEval;
-use super::rule::{Comparison, Query};
+use super::rule::{Comparison, Num, Query};
 use super::valueset::{words, Compiled};
 use super::window::Window;
 use crate::record::{units, MedKind, When};
@@ -75,18 +75,52 @@ impl RuleEval<'_, '_> {
         self.ctx.pack.valuesets.get(id)
     }
 
-    fn passes(&self, cmp: &Comparison, v: f64, unit: Option<&str>) -> bool {
-        let (n, f): (_, fn(f64, f64) -> bool) = match cmp {
-            Comparison::Lt(n) => (n, |a, b| a < b),
-            Comparison::Le(n) => (n, |a, b| a <= b),
-            Comparison::Gt(n) => (n, |a, b| a > b),
-            Comparison::Ge(n) => (n, |a, b| a >= b),
-        };
-        let bound = match unit {
+    /// The comparison's bound, in `unit` when the value has one.
+    fn bound(&self, cmp: &Comparison, unit: Option<&str>) -> Option<f64> {
+        let n = cmp.bound();
+        match unit {
             Some(u) => self.num_in(n, u),
             None => self.num(n).map(|(b, _)| b),
+        }
+    }
+}
+
+impl Comparison {
+    fn bound(&self) -> &Num {
+        match self {
+            Comparison::Lt(n) | Comparison::Le(n) | Comparison::Gt(n) | Comparison::Ge(n) => n,
+        }
+    }
+
+    fn holds(&self, v: f64, bound: f64) -> bool {
+        match self {
+            Comparison::Lt(_) => v < bound,
+            Comparison::Le(_) => v <= bound,
+            Comparison::Gt(_) => v > bound,
+            Comparison::Ge(_) => v >= bound,
+        }
+    }
+}
+
+/// A query's comparison bound, computed once per unit of the values compared, not once per
+/// record: the values of one query nearly always share a unit, and the bound (a parameter
+/// converted to that unit) would otherwise be looked up and converted for every result of
+/// every rule (issue #6: rule scale).
+struct Bounds<'q> {
+    last: Option<(Option<&'q str>, Option<f64>)>,
+}
+
+impl<'q> Bounds<'q> {
+    fn passes(&mut self, re: &RuleEval, cmp: &Comparison, v: f64, unit: Option<&'q str>) -> bool {
+        let bound = match self.last {
+            Some((u, b)) if u == unit => b,
+            _ => {
+                let b = re.bound(cmp, unit);
+                self.last = Some((unit, b));
+                b
+            }
         };
-        bound.is_some_and(|b| f(v, b))
+        bound.is_some_and(|b| cmp.holds(v, b))
     }
 }
 
@@ -111,8 +145,25 @@ enum Pool {
 /// the rule's own allele-frequency threshold is applied.
 #[derive(Default)]
 pub(super) struct Scans {
-    hits: RefCell<HashMap<ScanKey, Hits>>,
-    variants: RefCell<HashMap<*const Compiled, Rc<[Item]>>>,
+    hits: RefCell<FxHashMap<ScanKey, Hits>>,
+    variants: RefCell<FxHashMap<*const Compiled, Rc<[Item]>>>,
+    /// The [`words`] of the record's texts, by address and length: every value set with
+    /// text entries matches the same texts. Only texts of the call's record are keys (they
+    /// outlive the call, so an address cannot be reused for another text meanwhile).
+    words: RefCell<FxHashMap<(usize, usize), Rc<[String]>>>,
+}
+
+impl Scans {
+    /// The words of `text`, a text of the call's record.
+    fn words_of(&self, text: &str) -> Rc<[String]> {
+        let key = (text.as_ptr() as usize, text.len());
+        if let Some(w) = self.words.borrow().get(&key) {
+            return w.clone();
+        }
+        let w: Rc<[String]> = words(text).into();
+        self.words.borrow_mut().insert(key, w.clone());
+        w
+    }
 }
 
 /// A pool and a value set (by address: value sets live as long as the compiled pack).
@@ -128,7 +179,10 @@ fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Hits {
         return hits.clone();
     }
     let record = re.ctx.input.record;
-    let hit = |c: &Concept| vs.match_concept(c).is_some();
+    let hit = |c: &Concept| {
+        vs.match_concept_with(c, |t| re.ctx.scans.words_of(t))
+            .is_some()
+    };
     fn matching<T>(records: &[T], keep: impl Fn(&T) -> bool) -> Hits {
         records
             .iter()
@@ -258,6 +312,8 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
         let numeric = q.numeric.unwrap_or(true);
         let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
+        let mut bounds = Bounds { last: None };
+        let mut to_target = units::Converter::default();
         for &(i, _) in scan(re, Pool::Results, vs).iter() {
             let o = &record.observations[i];
             if outside(o.when) {
@@ -270,7 +326,9 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
             }
             let (value, unit) = match &o.value {
                 Some(ObsValue::Quantity(qty)) => match (q.unit.as_deref(), qty.unit.as_deref()) {
-                    (Some(target), Some(u)) => (units::convert(qty.value, u, target), Some(target)),
+                    (Some(target), Some(u)) => {
+                        (to_target.convert(qty.value, u, target), Some(target))
+                    }
                     (Some(_), None) => (None, None),
                     (None, u) => (Some(qty.value), u),
                 },
@@ -281,7 +339,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
             }
             if let Some(cmp) = &q.value {
                 match value {
-                    Some(v) if re.passes(cmp, v, unit) => {}
+                    Some(v) if bounds.passes(re, cmp, v, unit) => {}
                     _ => continue,
                 }
             }

@@ -15,17 +15,40 @@ pub(super) enum Filled {
     Json(Value),
 }
 
+/// The next placeholder of `text`: the text before it, its name (trimmed) and the text after
+/// it. `memchr` finds the braces: rendering is most of evaluating a large pack (issue #6).
+fn next_placeholder(text: &str) -> Option<(&str, &str, &str)> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let start = loop {
+        let at = from + memchr::memchr(b'{', &bytes[from..])?;
+        if bytes.get(at + 1) == Some(&b'{') {
+            break at;
+        }
+        from = at + 1;
+    };
+    let after = &text[start + 2..];
+    let end = memchr::memmem::find(after.as_bytes(), b"}}")?;
+    Some((&text[..start], after[..end].trim(), &after[end + 2..]))
+}
+
 /// Names of the placeholders in a template, in order.
 pub(super) fn placeholders(template: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        out.push(after[..end].trim());
-        rest = &after[end + 2..];
+    while let Some((_, name, after)) = next_placeholder(rest) {
+        out.push(name);
+        rest = after;
     }
     out
+}
+
+/// The name of the placeholder `text` consists of (surrounding blanks aside), if it is one.
+pub(super) fn sole_placeholder(text: &str) -> Option<&str> {
+    match next_placeholder(text.trim())? {
+        ("", name, "") => Some(name),
+        _ => None,
+    }
 }
 
 fn concept_json(c: &Concept) -> Value {
@@ -160,15 +183,13 @@ impl RuleEval<'_, '_> {
     pub(super) fn render(&self, template: &str) -> String {
         let mut out = String::with_capacity(template.len() + 32);
         let mut rest = template;
-        while let Some(start) = rest.find("{{") {
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else { break };
-            out.push_str(&rest[..start]);
-            match self.fill(after[..end].trim()) {
+        while let Some((before, name, after)) = next_placeholder(rest) {
+            out.push_str(before);
+            match self.fill(name) {
                 Filled::Text(t) => out.push_str(&t),
                 Filled::Json(v) => out.push_str(&v.to_string()),
             }
-            rest = &after[end + 2..];
+            rest = after;
         }
         out.push_str(rest);
         out
@@ -176,9 +197,8 @@ impl RuleEval<'_, '_> {
 
     fn resource(&self, template: &serde_yaml::Value) -> Value {
         resource_from_yaml(template, &mut |s| {
-            let names = placeholders(s);
-            if names.len() == 1 && s.trim() == format!("{{{{{}}}}}", names[0]) {
-                if let Filled::Json(v) = self.fill(names[0]) {
+            if let Some(name) = sole_placeholder(s) {
+                if let Filled::Json(v) = self.fill(name) {
                     return v;
                 }
             }
@@ -331,5 +351,16 @@ mod tests {
             placeholders("a {{ day }} b {{x.value}}{{"),
             vec!["day", "x.value"]
         );
+        assert_eq!(placeholders("{a} {{{b}}} {c}}"), vec!["{b"]);
+        assert_eq!(placeholders("no braces, {one} {"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_sole_placeholder_is_recognised_with_blanks_around_it_only() {
+        assert_eq!(sole_placeholder(" {{ x.code }} "), Some("x.code"));
+        assert_eq!(sole_placeholder("{{x.code}}"), Some("x.code"));
+        assert_eq!(sole_placeholder("code: {{x.code}}"), None);
+        assert_eq!(sole_placeholder("{{a}}{{b}}"), None);
+        assert_eq!(sole_placeholder("{{a}"), None);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::render::{placeholders, resource_from_yaml};
+use super::render::{placeholders, resource_from_yaml, sole_placeholder};
 use super::rule::{Binding, Cond, Num, NumOp, Query, Rule};
 use super::valueset::Compiled;
 use super::{CompiledPack, Pack};
@@ -464,10 +464,10 @@ fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
                 let mut texts = Vec::new();
                 let rendered = resource_from_yaml(t, &mut |s| {
                     texts.push(s.to_owned());
-                    let names = placeholders(s);
-                    if names.len() == 1 && s.trim() == format!("{{{{{}}}}}", names[0]) {
-                        return dummy(names[0]);
+                    if let Some(name) = sole_placeholder(s) {
+                        return dummy(name);
                     }
+                    let names = placeholders(s);
                     serde_json::Value::String(names.iter().fold(s.to_owned(), |acc, n| {
                         acc.replace(&format!("{{{{{n}}}}}"), "x")
                     }))

@@ -6,9 +6,10 @@
 //! text entry when the entry's words occur in it as whole words, case-insensitively, and no
 //! `exclude_text` entry does. Systems are compared after trimming a trailing `/`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use fhir_r4::{Coding, Concept};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// One value set file.
@@ -106,7 +107,7 @@ impl Product {
 #[derive(Debug, Clone, Default)]
 pub struct Compiled {
     /// system → code → product tag; looked up with borrowed strings (no allocation per coding).
-    exact: HashMap<String, HashMap<String, Option<String>>>,
+    exact: FxHashMap<String, FxHashMap<String, Option<String>>>,
     prefixes: Vec<(String, String, Option<String>)>,
     text: Vec<(Vec<String>, Option<String>)>,
     exclude: Vec<Vec<String>>,
@@ -175,27 +176,45 @@ impl Compiled {
         if self.text.is_empty() {
             return None;
         }
-        let hay = words(text);
-        if self.exclude.iter().any(|x| contains_words(&hay, x)) {
+        self.match_words(&words(text))
+    }
+
+    /// Matches free text already split into [`words`].
+    fn match_words(&self, hay: &[String]) -> Match {
+        if self.exclude.iter().any(|x| contains_words(hay, x)) {
             return None;
         }
         self.text
             .iter()
-            .find(|(w, _)| contains_words(&hay, w))
+            .find(|(w, _)| contains_words(hay, w))
             .map(|(_, tag)| tag.clone())
     }
 
     /// Matches a concept: any coding by code, then its text and displays.
     pub fn match_concept(&self, concept: &Concept) -> Match {
+        self.match_concept_with(concept, words)
+    }
+
+    /// [`match_concept`](Self::match_concept), with the [`words`] of a text given by
+    /// `words_of`: a caller matching many value sets against the same record splits each text
+    /// once (issue #6).
+    pub fn match_concept_with<W: AsRef<[String]>>(
+        &self,
+        concept: &Concept,
+        mut words_of: impl FnMut(&str) -> W,
+    ) -> Match {
         if let Some(m) = concept.codings.iter().find_map(|c| self.match_coding(c)) {
             return Some(m);
+        }
+        if self.text.is_empty() {
+            return None;
         }
         let texts = concept
             .text
             .iter()
             .chain(concept.codings.iter().filter_map(|c| c.display.as_ref()));
         for t in texts {
-            if let Some(m) = self.match_text(t) {
+            if let Some(m) = self.match_words(words_of(t).as_ref()) {
                 return Some(m);
             }
         }

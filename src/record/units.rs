@@ -46,9 +46,41 @@ pub fn convert(v: f64, from: &str, to: &str) -> Option<f64> {
             _ => Some(c * 9.0 / 5.0 + 32.0),
         };
     }
+    linear(from, to).map(|(ff, ft)| v * ff / ft)
+}
+
+/// [`convert`] for many values of one query: the factors of the last pair of units are kept,
+/// so a run of values in one unit does not match unit names for each (issue #6). The result
+/// is exactly [`convert`]'s.
+#[derive(Default)]
+pub struct Converter<'u> {
+    last: Option<(&'u str, &'u str, Option<(f64, f64)>)>,
+}
+
+impl<'u> Converter<'u> {
+    pub fn convert(&mut self, v: f64, from: &'u str, to: &'u str) -> Option<f64> {
+        let factors = match self.last {
+            Some((f, t, factors)) if f == from && t == to => factors,
+            _ => {
+                let factors = linear(from, to);
+                self.last = Some((from, to, factors));
+                factors
+            }
+        };
+        match factors {
+            // As `convert` computes it, to the last bit.
+            Some((ff, ft)) => Some(v * ff / ft),
+            None => convert(v, from, to),
+        }
+    }
+}
+
+/// The factors `convert` multiplies and divides by, when both units are linear ones of one
+/// dimension.
+fn linear(from: &str, to: &str) -> Option<(f64, f64)> {
     let (df, ff) = scale(from)?;
     let (dt, ft) = scale(to)?;
-    (df == dt).then(|| v * ff / ft)
+    (df == dt).then_some((ff, ft))
 }
 
 /// How a unit is shown to clinicians.
@@ -91,6 +123,30 @@ mod tests {
         let f = convert(100.4, "[degF]", "Cel").unwrap();
         assert!((f - 38.0).abs() < 1e-9);
         assert_eq!(convert(24.0, "h", "d"), Some(1.0));
+    }
+
+    #[test]
+    fn a_converter_gives_exactly_what_convert_gives_across_changing_units() {
+        let mut c = Converter::default();
+        let pairs = [
+            (80.0, "g/L", "g/dL"),
+            (81.0, "g/L", "g/dL"),
+            (1234.0, "/uL", "10*9/L"),
+            (100.4, "[degF]", "Cel"),
+            (7.3, "g/L", "g/dL"),
+            (1.0, "g/dL", "10*9/L"),
+            (3.0, "mystery", "mystery"),
+            (0.3, "g/L", "mg/dL"),
+        ];
+        for (v, from, to) in pairs.into_iter().chain(pairs) {
+            assert_eq!(
+                c.convert(v, from, to),
+                convert(v, from, to),
+                "{v} {from} -> {to}"
+            );
+        }
+        // 80 g/L is exactly 8 g/dL: the factors are applied in convert's order.
+        assert_eq!(c.convert(80.0, "g/L", "g/dL"), Some(8.0));
     }
 
     #[test]
