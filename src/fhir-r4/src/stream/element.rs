@@ -58,6 +58,28 @@ pub(super) fn first_time<'de, E: de::Error>(
     Ok(())
 }
 
+/// Which of an object's read members were seen, by index (at most 64): repeated names of
+/// members that are read make the caller fall back, as [`first_time`] does, without a list
+/// of names per object. Members that are skipped are not tracked where their blankness is not
+/// needed: a repeated skipped member changes nothing the projection writes (issue #6).
+#[derive(Default)]
+pub(super) struct Seen(u64);
+
+impl Seen {
+    /// Refuses when member `index` was already seen, or when it cannot be tracked.
+    pub(super) fn first<E: de::Error>(&mut self, index: usize) -> Result<(), E> {
+        let bit = u32::try_from(index)
+            .ok()
+            .and_then(|i| 1u64.checked_shl(i))
+            .ok_or_else(|| E::custom("too many members to track"))?;
+        if self.0 & bit != 0 {
+            return Err(E::custom("a repeated member name"));
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
+
 // ---- blankness --------------------------------------------------------------------------
 
 /// How blank a value is: the least depth at which `project::is_blank` calls it blank (`0`
@@ -173,58 +195,73 @@ struct One<'o> {
     out: &'o mut Out,
     kind: Kind,
     keep_empty: bool,
+    /// Whether the caller reads [`Done::blank`]; when it does not (and the element is not
+    /// required), members that are not written are skipped without measuring them.
+    need_blank: bool,
 }
 
 /// An element of `card` Many, written as `project::write_many` does.
 struct Many<'o> {
     out: &'o mut Out,
     kind: Kind,
+    need_blank: bool,
 }
 
-/// Writes the value of `element` (its name already written).
+/// Writes the value of `element` (its name already written). `need_blank`: whether the
+/// caller reads the returned [`Done::blank`] (otherwise it is not meaningful).
 pub(super) fn element_value<'de, A: MapAccess<'de>>(
     map: &mut A,
     out: &mut Out,
     element: &Element,
+    need_blank: bool,
 ) -> Result<Done, A::Error> {
     match element.card {
         Card::Many => map.next_value_seed(Many {
             out,
             kind: element.kind,
+            need_blank,
         }),
         card => map.next_value_seed(One {
             out,
             kind: element.kind,
             keep_empty: card == Card::Required,
+            need_blank,
         }),
     }
 }
 
 /// Writes the members of an object that `elements` whitelists, starting after `first` (the
 /// first member name, already read), as `project::write_members` does; returns how many
-/// were written and how blank the object is.
+/// were written and, when `need_blank`, how blank the object is (otherwise `None`: members
+/// that are not written are then skipped by the parser without being measured).
 fn members<'de, A: MapAccess<'de>>(
     map: &mut A,
     out: &mut Out,
     elements: &[Element],
     first: Cow<'de, str>,
-    after_member: bool,
+    need_blank: bool,
 ) -> Result<(usize, Blank), A::Error> {
-    let mut seen = Vec::new();
+    // Every name when blankness is measured (a repeated skipped member would be measured
+    // twice, where the ordinary parse keeps only the last), else those that are read.
+    let mut names = Vec::new();
+    let mut seen = Seen::default();
     let mut written = 0;
     let mut blank = Some(0);
     let mut next = Some(first);
     while let Some(name) = next {
-        first_time(&mut seen, &name)?;
-        match elements.iter().find(|e| e.name() == name) {
-            Some(element) => {
+        if need_blank {
+            first_time(&mut names, &name)?;
+        }
+        match elements.iter().position(|e| e.name() == name) {
+            Some(index) => {
+                seen.first(index)?;
                 let mark = out.text.len();
-                if after_member || written > 0 {
+                if written > 0 {
                     out.text.push(b',');
                 }
                 project::write_str(&mut out.text, &name);
                 out.text.push(b':');
-                let done = element_value(map, out, element)?;
+                let done = element_value(map, out, &elements[index], need_blank)?;
                 if done.written {
                     written += 1;
                 } else {
@@ -232,11 +269,14 @@ fn members<'de, A: MapAccess<'de>>(
                 }
                 blank = with_member(blank, done.blank);
             }
-            None => blank = with_member(blank, map.next_value_seed(BlankSeed)?),
+            None if need_blank => blank = with_member(blank, map.next_value_seed(BlankSeed)?),
+            None => {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
         next = map.next_key_seed(Name)?;
     }
-    Ok((written, blank))
+    Ok((written, if need_blank { blank } else { None }))
 }
 
 impl One<'_> {
@@ -341,17 +381,18 @@ impl<'de> Visitor<'de> for One<'_> {
             return Ok(self.number(&text));
         }
         let Kind::Complex(elements) = self.kind else {
-            // Consume the rest of the object: its blankness is not needed.
-            let mut seen = vec![first];
-            while let Some(name) = map.next_key_seed(Name)? {
-                first_time(&mut seen, &name)?;
+            // Consume the rest of the object: the resource is invalid whatever it holds.
+            map.next_value::<IgnoredAny>()?;
+            while map.next_key::<IgnoredAny>()?.is_some() {
                 map.next_value::<IgnoredAny>()?;
             }
             return Ok(self.out.mismatch(None));
         };
         let start = self.out.text.len();
         self.out.text.push(b'{');
-        let (written, blank) = members(&mut map, self.out, elements, first, false)?;
+        // A required element's own blankness decides whether it is kept.
+        let need_blank = self.need_blank || self.keep_empty;
+        let (written, blank) = members(&mut map, self.out, elements, first, need_blank)?;
         let is_blank = blank.is_some_and(|m| m <= BLANK_DEPTH);
         if written == 0 && (!self.keep_empty || is_blank) {
             self.out.text.truncate(start);
@@ -433,6 +474,7 @@ impl<'de> Visitor<'de> for Many<'_> {
                 out: &mut *self.out,
                 kind: self.kind,
                 keep_empty: false,
+                need_blank: self.need_blank,
             };
             let Some(done) = seq.next_element_seed(item)? else {
                 self.out.text.truncate(mark);

@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::project::{self, ID};
 use crate::{DecodeError, Facts};
-use element::{element_value, first_time, Name, Out, NUMBER_TOKEN};
+use element::{element_value, Name, Out, Seen, NUMBER_TOKEN};
 
 /// A resource read from a page: its type and what it decoded to.
 #[derive(Debug, Clone, PartialEq)]
@@ -247,13 +247,27 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
             project::write_str(&mut out.text, &resource_type);
         }
         let (mut entries, mut link) = (None, None);
-        let mut seen: Vec<Cow<'de, str>> = vec![Cow::Borrowed("resourceType")];
+        // Members that are read, by index: the elements', then these. A repeated one makes
+        // the input fall back (the ordinary parse keeps the last); repeated members that
+        // are skipped change nothing.
+        let specials = elements.map_or(0, <[_]>::len);
+        let [resource_type_at, id_at, entry_at, link_at] = [0, 1, 2, 3].map(|i| specials + i);
+        let mut seen = Seen::default();
+        seen.first(resource_type_at)?;
         while let Some(name) = map.next_key_seed(Name)? {
-            first_time(&mut seen, &name)?;
-            let element = match &*name {
-                "id" => ID.first(),
-                _ => elements.and_then(|e| e.iter().find(|e| e.name() == name)),
+            let (index, element) = match &*name {
+                "resourceType" => (Some(resource_type_at), None),
+                "id" => (Some(id_at), ID.first()),
+                "entry" if bundle => (Some(entry_at), None),
+                "link" if self.top => (Some(link_at), None),
+                _ => match elements.and_then(|e| e.iter().position(|e| e.name() == name)) {
+                    Some(i) => (Some(i), elements.map(|e| &e[i])),
+                    None => (None, None),
+                },
             };
+            if let Some(index) = index {
+                seen.first(index)?;
+            }
             match (&*name, element) {
                 ("entry", _) if bundle => {
                     entries = Some(map.next_value_seed(EntriesSeed {
@@ -266,7 +280,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                     out.text.push(b',');
                     project::write_str(&mut out.text, &name);
                     out.text.push(b':');
-                    if !element_value(&mut map, &mut out, element)?.written {
+                    if !element_value(&mut map, &mut out, element, false)?.written {
                         out.text.truncate(mark);
                     }
                 }
@@ -354,10 +368,10 @@ impl<'de> Visitor<'de> for EntrySeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut resource = None;
-        let mut seen = Vec::new();
+        let mut seen = Seen::default();
         while let Some(name) = map.next_key_seed(Name)? {
-            first_time(&mut seen, &name)?;
             if name == "resource" {
+                seen.first(0)?;
                 let seed = ResourceSeed {
                     top: false,
                     budget: &Cell::new(0),

@@ -139,6 +139,44 @@ fn input_one_pass_cannot_read_takes_the_ordinary_parse() {
 }
 
 #[test]
+fn repeated_members_that_are_skipped_are_read_in_one_pass_as_the_ordinary_parse_reads_them() {
+    // Repeated names of members no projection writes, where their blankness is not needed
+    // (the resource's own members, optional elements' members): nothing written changes.
+    for text in [
+        r#"{"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "note": [{"text": "a"}], "note": [], "meta": {"a": 1, "a": 2}}"#,
+        r#"{"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "valueQuantity": {"value": 1.5, "unit": "g/dL", "x": 1, "x": {"y": 2}}}"#,
+        r#"{"resourceType": "Bundle", "entry": [{"fullUrl": "a", "fullUrl": "b",
+            "resource": {"resourceType": "Patient", "id": "p", "gender": "male"}}]}"#,
+        r#"{"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "valueQuantity": {"value": 1.5, "unit": {"a": 1, "a": 2}}}"#,
+    ] {
+        let value: Value = serde_json::from_str(text).expect("JSON");
+        let page = read_page(text.as_bytes()).expect("JSON");
+        assert!(!matches!(page, Page::Value(_)), "fell back: {text}");
+        assert_eq!(page, ordinary(&value), "{text}");
+    }
+    // Repeated members that are read, or whose blankness decides a required element, still
+    // take the ordinary parse (which keeps the last).
+    for text in [
+        r#"{"resourceType": "Observation", "status": "final", "code": {"text": "a", "text": "b"}}"#,
+        r#"{"resourceType": "Observation", "code": {"text": "x"}, "resourceType": "Condition"}"#,
+        r#"{"resourceType": "Observation", "id": "1", "code": {"text": "x"}, "id": "2"}"#,
+        r#"{"resourceType": "Bundle", "entry": [], "entry": [{"resource": {"resourceType": "Patient"}}]}"#,
+        r#"{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"},
+            "resource": {"resourceType": "Basic"}}]}"#,
+        r#"{"resourceType": "Observation", "status": "final", "code": {"x": null, "x": 1}}"#,
+    ] {
+        let value: Value = serde_json::from_str(text).expect("JSON");
+        match read_page(text.as_bytes()).expect("JSON") {
+            Page::Value(v) => assert_eq!(v, value, "{text}"),
+            page => panic!("read in one pass: {text} -> {page:?}"),
+        }
+    }
+}
+
+#[test]
 fn invalid_json_is_the_ordinary_error() {
     for bad in [
         &b"{"[..],
