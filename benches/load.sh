@@ -3,6 +3,8 @@
 #
 #   benches/load.sh                      # typical patient, c = 1, 8, 64, 15 s each
 #   DURATION=5 CONCURRENCY="1 64" SIZE=large benches/load.sh
+#   SENTINEL_BIN=/tmp/old/cart-sentinel benches/load.sh   # another build (say, the previous
+#                                                          # release), not rebuilt; same pack
 #
 # 1. installs wrk if missing (apt-get), builds the release binary, generates the patient;
 # 2. starts a mock FHIR server (benches/mock_fhir.py: every query answered after 20 ms);
@@ -52,9 +54,14 @@ fi
 command -v wrk >/dev/null || { say "wrk is required (apt-get install wrk)"; exit 1; }
 
 # --- build and data ----------------------------------------------------------------------
-say "building the release binary"
-cargo build --release --quiet --bin cart-sentinel
-BIN=target/release/cart-sentinel
+if [ -n "${SENTINEL_BIN:-}" ]; then
+    BIN=$SENTINEL_BIN
+    say "using $BIN (not rebuilt)"
+else
+    say "building the release binary"
+    cargo build --release --quiet --bin cart-sentinel
+    BIN=target/release/cart-sentinel
+fi
 BODY=benches/data/$SIZE.json
 [ -f "$BODY" ] || python3 benches/gen_patient.py "$SIZE" >&2
 

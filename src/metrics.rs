@@ -15,6 +15,7 @@
 //! | `cart_sentinel_cards_issued_total` | counter | `rule`, `indicator` |
 //! | `cart_sentinel_fhir_fetch_duration_seconds` | histogram | `outcome` |
 //! | `cart_sentinel_fhir_fetches_total` | counter | `outcome` |
+//! | `cart_sentinel_fhir_reads_total` | counter | `source`, `path` |
 //! | `cart_sentinel_jwks_fetches_total` | counter | `outcome` |
 //! | `cart_sentinel_pack_version` | gauge | (none) |
 
@@ -128,6 +129,7 @@ pub struct Metrics {
     fhir_latency: Family<&'static str, Histogram>,
     fhir_fetches: Family<&'static str, AtomicU64>,
     jwks_fetches: Family<&'static str, AtomicU64>,
+    fhir_reads: Family<(&'static str, &'static str), AtomicU64>,
     pack_version: AtomicI64,
 }
 
@@ -153,6 +155,7 @@ impl Metrics {
             fhir_latency: Family::new(),
             fhir_fetches: Family::new(),
             jwks_fetches: Family::new(),
+            fhir_reads: Family::new(),
             pack_version: AtomicI64::new(0),
         }
     }
@@ -181,6 +184,17 @@ impl Metrics {
             .get(&outcome)
             .fetch_add(1, Ordering::Relaxed);
         self.fhir_latency.get(&outcome).observe(elapsed);
+    }
+
+    /// FHIR JSON read: a hook request's prefetch (`source` = `prefetch`) or a fetched page
+    /// (`fetch`), in one pass (`one_pass`) or through the slower ordinary parse (`ordinary`,
+    /// for input the one-pass reader leaves to it, such as resources whose `resourceType` is
+    /// not their first member; see `fhir_r4::stream`).
+    pub fn fhir_read(&self, source: &'static str, one_pass: bool) {
+        let path = if one_pass { "one_pass" } else { "ordinary" };
+        self.fhir_reads
+            .get(&(source, path))
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// One JWKS download ended with `outcome` (for example `ok`, `error`, `invalid`); for the
@@ -263,6 +277,19 @@ impl Metrics {
             "FHIR requests by outcome (ok, or why they failed).",
             &self.fhir_fetches,
         );
+        header(
+            &mut out,
+            "cart_sentinel_fhir_reads_total",
+            "counter",
+            "FHIR JSON read (prefetch or fetched page), by path: one_pass, or ordinary (slower).",
+        );
+        for ((source, path), n) in self.fhir_reads.snapshot() {
+            let _ = writeln!(
+                out,
+                "cart_sentinel_fhir_reads_total{{source=\"{source}\",path=\"{path}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         counters(
             &mut out,
             "cart_sentinel_jwks_fetches_total",

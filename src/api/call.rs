@@ -73,6 +73,9 @@ async fn call_service(
         )
     };
     check_hook_limits(&req, &limits)?;
+    if let Some(one_pass) = req.prefetch_read_in_one_pass() {
+        metrics.fhir_read("prefetch", one_pass);
+    }
     let source = hook::Source::Online {
         client: &state.fhir,
         client_servers: client.as_ref().map(|c| c.fhir_servers.as_slice()),

@@ -41,6 +41,19 @@ pub struct HookRequest {
     pub extension: Option<Map<String, Value>>,
 }
 
+impl HookRequest {
+    /// How the prefetch was read: `Some(true)` in one pass, `Some(false)` through the ordinary
+    /// (slower) parse, which the one-pass reader leaves some input to (`fhir_r4::stream`);
+    /// `None` when there is no prefetch data (absent, or only `null` values).
+    pub fn prefetch_read_in_one_pass(&self) -> Option<bool> {
+        let pages = self.prefetch.as_ref()?;
+        if pages.values().all(fhir_r4::Page::is_null) {
+            return None;
+        }
+        Some(!pages.values().any(|p| matches!(p, fhir_r4::Page::Value(_))))
+    }
+}
+
 /// The `fhirAuthorization` object. Its members keep their `snake_case` wire names. `Debug` is
 /// written by hand so that `access_token` never reaches a log.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

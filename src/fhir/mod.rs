@@ -182,7 +182,11 @@ impl FhirClient {
         let result = self.fetch(base, url, token).await;
         if let Some(t) = timer.as_mut() {
             t.outcome = match &result {
-                Ok(_) => "ok",
+                Ok(page) => {
+                    let one_pass = !matches!(page, fhir_r4::Page::Value(_));
+                    t.metrics.fhir_read("fetch", one_pass);
+                    "ok"
+                }
                 Err(e) => e.outcome(),
             };
         }

@@ -2,7 +2,7 @@
 //! the right labels and values after real calls.
 
 use serde_json::Value;
-use wiremock::matchers::method;
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::{load_json, patient_view, spawn_app, TestApp};
@@ -130,6 +130,88 @@ async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
     ] {
         assert!(text.contains(&format!("# TYPE {family}\n")), "{family}");
     }
+}
+
+/// The cards of an answer without their per-call uuids (cards' and suggestions').
+async fn cards(resp: reqwest::Response) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("uuid");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    assert_eq!(resp.status(), 200);
+    let mut body: Value = resp.json().await.expect("JSON");
+    strip(&mut body);
+    body["cards"].take()
+}
+
+#[tokio::test]
+async fn fhir_json_is_counted_by_reading_path_and_the_slower_path_reads_alike() {
+    let app = spawn_app().await;
+    let expect = load_json(format!("{PJP}.expect.json"));
+    app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+
+    // The prefetch read in one pass, then the same request with the Patient's `resourceType`
+    // after another member: the whole prefetch takes the ordinary parse, and answers alike.
+    let request = load_json(format!("{PJP}.request.json"));
+    let one_pass = cards(app.call("cart-monitoring", &request).await).await;
+    let text = serde_json::to_string(&request).unwrap();
+    let first = r#""patient":{"resourceType":"Patient","#;
+    assert!(
+        text.contains(first),
+        "the fixture's patient starts with resourceType"
+    );
+    let moved = text.replace(first, r#""patient":{"meta":{},"resourceType":"Patient","#);
+    let ordinary = cards(app.call_raw("cart-monitoring", moved.into_bytes()).await).await;
+    assert_eq!(ordinary, one_pass);
+    assert!(
+        one_pass.as_array().is_some_and(|c| !c.is_empty()),
+        "{one_pass}"
+    );
+
+    // Fetched pages: the Patient read answered with `resourceType` last, every search with an
+    // empty Bundle.
+    Mock::given(method("GET"))
+        .and(path("/Patient/p1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"id": "p1", "birthDate": "1960-01-01", "resourceType": "Patient"}"#,
+            "application/fhir+json",
+        ))
+        .with_priority(1)
+        .mount(&app.fhir)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"resourceType": "Bundle", "type": "searchset"}"#,
+            "application/fhir+json",
+        ))
+        .with_priority(2)
+        .mount(&app.fhir)
+        .await;
+    let mut req = patient_view("p1");
+    req.as_object_mut().unwrap().remove("prefetch");
+    req["fhirServer"] = Value::String(app.fhir.uri());
+    assert_eq!(
+        cards(app.call("cart-monitoring", &req).await).await,
+        serde_json::json!([])
+    );
+
+    let text = scrape(&app).await;
+    let reads = |source: &str, path: &str| {
+        let series =
+            format!("cart_sentinel_fhir_reads_total{{source=\"{source}\",path=\"{path}\"}}");
+        sample(&text, &series)
+    };
+    assert_eq!(reads("prefetch", "one_pass"), Some(1.0), "{text}");
+    assert_eq!(reads("prefetch", "ordinary"), Some(1.0), "{text}");
+    assert_eq!(reads("fetch", "one_pass"), Some(9.0), "{text}");
+    assert_eq!(reads("fetch", "ordinary"), Some(1.0), "{text}");
+    assert!(text.contains("# TYPE cart_sentinel_fhir_reads_total counter\n"));
 }
 
 #[tokio::test]

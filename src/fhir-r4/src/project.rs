@@ -444,8 +444,17 @@ pub(crate) mod tests {
     #[test]
     fn strings_are_written_exactly_as_serde_json_writes_them() {
         for s in [
-            "", "plain", "quote\"d", "back\\slash", "\u{1}ctl", "tab\tand\nline",
-            "\u{1f}", "\u{7f}", "é ünï 😀", "</script>", "\u{2028}",
+            "",
+            "plain",
+            "quote\"d",
+            "back\\slash",
+            "\u{1}ctl",
+            "tab\tand\nline",
+            "\u{1f}",
+            "\u{7f}",
+            "é ünï 😀",
+            "</script>",
+            "\u{2028}",
         ] {
             let mut out = Vec::new();
             write_str(&mut out, s);

@@ -42,6 +42,28 @@ impl<'de> Visitor<'de> for Name {
     }
 }
 
+/// Writes a string read by [`Name`] (or any string the parser lent) as JSON. One borrowed
+/// from the input held no escape, so it needs none (serde_json refuses control characters in
+/// strings): it is copied without looking at its bytes again (issue #6).
+pub(super) fn write_read_str(out: &mut Vec<u8>, s: &Cow<'_, str>) {
+    match s {
+        Cow::Borrowed(s) => write_unescaped(out, s),
+        Cow::Owned(s) => project::write_str(out, s),
+    }
+}
+
+/// Writes a string the parser lent from the input: quoted, copied as it is.
+fn write_unescaped(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(
+        s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+        "a string lent by the parser needs no escape"
+    );
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Refuses (so that the caller falls back) when `name` was already seen in this object.
 #[expect(
     clippy::ptr_arg,
@@ -259,7 +281,7 @@ fn members<'de, A: MapAccess<'de>>(
                 if written > 0 {
                     out.text.push(b',');
                 }
-                project::write_str(&mut out.text, &name);
+                write_read_str(&mut out.text, &name);
                 out.text.push(b':');
                 let done = element_value(map, out, &elements[index], need_blank)?;
                 if done.written {
@@ -280,6 +302,21 @@ fn members<'de, A: MapAccess<'de>>(
 }
 
 impl One<'_> {
+    /// A string, written by `write` (see [`write_read_str`]) as `project::write_one` does.
+    fn string(self, s: &str, write: fn(&mut Vec<u8>, &str)) -> Done {
+        if s.is_empty() {
+            return ABSENT;
+        }
+        if !matches!(self.kind, Kind::Str) {
+            return self.out.mismatch(None);
+        }
+        write(&mut self.out.text, s);
+        Done {
+            written: true,
+            blank: None,
+        }
+    }
+
     /// A number, from its text as a `Value` keeps it, written as `project::write_one` does.
     fn number(self, text: &str) -> Done {
         let out = &mut self.out.text;
@@ -321,18 +358,12 @@ impl<'de> Visitor<'de> for One<'_> {
         Ok(ABSENT)
     }
 
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Done, E> {
+        Ok(self.string(s, write_unescaped))
+    }
+
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Done, E> {
-        if s.is_empty() {
-            return Ok(ABSENT);
-        }
-        if !matches!(self.kind, Kind::Str) {
-            return Ok(self.out.mismatch(None));
-        }
-        project::write_str(&mut self.out.text, s);
-        Ok(Done {
-            written: true,
-            blank: None,
-        })
+        Ok(self.string(s, project::write_str))
     }
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Done, E> {

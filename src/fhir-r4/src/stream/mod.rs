@@ -17,8 +17,10 @@
 //! ([`Page::Value`]), which is then read as before:
 //!
 //! * a resource or page whose first member is not `resourceType` (the schema depends on it);
-//! * a member name repeated in an object whose members are read (the ordinary parse keeps the
-//!   last value, which a one-pass reader cannot know when it meets the first);
+//! * a repeated name of a member that is read, or of any member of an object whose blankness
+//!   decides whether a required element is kept (the ordinary parse keeps the last value,
+//!   which a one-pass reader cannot know when it meets the first); repeated members that are
+//!   skipped change nothing and are read in one pass;
 //! * an `entry` that is not an array, an entry or a resource that is not an object;
 //! * any `\u` escape of a UTF-16 surrogate ([`prunable`]: skipped strings are not
 //!   decoded, so a lone surrogate there would go unnoticed while the ordinary parse refuses it).
@@ -36,7 +38,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::project::{self, ID};
+use crate::project::ID;
 use crate::{DecodeError, Facts};
 use element::{element_value, Name, Out, Seen, NUMBER_TOKEN};
 
@@ -244,7 +246,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
         if elements.is_some() {
             out.text.reserve(512);
             out.text.extend_from_slice(b"{\"resourceType\":");
-            project::write_str(&mut out.text, &resource_type);
+            element::write_read_str(&mut out.text, &resource_type);
         }
         let (mut entries, mut link) = (None, None);
         // Members that are read, by index: the elements', then these. A repeated one makes
@@ -278,7 +280,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 (_, Some(element)) if elements.is_some() => {
                     let mark = out.text.len();
                     out.text.push(b',');
-                    project::write_str(&mut out.text, &name);
+                    element::write_read_str(&mut out.text, &name);
                     out.text.push(b':');
                     if !element_value(&mut map, &mut out, element, false)?.written {
                         out.text.truncate(mark);
