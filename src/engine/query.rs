@@ -150,8 +150,11 @@ pub(super) struct Scans {
     /// The [`words`] of the record's texts, by address and length: every value set with
     /// text entries matches the same texts. Only texts of the call's record are keys (they
     /// outlive the call, so an address cannot be reused for another text meanwhile).
-    words: RefCell<FxHashMap<(usize, usize), Rc<[String]>>>,
+    words: RefCell<FxHashMap<TextKey, Rc<[String]>>>,
 }
+
+/// A text of the record by address and length.
+type TextKey = (usize, usize);
 
 impl Scans {
     /// The words of `text`, a text of the call's record.

@@ -54,8 +54,12 @@ pub fn convert(v: f64, from: &str, to: &str) -> Option<f64> {
 /// is exactly [`convert`]'s.
 #[derive(Default)]
 pub struct Converter<'u> {
-    last: Option<(&'u str, &'u str, Option<(f64, f64)>)>,
+    /// The last units converted from and to, and their factors (`None`: not linear).
+    last: Option<(&'u str, &'u str, Factors)>,
 }
+
+/// What `convert` multiplies and divides by, for linear units of one dimension.
+type Factors = Option<(f64, f64)>;
 
 impl<'u> Converter<'u> {
     pub fn convert(&mut self, v: f64, from: &'u str, to: &'u str) -> Option<f64> {
@@ -77,7 +81,7 @@ impl<'u> Converter<'u> {
 
 /// The factors `convert` multiplies and divides by, when both units are linear ones of one
 /// dimension.
-fn linear(from: &str, to: &str) -> Option<(f64, f64)> {
+fn linear(from: &str, to: &str) -> Factors {
     let (df, ff) = scale(from)?;
     let (dt, ft) = scale(to)?;
     (df == dt).then_some((ff, ft))

@@ -45,6 +45,10 @@ impl<'de> Visitor<'de> for Name {
 /// Writes a string read by [`Name`] (or any string the parser lent) as JSON. One borrowed
 /// from the input held no escape, so it needs none (serde_json refuses control characters in
 /// strings): it is copied without looking at its bytes again (issue #6).
+#[expect(
+    clippy::ptr_arg,
+    reason = "borrowed or owned tells whether the parser lent the string"
+)]
 pub(super) fn write_read_str(out: &mut Vec<u8>, s: &Cow<'_, str>) {
     match s {
         Cow::Borrowed(s) => write_unescaped(out, s),
