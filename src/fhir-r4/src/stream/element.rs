@@ -204,6 +204,12 @@ const ABSENT: Done = Done {
     blank: Some(0),
 };
 
+/// A value written: it holds a value at some depth.
+const WRITTEN: Done = Done {
+    written: true,
+    blank: None,
+};
+
 impl Out {
     /// Marks the resource invalid; the value is consumed without being written.
     fn mismatch(&mut self, blank: Blank) -> Done {
@@ -315,10 +321,7 @@ impl One<'_> {
             return self.out.mismatch(None);
         }
         write(&mut self.out.text, s);
-        Done {
-            written: true,
-            blank: None,
-        }
+        WRITTEN
     }
 
     /// A number, from its text as a `Value` keeps it, written as `project::write_one` does.
@@ -336,10 +339,7 @@ impl One<'_> {
             }
             _ => return self.out.mismatch(None),
         }
-        Done {
-            written: true,
-            blank: None,
-        }
+        WRITTEN
     }
 }
 
@@ -377,10 +377,7 @@ impl<'de> Visitor<'de> for One<'_> {
         self.out
             .text
             .extend_from_slice(if b { b"true" } else { b"false" });
-        Ok(Done {
-            written: true,
-            blank: None,
-        })
+        Ok(WRITTEN)
     }
 
     // Integers arrive as integers, other numbers as NUMBER_TOKEN maps (`arbitrary_precision`,
