@@ -1,6 +1,6 @@
 //! The patient record: a typed, in-memory view of the FHIR R4 resources the rules read.
 //!
-//! Built from prefetch values and fetched pages through `fhir_r4::decode` (fhirbolt, guarded);
+//! Built from prefetch values and fetched pages through `fhir_r4` (projected, strictly checked);
 //! the engine reads only these types, never JSON. Resources that fail to parse are skipped and
 //! counted, resources of another patient are dropped and counted, statuses are kept so that
 //! rules ignore entered-in-error data explicitly. No I/O, no clock. Must not import actix_web,

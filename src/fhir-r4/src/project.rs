@@ -1,10 +1,11 @@
 //! Projection of untrusted resource JSON onto the elements cart-sentinel reads.
 //!
-//! fhirbolt 0.4 must never see an element it does not know (strict mode rejects it; the other
-//! modes loop forever on unknown arrays) nor an empty array (it panics). Nor may it be trusted to
-//! check JSON types: its `from_json_value` goes through its element model, which accepts
-//! `"value": "high"` as a decimal, `"true"` as a boolean and `["final"]` as a code. So the
-//! projection walks a small schema per resource type and builds a *new* value:
+//! A resource is read (`read`, and fhirbolt's strict parse in the tests' reference, `oracle`)
+//! from its projection, never from the raw JSON: unknown, vendor and other-version elements must
+//! not make a resource unreadable, blanks must count as absent, and no JSON type may be coerced
+//! (fhirbolt's `from_json_value` accepts `"value": "high"` as a decimal, `"true"` as a boolean and
+//! `["final"]` as a code; its lenient modes loop forever on unknown arrays). So the projection
+//! walks a small schema per resource type and builds a *new* value:
 //!
 //! * only the elements listed in [`elements_of`] (and the datatypes' own whitelists) are copied;
 //!   everything else (extensions, `_element` primitive extensions, `meta`, `text`, `contained`,
@@ -15,12 +16,12 @@
 //!   present with content but projects to nothing (say an identifier-only Reference, or a
 //!   `CodeableConcept` carrying only an extension) is kept as `{}`, so a conformant resource is not
 //!   rejected because of what the projection dropped; a required element that is absent (or
-//!   blank) stays absent, and fhirbolt's strict mode then rejects the resource;
+//!   blank) stays absent, and the reading then rejects the resource;
 //! * a copied element whose JSON shape is wrong (a string where a decimal or an object is
 //!   expected, a number where a string is expected, an object where an array is expected, an
 //!   integer outside `i32`) makes the whole resource [`Mismatch`]: nothing is coerced;
-//! * a decimal (a JSON number) is written as a JSON string holding the number's text, the form
-//!   fhirbolt's concrete resource types read (see `fhirbolt_io::parse_projected`).
+//! * a decimal (a JSON number) is written as a JSON string holding the number's text, kept
+//!   exactly (also the form fhirbolt's concrete resource types read, `oracle::parse_projected`).
 //!
 //! The schema is not recursive, so the walk has a fixed depth whatever the input.
 
@@ -243,7 +244,7 @@ pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
 
 /// Builds the projected resource as JSON text: `resourceType`, `id` and the whitelisted
 /// `elements` of `input`, pruned and shape-checked as described in the module docs. Written
-/// straight to text (no intermediate `Value`), which is what fhirbolt parses.
+/// straight to text (no intermediate `Value`), which is what `read` reads.
 pub(crate) fn project(
     resource_type: &str,
     elements: &[Element],
@@ -336,7 +337,7 @@ fn write_one(
     match (kind, value) {
         (Kind::Str, Value::String(s)) => write_str(out, s),
         // As a JSON string holding the number's text (kept exactly, as `arbitrary_precision`
-        // does): the form fhirbolt's concrete types read (`fhirbolt_io::parse_projected`).
+        // does): `read` parses it, and fhirbolt's concrete types read only this form.
         (Kind::Decimal, Value::Number(n)) => {
             out.push(b'"');
             out.extend_from_slice(n.to_string().as_bytes());

@@ -1,6 +1,7 @@
 //! One-pass reading of untrusted FHIR JSON (a prefetch value, a fetched page) straight into
 //! decoded resources: each resource is projected *while it is parsed*, member by member,
-//! onto the projection's schema ([`crate::project`]), and the projected text goes to fhirbolt.
+//! onto the projection's schema ([`crate::project`]), and the projected text is read into facts
+//! (`crate::read`).
 //! No `serde_json::Value` of the resource is built.
 //!
 //! A hook request is mostly resource content no rule reads. Building a `Value` of even the
@@ -298,11 +299,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
             }),
             Some(_) => {
                 out.text.push(b'}');
-                crate::decode_projected(
-                    &resource_type,
-                    &out.text,
-                    crate::fhirbolt_io::parse_projected,
-                )
+                crate::read::facts(&resource_type, &out.text)
             }
         };
         Ok(ReadObject {

@@ -1,201 +1,96 @@
-//! Plain data extracted from typed fhirbolt resources: what the rule engine may read.
-//!
-//! The public types here carry no fhirbolt type. [`extract`] turns a typed resource (already
-//! projected and parsed) into [`Facts`]; choice types are read as documented on each field.
-//! Strings are copied as written (dates are not parsed); empty strings count as absent.
+//! The reference reading of a projected resource, for tests: fhirbolt 0.4's strict parse of
+//! the concrete type, then its typed model flattened into [`Facts`]. This was the service's
+//! reading path until `read` replaced it (issue #6); `read` must give exactly what this gives,
+//! over every projected resource of the fixtures and bench patients and over mutations of them
+//! (`lib.rs` tests).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use fhirbolt::model::r4::{resources as r, types as t, Resource};
+use fhirbolt::serde::{DeserializationConfig, DeserializationMode, DeserializeResourceOwned};
 
-/// A code from a terminology.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Coding {
-    /// Code system URI.
-    pub system: Option<String>,
-    /// The code.
-    pub code: Option<String>,
-    /// Human-readable display.
-    pub display: Option<String>,
+use crate::fhirbolt_io::{self, Failure};
+use crate::{Coding, Common, Component, Concept, DecodeError, Facts, ObsValue, Quantity};
+
+/// What `read::facts` must give for the projected `text` of a resource of type
+/// `resource_type`: fhirbolt's strict parse of the concrete type, then [`extract`].
+pub(crate) fn facts(resource_type: &str, text: &[u8]) -> Result<Facts, DecodeError> {
+    facts_of(resource_type, parse_projected(resource_type, text))
 }
 
-/// A `CodeableConcept` (or a Reference's display, for `medicationReference`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Concept {
-    /// Codings, in document order.
-    pub codings: Vec<Coding>,
-    /// `text`.
-    pub text: Option<String>,
+/// [`facts`] through the `Resource` enum's parse (the entry point fhirbolt's own tests use;
+/// it builds fhirbolt's element tree first).
+pub(crate) fn facts_by_enum(resource_type: &str, text: &[u8]) -> Result<Facts, DecodeError> {
+    let value = serde_json::from_slice(text).expect("projections are JSON");
+    facts_of(resource_type, fhirbolt_io::parse_strict(value))
 }
 
-/// A Quantity with its value as a float (decimal text kept in `raw`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Quantity {
-    /// Numeric value.
-    pub value: f64,
-    /// Decimal as written in the source.
-    pub raw: String,
-    /// UCUM code when `system` is UCUM, else `code`, else `unit`.
-    pub unit: Option<String>,
-    /// `<`, `<=`, `>=`, `>` when present.
-    pub comparator: Option<String>,
+fn facts_of(
+    resource_type: &str,
+    parsed: Result<Resource, Failure>,
+) -> Result<Facts, DecodeError> {
+    let invalid = || DecodeError::Invalid {
+        resource_type: resource_type.to_owned(),
+    };
+    let resource = parsed.map_err(|failure| match failure {
+        Failure::Error(_) => invalid(),
+        Failure::Panic => panic!("fhirbolt panicked on a projected {resource_type}"),
+    })?;
+    extract(&resource).map_err(|_| invalid())
 }
 
-/// The value of an Observation or one of its components.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ObsValue {
-    /// valueQuantity (also valueInteger, with no unit).
-    Quantity(Quantity),
-    /// valueCodeableConcept.
-    Concept(Concept),
-    /// valueString.
-    Text(String),
-    /// valueBoolean.
-    Boolean(bool),
+/// Parses a *projected* resource (see `project`) of a type the engine reads straight into its
+/// concrete fhirbolt type, in strict mode, catching panics; any other type goes through
+/// `parse_strict`. (Until issue #6's fifth round this was the service's reading path.)
+///
+/// The `Resource` enum first builds fhirbolt's generic element tree of the input and then the
+/// typed resource from it; a concrete type is built straight from the projection's text, which
+/// roughly halves fhirbolt's cost per resource (issue #6). The concrete entry points mis-parse
+/// what follows a nested resource (`shared/docs/dependencies.md`), which a projection never
+/// contains (`contained` and Bundle entries are not projected); a test in `lib.rs` decodes every
+/// fixture resource both ways. Types without a concrete arm (none today: the arms are the
+/// projection's tables) take the enum.
+pub(super) fn parse_projected(resource_type: &str, text: &[u8]) -> Result<Resource, Failure> {
+    fn typed<T: DeserializeResourceOwned>(
+        text: &[u8],
+        wrap: fn(Box<T>) -> Resource,
+    ) -> Result<Resource, Failure> {
+        let config = DeserializationConfig {
+            mode: DeserializationMode::Strict,
+        };
+        // The concrete types read neither a `Value` holding an arbitrary-precision number nor
+        // a JSON number in text; the projection writes decimals as JSON strings holding the
+        // number's text, which they read (`project::write_one`).
+        match catch_unwind(AssertUnwindSafe(move || {
+            fhirbolt::json::from_slice::<T>(text, Some(config))
+        })) {
+            Ok(Ok(resource)) => Ok(wrap(Box::new(resource))),
+            Ok(Err(e)) => Err(Failure::Error(e.to_string())),
+            Err(_) => Err(Failure::Panic),
+        }
+    }
+    match resource_type {
+        "Observation" => typed::<r::Observation>(text, Resource::Observation),
+        "Condition" => typed::<r::Condition>(text, Resource::Condition),
+        "MedicationRequest" => typed::<r::MedicationRequest>(text, Resource::MedicationRequest),
+        "MedicationAdministration" => {
+            typed::<r::MedicationAdministration>(text, Resource::MedicationAdministration)
+        }
+        "MedicationStatement" => {
+            typed::<r::MedicationStatement>(text, Resource::MedicationStatement)
+        }
+        "Procedure" => typed::<r::Procedure>(text, Resource::Procedure),
+        "Immunization" => typed::<r::Immunization>(text, Resource::Immunization),
+        "Encounter" => typed::<r::Encounter>(text, Resource::Encounter),
+        "ServiceRequest" => typed::<r::ServiceRequest>(text, Resource::ServiceRequest),
+        "Patient" => typed::<r::Patient>(text, Resource::Patient),
+        _ => match serde_json::from_slice(text) {
+            Ok(value) => fhirbolt_io::parse_strict(value),
+            Err(e) => Err(Failure::Error(e.to_string())),
+        },
+    }
 }
 
-/// An Observation component.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Component {
-    /// component.code.
-    pub code: Concept,
-    /// `component.value[x]`, when it is one of the supported kinds.
-    pub value: Option<ObsValue>,
-}
-
-/// Fields common to every resource kind the engine reads.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Common {
-    /// Resource id.
-    pub id: Option<String>,
-    /// Status code (`status`), when the resource has one.
-    pub status: Option<String>,
-    /// The patient reference (`subject`, or `patient` for Immunization), as written.
-    pub subject: Option<String>,
-}
-
-/// What the engine reads from one resource.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Facts {
-    /// Patient.
-    Patient {
-        /// Common fields (id).
-        common: Common,
-        /// birthDate as written.
-        birth_date: Option<String>,
-        /// administrative gender.
-        gender: Option<String>,
-    },
-    /// Observation.
-    Observation {
-        /// Common fields.
-        common: Common,
-        /// Observation.code.
-        code: Concept,
-        /// effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued.
-        date: Option<String>,
-        /// `value[x]`; `None` when absent, of an unsupported type (Range, Ratio…), or a Quantity
-        /// without a value.
-        value: Option<ObsValue>,
-        /// interpretation.
-        interpretation: Vec<Concept>,
-        /// component.
-        components: Vec<Component>,
-    },
-    /// Condition.
-    Condition {
-        /// Common fields (status is None).
-        common: Common,
-        /// clinicalStatus.
-        clinical_status: Option<Concept>,
-        /// verificationStatus.
-        verification_status: Option<Concept>,
-        /// Condition.code.
-        code: Concept,
-        /// onsetDateTime, else onsetPeriod.start.
-        onset: Option<String>,
-        /// recordedDate.
-        recorded_date: Option<String>,
-    },
-    /// `MedicationRequest`.
-    MedicationRequest {
-        /// Common fields.
-        common: Common,
-        /// intent.
-        intent: Option<String>,
-        /// medicationCodeableConcept, or medicationReference.display as text.
-        medication: Concept,
-        /// authoredOn.
-        authored_on: Option<String>,
-    },
-    /// `MedicationAdministration`.
-    MedicationAdministration {
-        /// Common fields.
-        common: Common,
-        /// `medication[x]`.
-        medication: Concept,
-        /// effectiveDateTime, else effectivePeriod.start.
-        effective: Option<String>,
-    },
-    /// `MedicationStatement`.
-    MedicationStatement {
-        /// Common fields.
-        common: Common,
-        /// `medication[x]`.
-        medication: Concept,
-        /// effectiveDateTime, else effectivePeriod.start, else dateAsserted.
-        effective: Option<String>,
-    },
-    /// Procedure.
-    Procedure {
-        /// Common fields.
-        common: Common,
-        /// Procedure.code.
-        code: Concept,
-        /// performedDateTime, else performedPeriod.start.
-        performed: Option<String>,
-    },
-    /// Immunization.
-    Immunization {
-        /// Common fields (subject = Immunization.patient).
-        common: Common,
-        /// vaccineCode.
-        vaccine_code: Concept,
-        /// occurrenceDateTime (`None` for occurrenceString).
-        occurrence: Option<String>,
-    },
-    /// Encounter.
-    Encounter {
-        /// Common fields.
-        common: Common,
-        /// Encounter.type.
-        types: Vec<Concept>,
-        /// serviceType.
-        service_type: Option<Concept>,
-        /// reasonCode.
-        reason_codes: Vec<Concept>,
-        /// period.start.
-        start: Option<String>,
-        /// period.end.
-        end: Option<String>,
-    },
-    /// `ServiceRequest`.
-    ServiceRequest {
-        /// Common fields.
-        common: Common,
-        /// intent.
-        intent: Option<String>,
-        /// ServiceRequest.code.
-        code: Concept,
-        /// authoredOn.
-        authored_on: Option<String>,
-    },
-    /// An `OperationOutcome` (a prefetch error, not data).
-    OperationOutcome,
-    /// Any other R4 resource type: recognised, not read.
-    Other {
-        /// Its resourceType.
-        resource_type: String,
-    },
-}
 
 /// The typed resource holds a value the engine cannot use (a decimal that is not a finite
 /// `f64`, such as `1e400`), or is of a kind [`extract`] does not read. Carries no content.
