@@ -10,18 +10,19 @@ use fhirbolt::model::r4::{resources as r, types as t, Resource};
 use fhirbolt::serde::{DeserializationConfig, DeserializationMode, DeserializeResourceOwned};
 
 use crate::fhirbolt_io::{self, Failure};
+use crate::tape::Tape;
 use crate::{Coding, Common, Component, Concept, DecodeError, Facts, ObsValue, Quantity};
 
 /// What `read::facts` must give for the projected `text` of a resource of type
 /// `resource_type`: fhirbolt's strict parse of the concrete type, then [`extract`].
-pub(crate) fn facts(resource_type: &str, text: &[u8]) -> Result<Facts, DecodeError> {
-    facts_of(resource_type, parse_projected(resource_type, text))
+pub(crate) fn facts(resource_type: &str, tape: &Tape) -> Result<Facts, DecodeError> {
+    facts_of(resource_type, parse_projected(resource_type, &tape.to_json()))
 }
 
 /// [`facts`] through the `Resource` enum's parse (the entry point fhirbolt's own tests use;
 /// it builds fhirbolt's element tree first).
-pub(crate) fn facts_by_enum(resource_type: &str, text: &[u8]) -> Result<Facts, DecodeError> {
-    let value = serde_json::from_slice(text).expect("projections are JSON");
+pub(crate) fn facts_by_enum(resource_type: &str, tape: &Tape) -> Result<Facts, DecodeError> {
+    let value = serde_json::from_slice(&tape.to_json()).expect("projections are JSON");
     facts_of(resource_type, fhirbolt_io::parse_strict(value))
 }
 

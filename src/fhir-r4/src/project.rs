@@ -27,6 +27,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::tape::Tape;
+
 /// The JSON shape of a projected element did not match the schema. Carries no content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Mismatch;
@@ -242,30 +244,29 @@ pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
         .map(|(_, elements)| *elements)
 }
 
-/// Builds the projected resource as JSON text: `resourceType`, `id` and the whitelisted
-/// `elements` of `input`, pruned and shape-checked as described in the module docs. Written
-/// straight to text (no intermediate `Value`), which is what `read` reads.
+/// Builds the projected resource: `resourceType`, `id` and the whitelisted `elements` of
+/// `input`, pruned and shape-checked as described in the module docs, written straight to a
+/// [`Tape`] (no intermediate `Value`), which is what `read` reads.
 pub(crate) fn project(
     resource_type: &str,
     elements: &[Element],
     input: &Map<String, Value>,
-) -> Result<Vec<u8>, Mismatch> {
-    let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(b"{\"resourceType\":");
-    write_str(&mut out, resource_type);
-    write_members(&mut out, ID, input, true)?;
-    write_members(&mut out, elements, input, true)?;
-    out.push(b'}');
+) -> Result<Tape, Mismatch> {
+    let mut out = Tape::with_capacity();
+    out.open();
+    out.key("resourceType");
+    out.str(resource_type);
+    write_members(&mut out, ID, input)?;
+    write_members(&mut out, elements, input)?;
+    out.close();
     Ok(out)
 }
 
-/// Writes the projected members of `input` (`name:value`, comma-separated, a leading comma
-/// when `after_member`); returns how many were written.
+/// Writes the projected members of `input`; returns how many were written.
 fn write_members(
-    out: &mut Vec<u8>,
+    out: &mut Tape,
     elements: &[Element],
     input: &Map<String, Value>,
-    after_member: bool,
 ) -> Result<usize, Mismatch> {
     let mut written = 0;
     // Walks the input's members and looks each name up in the short whitelist.
@@ -273,12 +274,8 @@ fn write_members(
         let Some(element) = elements.iter().find(|e| e.name == name) else {
             continue;
         };
-        let mark = out.len();
-        if after_member || written > 0 {
-            out.push(b',');
-        }
-        write_str(out, name);
-        out.push(b':');
+        let mark = out.mark();
+        out.key(name);
         let kept = match element.card {
             Card::Many => write_many(out, element.kind, value)?,
             Card::Optional => write_one(out, element.kind, false, value)?,
@@ -294,21 +291,18 @@ fn write_members(
 }
 
 /// Writes an array of `kind`; `false` (nothing written) when it is absent or every item is.
-fn write_many(out: &mut Vec<u8>, kind: Kind, value: &Value) -> Result<bool, Mismatch> {
+fn write_many(out: &mut Tape, kind: Kind, value: &Value) -> Result<bool, Mismatch> {
     if is_absent(value) {
         return Ok(false);
     }
     let Value::Array(items) = value else {
         return Err(Mismatch);
     };
-    let start = out.len();
-    out.push(b'[');
+    let start = out.mark();
+    out.open_array();
     let mut written = 0;
     for item in items {
-        let mark = out.len();
-        if written > 0 {
-            out.push(b',');
-        }
+        let mark = out.mark();
         if write_one(out, kind, false, item)? {
             written += 1;
         } else {
@@ -319,66 +313,44 @@ fn write_many(out: &mut Vec<u8>, kind: Kind, value: &Value) -> Result<bool, Mism
         out.truncate(start);
         return Ok(false);
     }
-    out.push(b']');
+    out.close_array();
     Ok(true)
 }
 
 /// Writes one value of `kind`; `false` (nothing written) when it projects to nothing.
 /// `keep_empty` is set for required complex elements (see the module docs).
-fn write_one(
-    out: &mut Vec<u8>,
-    kind: Kind,
-    keep_empty: bool,
-    value: &Value,
-) -> Result<bool, Mismatch> {
+fn write_one(out: &mut Tape, kind: Kind, keep_empty: bool, value: &Value) -> Result<bool, Mismatch> {
     if is_absent(value) {
         return Ok(false);
     }
     match (kind, value) {
-        (Kind::Str, Value::String(s)) => write_str(out, s),
-        // As a JSON string holding the number's text (kept exactly, as `arbitrary_precision`
-        // does): `read` parses it, and fhirbolt's concrete types read only this form.
-        (Kind::Decimal, Value::Number(n)) => {
-            out.push(b'"');
-            out.extend_from_slice(n.to_string().as_bytes());
-            out.push(b'"');
-        }
-        (Kind::Integer, Value::Number(n))
-            if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) =>
-        {
-            out.extend_from_slice(n.to_string().as_bytes());
-        }
-        (Kind::Boolean, Value::Bool(b)) => {
-            out.extend_from_slice(if *b { b"true" } else { b"false" });
-        }
+        (Kind::Str, Value::String(s)) => out.str(s),
+        // The number's text, kept exactly (as `arbitrary_precision` does); `read` parses it.
+        (Kind::Decimal, Value::Number(n)) => out.str(&n.to_string()),
+        (Kind::Integer, Value::Number(n)) => out.int(integer(&n.to_string()).ok_or(Mismatch)?),
+        (Kind::Boolean, Value::Bool(b)) => out.bool(*b),
         (Kind::Complex(elements), Value::Object(input)) => {
-            let start = out.len();
-            out.push(b'{');
-            let written = write_members(out, elements, input, false)?;
+            let start = out.mark();
+            out.open();
+            let written = write_members(out, elements, input)?;
             if written == 0 && (!keep_empty || is_blank(value, BLANK_DEPTH)) {
                 out.truncate(start);
                 return Ok(false);
             }
-            out.push(b'}');
+            out.close();
         }
         _ => return Err(Mismatch),
     }
     Ok(true)
 }
 
-/// Writes `s` as a JSON string, escaped as serde_json escapes it. Most strings need no
-/// escape and are copied as they are (issue #6: serde_json's escaper, which looks each byte
-/// up in a table, was a tenth of reading a request).
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-        return;
+/// An `integer` element's value from its JSON text: within `i32`, and not `-0`, which FHIR's
+/// integer syntax (`[0]|[-+]?[1-9][0-9]*`) excludes (fhirbolt refused it too, as a float).
+pub(crate) fn integer(text: &str) -> Option<i32> {
+    if text == "-0" {
+        return None;
     }
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(out, s);
+    text.parse::<i32>().ok()
 }
 
 /// `null`, `""`, `[]` or `{}`.
@@ -423,7 +395,7 @@ pub(crate) mod tests {
             .to_owned();
         let elements = elements_of(&rt).expect("supported type");
         project(&rt, elements, v.as_object().expect("object"))
-            .map(|text| serde_json::from_slice(&text).expect("the projection is JSON"))
+            .map(|tape| serde_json::from_slice(&tape.to_json()).expect("the projection is JSON"))
     }
 
     /// An Observation full of what the projection drops: unknown and other-version elements,
@@ -440,27 +412,6 @@ pub(crate) mod tests {
             "effectivePeriod": {"start": null, "end": ""},
             "interpretation": [], "component": [{"extension": [1]}],
         })
-    }
-
-    #[test]
-    fn strings_are_written_exactly_as_serde_json_writes_them() {
-        for s in [
-            "",
-            "plain",
-            "quote\"d",
-            "back\\slash",
-            "\u{1}ctl",
-            "tab\tand\nline",
-            "\u{1f}",
-            "\u{7f}",
-            "é ünï 😀",
-            "</script>",
-            "\u{2028}",
-        ] {
-            let mut out = Vec::new();
-            write_str(&mut out, s);
-            assert_eq!(out, serde_json::to_vec(s).expect("a string"), "{s:?}");
-        }
     }
 
     #[test]
@@ -500,6 +451,8 @@ pub(crate) mod tests {
             ("valueBoolean", json!("true")),
             ("valueInteger", json!("5")),
             ("valueInteger", json!(5_000_000_000_i64)),
+            ("valueInteger", json!(1.5)),
+            ("valueInteger", serde_json::from_str::<Value>("-0").unwrap()),
             ("id", json!(7)),
         ] {
             let mut o =

@@ -1,8 +1,8 @@
-//! Facts from a projected resource's text: the projection's output read straight into
-//! [`Facts`], with the conformance checks fhirbolt's strict mode makes on that text.
+//! Facts from a projected resource: the projection's [`Tape`] read straight into [`Facts`],
+//! with the conformance checks fhirbolt's strict mode makes on a projection.
 //!
-//! The projection ([`crate::project`]) already writes only whitelisted elements, each of the
-//! right JSON type, with blanks pruned. On such text, fhirbolt 0.4's strict parse of the
+//! The projection ([`crate::project`]) already keeps only whitelisted elements, each of the
+//! right JSON type, with blanks pruned. On such input, fhirbolt 0.4's strict parse of the
 //! concrete type rejects exactly two things (read in its generated deserialisers; no primitive
 //! format is checked there: a code, a date or a decimal is kept as the string it is):
 //!
@@ -10,42 +10,44 @@
 //!   `Immunization.occurrence[x]`, `Observation.component.code`…);
 //! * two values of one choice element (`valueQuantity` beside `valueString`).
 //!
-//! This module makes those checks itself and builds the facts in the same pass, so a resource
-//! costs one small parse instead of fhirbolt's typed model plus a copy of every string out of it
-//! (issue #6: that was 40 % of reading a hook request). The typed structs below mirror the
-//! projection's tables ([`crate::project::TABLES`]) and refuse any other member, so a table and
-//! its struct cannot drift apart silently. fhirbolt's own parse stays the reference: a test
-//! decodes every projected resource of the fixtures and bench patients, and every variant of
-//! them with one member removed or a second choice value added, both ways and compares.
+//! This module makes those checks itself and builds the facts in the same pass. Until issue
+//! #6's fifth round the projection was JSON text that fhirbolt parsed into its typed model,
+//! every string of which was then copied out: 40 % of reading a hook request. The typed structs
+//! below mirror the projection's tables ([`crate::project::TABLES`]) and refuse any other
+//! member, so a table and its struct cannot drift apart silently. fhirbolt's own parse stays
+//! the reference (`crate::oracle`): a test reads every projected resource of the fixtures and
+//! bench patients, and every variant of them with one member removed or a choice value added,
+//! both ways and compares.
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::tape::Tape;
 use crate::{Coding, Common, Component, Concept, DecodeError, Facts, ObsValue, Quantity};
 
-/// Reads the projected text of a resource of type `resource_type` (one of the projection's
-/// tables) into its facts.
+/// Reads the projection of a resource of type `resource_type` (one of the projection's tables)
+/// into its facts.
 ///
 /// # Errors
 ///
 /// [`DecodeError::Invalid`] when a required element is absent, a choice element holds two
-/// values, a decimal is not a finite `f64`, or the text is not what the projection writes.
-pub(crate) fn facts(resource_type: &str, text: &[u8]) -> Result<Facts, DecodeError> {
+/// values, a decimal is not a finite `f64`, or the tape is not what the projection writes.
+pub(crate) fn facts(resource_type: &str, tape: &Tape) -> Result<Facts, DecodeError> {
     let facts = match resource_type {
-        "Observation" => parse::<Observation>(text).and_then(Observation::facts),
-        "Condition" => parse::<Condition>(text).and_then(Condition::facts),
-        "MedicationRequest" => parse::<MedicationRequest>(text).and_then(MedicationRequest::facts),
+        "Observation" => parse::<Observation>(tape).and_then(Observation::facts),
+        "Condition" => parse::<Condition>(tape).and_then(Condition::facts),
+        "MedicationRequest" => parse::<MedicationRequest>(tape).and_then(MedicationRequest::facts),
         "MedicationAdministration" => {
-            parse::<MedicationAdministration>(text).and_then(MedicationAdministration::facts)
+            parse::<MedicationAdministration>(tape).and_then(MedicationAdministration::facts)
         }
         "MedicationStatement" => {
-            parse::<MedicationStatement>(text).and_then(MedicationStatement::facts)
+            parse::<MedicationStatement>(tape).and_then(MedicationStatement::facts)
         }
-        "Procedure" => parse::<Procedure>(text).and_then(Procedure::facts),
-        "Immunization" => parse::<Immunization>(text).and_then(Immunization::facts),
-        "Encounter" => parse::<Encounter>(text).and_then(Encounter::facts),
-        "ServiceRequest" => parse::<ServiceRequest>(text).and_then(ServiceRequest::facts),
-        "Patient" => parse::<Patient>(text).map(Patient::facts),
+        "Procedure" => parse::<Procedure>(tape).and_then(Procedure::facts),
+        "Immunization" => parse::<Immunization>(tape).and_then(Immunization::facts),
+        "Encounter" => parse::<Encounter>(tape).and_then(Encounter::facts),
+        "ServiceRequest" => parse::<ServiceRequest>(tape).and_then(ServiceRequest::facts),
+        "Patient" => parse::<Patient>(tape).map(Patient::facts),
         _ => None,
     };
     facts.ok_or_else(|| DecodeError::Invalid {
@@ -53,13 +55,9 @@ pub(crate) fn facts(resource_type: &str, text: &[u8]) -> Result<Facts, DecodeErr
     })
 }
 
-/// The projected text as `T`; `None` when it is not (serde's message is dropped: it may quote
-/// content).
-///
-/// The text is checked to be UTF-8 once, as a whole (it always is: the projection writes only
-/// strings it was given as `str`), so that serde_json does not validate each string again.
-fn parse<'de, T: Deserialize<'de>>(text: &'de [u8]) -> Option<T> {
-    serde_json::from_str(std::str::from_utf8(text).ok()?).ok()
+/// The projection as `T`; `None` when it is not.
+fn parse<'t, T: Deserialize<'t>>(tape: &'t Tape) -> Option<T> {
+    tape.read().ok()
 }
 
 /// `Some` when at most one of a choice element's values is present.
@@ -134,7 +132,7 @@ fn concepts(items: Vec<ConceptIn>) -> Vec<Concept> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct QuantityIn {
-    /// A decimal: the projection writes its number text as a JSON string.
+    /// A decimal: the projection keeps its number text as a string.
     value: Str,
     comparator: Str,
     unit: Str,

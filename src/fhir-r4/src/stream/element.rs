@@ -8,6 +8,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::project::{self, Card, Element, Kind, BLANK_DEPTH};
+use crate::tape::Tape;
 
 /// serde_json's private key for a number under `arbitrary_precision` (which fhirbolt turns
 /// on): a number reaches `visit_map` as a one-member map with this key.
@@ -40,32 +41,6 @@ impl<'de> Visitor<'de> for Name {
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
         Ok(Cow::Owned(s.to_owned()))
     }
-}
-
-/// Writes a string read by [`Name`] (or any string the parser lent) as JSON. One borrowed
-/// from the input held no escape, so it needs none (serde_json refuses control characters in
-/// strings): it is copied without looking at its bytes again (issue #6).
-#[expect(
-    clippy::ptr_arg,
-    reason = "borrowed or owned tells whether the parser lent the string"
-)]
-pub(super) fn write_read_str(out: &mut Vec<u8>, s: &Cow<'_, str>) {
-    match s {
-        Cow::Borrowed(s) => write_unescaped(out, s),
-        Cow::Owned(s) => project::write_str(out, s),
-    }
-}
-
-/// Writes a string the parser lent from the input: quoted, copied as it is.
-fn write_unescaped(out: &mut Vec<u8>, s: &str) {
-    debug_assert!(
-        s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
-        "a string lent by the parser needs no escape"
-    );
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
 }
 
 /// Refuses (so that the caller falls back) when `name` was already seen in this object.
@@ -185,10 +160,10 @@ impl<'de> Visitor<'de> for BlankSeed {
 
 // ---- projecting one element's value ------------------------------------------------------
 
-/// The projected text being written, and whether a member had the wrong shape (the resource
-/// is then invalid; the rest of it is still parsed, to consume the input).
+/// The projection being written, and whether a member had the wrong shape (the resource is
+/// then invalid; the rest of it is still parsed, to consume the input).
 pub(super) struct Out {
-    pub(super) text: Vec<u8>,
+    pub(super) tape: Tape,
     pub(super) mismatch: bool,
 }
 
@@ -287,17 +262,13 @@ fn members<'de, A: MapAccess<'de>>(
         match elements.iter().position(|e| e.name() == name) {
             Some(index) => {
                 seen.first(index)?;
-                let mark = out.text.len();
-                if written > 0 {
-                    out.text.push(b',');
-                }
-                write_read_str(&mut out.text, &name);
-                out.text.push(b':');
+                let mark = out.tape.mark();
+                out.tape.key(&name);
                 let done = element_value(map, out, &elements[index], need_blank)?;
                 if done.written {
                     written += 1;
                 } else {
-                    out.text.truncate(mark);
+                    out.tape.truncate(mark);
                 }
                 blank = with_member(blank, done.blank);
             }
@@ -312,31 +283,27 @@ fn members<'de, A: MapAccess<'de>>(
 }
 
 impl One<'_> {
-    /// A string, written by `write` (see [`write_read_str`]) as `project::write_one` does.
-    fn string(self, s: &str, write: fn(&mut Vec<u8>, &str)) -> Done {
+    /// A string, written as `project::write_one` does.
+    fn string(self, s: &str) -> Done {
         if s.is_empty() {
             return ABSENT;
         }
         if !matches!(self.kind, Kind::Str) {
             return self.out.mismatch(None);
         }
-        write(&mut self.out.text, s);
+        self.out.tape.str(s);
         WRITTEN
     }
 
     /// A number, from its text as a `Value` keeps it, written as `project::write_one` does.
     fn number(self, text: &str) -> Done {
-        let out = &mut self.out.text;
         match self.kind {
-            // As a JSON string holding the number's text.
-            Kind::Decimal => {
-                out.push(b'"');
-                out.extend_from_slice(text.as_bytes());
-                out.push(b'"');
-            }
-            Kind::Integer if text.parse::<i64>().is_ok_and(|i| i32::try_from(i).is_ok()) => {
-                out.extend_from_slice(text.as_bytes());
-            }
+            // The number's text, as written.
+            Kind::Decimal => self.out.tape.str(text),
+            Kind::Integer => match project::integer(text) {
+                Some(n) => self.out.tape.int(n),
+                None => return self.out.mismatch(None),
+            },
             _ => return self.out.mismatch(None),
         }
         WRITTEN
@@ -362,21 +329,15 @@ impl<'de> Visitor<'de> for One<'_> {
         Ok(ABSENT)
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Done, E> {
-        Ok(self.string(s, write_unescaped))
-    }
-
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Done, E> {
-        Ok(self.string(s, project::write_str))
+        Ok(self.string(s))
     }
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Done, E> {
         if !matches!(self.kind, Kind::Boolean) {
             return Ok(self.out.mismatch(None));
         }
-        self.out
-            .text
-            .extend_from_slice(if b { b"true" } else { b"false" });
+        self.out.tape.bool(b);
         Ok(WRITTEN)
     }
 
@@ -420,20 +381,20 @@ impl<'de> Visitor<'de> for One<'_> {
             }
             return Ok(self.out.mismatch(None));
         };
-        let start = self.out.text.len();
-        self.out.text.push(b'{');
+        let start = self.out.tape.mark();
+        self.out.tape.open();
         // A required element's own blankness decides whether it is kept.
         let need_blank = self.need_blank || self.keep_empty;
         let (written, blank) = members(&mut map, self.out, elements, first, need_blank)?;
         let is_blank = blank.is_some_and(|m| m <= BLANK_DEPTH);
         if written == 0 && (!self.keep_empty || is_blank) {
-            self.out.text.truncate(start);
+            self.out.tape.truncate(start);
             return Ok(Done {
                 written: false,
                 blank,
             });
         }
-        self.out.text.push(b'}');
+        self.out.tape.close();
         Ok(Done {
             written: true,
             blank,
@@ -493,15 +454,12 @@ impl<'de> Visitor<'de> for Many<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Done, A::Error> {
-        let start = self.out.text.len();
-        self.out.text.push(b'[');
+        let start = self.out.tape.mark();
+        self.out.tape.open_array();
         let mut written = 0;
         let mut blank = Some(0);
         loop {
-            let mark = self.out.text.len();
-            if written > 0 {
-                self.out.text.push(b',');
-            }
+            let mark = self.out.tape.mark();
             let item = One {
                 out: &mut *self.out,
                 kind: self.kind,
@@ -509,24 +467,24 @@ impl<'de> Visitor<'de> for Many<'_> {
                 need_blank: self.need_blank,
             };
             let Some(done) = seq.next_element_seed(item)? else {
-                self.out.text.truncate(mark);
+                self.out.tape.truncate(mark);
                 break;
             };
             if done.written {
                 written += 1;
             } else {
-                self.out.text.truncate(mark);
+                self.out.tape.truncate(mark);
             }
             blank = with_member(blank, done.blank);
         }
         if written == 0 {
-            self.out.text.truncate(start);
+            self.out.tape.truncate(start);
             return Ok(Done {
                 written: false,
                 blank,
             });
         }
-        self.out.text.push(b']');
+        self.out.tape.close_array();
         Ok(Done {
             written: true,
             blank,

@@ -1,15 +1,14 @@
 //! One-pass reading of untrusted FHIR JSON (a prefetch value, a fetched page) straight into
 //! decoded resources: each resource is projected *while it is parsed*, member by member,
-//! onto the projection's schema ([`crate::project`]), and the projected text is read into facts
-//! (`crate::read`).
-//! No `serde_json::Value` of the resource is built.
+//! onto the projection's schema ([`crate::project`]), and the projection is read into facts
+//! (`crate::read`). No `serde_json::Value` of the resource is built.
 //!
 //! A hook request is mostly resource content no rule reads. Building a `Value` of even the
 //! members a projection reads cost most of a call (issue #6): fhirbolt turns on serde_json's
 //! `preserve_order`, so every object member is hashed into an `IndexMap`, and the tree is then
 //! walked again by the projection and freed. Here the parser hands each member to the schema:
 //! members no rule reads are skipped by the parser, members it reads are written to the
-//! projected text as they are parsed.
+//! projection's tape as they are parsed.
 //!
 //! The result is exactly what [`crate::decode`] gives for the same resource parsed the ordinary
 //! way (a test compares both over every resource of the fixtures and bench patients), including
@@ -40,6 +39,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::Value;
 
 use crate::project::ID;
+use crate::tape::Tape;
 use crate::{DecodeError, Facts};
 use element::{element_value, Name, Out, Seen, NUMBER_TOKEN};
 
@@ -241,13 +241,14 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
         }
         let elements = crate::projection_of(&resource_type);
         let mut out = Out {
-            text: Vec::new(),
+            tape: Tape::default(),
             mismatch: false,
         };
         if elements.is_some() {
-            out.text.reserve(512);
-            out.text.extend_from_slice(b"{\"resourceType\":");
-            element::write_read_str(&mut out.text, &resource_type);
+            out.tape = Tape::with_capacity();
+            out.tape.open();
+            out.tape.key("resourceType");
+            out.tape.str(&resource_type);
         }
         let (mut entries, mut link) = (None, None);
         // Members that are read, by index: the elements', then these. A repeated one makes
@@ -279,12 +280,10 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 }
                 ("link", _) if self.top => link = Some(map.next_value::<Value>()?),
                 (_, Some(element)) if elements.is_some() => {
-                    let mark = out.text.len();
-                    out.text.push(b',');
-                    element::write_read_str(&mut out.text, &name);
-                    out.text.push(b':');
+                    let mark = out.tape.mark();
+                    out.tape.key(&name);
                     if !element_value(&mut map, &mut out, element, false)?.written {
-                        out.text.truncate(mark);
+                        out.tape.truncate(mark);
                     }
                 }
                 _ => {
@@ -298,8 +297,8 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 resource_type: resource_type.clone().into_owned(),
             }),
             Some(_) => {
-                out.text.push(b'}');
-                crate::read::facts(&resource_type, &out.text)
+                out.tape.close();
+                crate::read::facts(&resource_type, &out.tape)
             }
         };
         Ok(ReadObject {
