@@ -223,7 +223,11 @@ mod tests {
         for resource in &corpus {
             let read = decode(resource);
             assert_eq!(read, decode_with(resource, oracle::facts), "{resource}");
-            assert_eq!(read, decode_with(resource, oracle::facts_by_enum), "{resource}");
+            assert_eq!(
+                read,
+                decode_with(resource, oracle::facts_by_enum),
+                "{resource}"
+            );
             decoded += usize::from(read.is_ok());
         }
         assert!(decoded > 1000, "only {decoded} resources decoded");
@@ -337,9 +341,16 @@ mod tests {
             else {
                 continue;
             };
-            per_type.entry(resource_type.to_owned()).or_default().push(tape.to_json());
+            per_type
+                .entry(resource_type.to_owned())
+                .or_default()
+                .push(tape.to_json());
         }
-        assert_eq!(per_type.len(), project::TABLES.len(), "a read type has no sample");
+        assert_eq!(
+            per_type.len(),
+            project::TABLES.len(),
+            "a read type has no sample"
+        );
         let (mut compared, mut refused) = (0, 0);
         for (resource_type, mut texts) in per_type {
             // The twelve largest projections of each type, and so the most elements.
@@ -359,6 +370,9 @@ mod tests {
         // Both outcomes are well represented (a removed required element or an added choice
         // value is refused; most removals are not).
         assert!(compared > 2000, "only {compared} variants");
-        assert!(refused > 400 && compared - refused > 1500, "{refused} of {compared} refused");
+        assert!(
+            refused > 400 && compared - refused > 1500,
+            "{refused} of {compared} refused"
+        );
     }
 }

@@ -16,7 +16,10 @@ use crate::{Coding, Common, Component, Concept, DecodeError, Facts, ObsValue, Qu
 /// What `read::facts` must give for the projected `text` of a resource of type
 /// `resource_type`: fhirbolt's strict parse of the concrete type, then [`extract`].
 pub(crate) fn facts(resource_type: &str, tape: &Tape) -> Result<Facts, DecodeError> {
-    facts_of(resource_type, parse_projected(resource_type, &tape.to_json()))
+    facts_of(
+        resource_type,
+        parse_projected(resource_type, &tape.to_json()),
+    )
 }
 
 /// [`facts`] through the `Resource` enum's parse (the entry point fhirbolt's own tests use;
@@ -26,10 +29,7 @@ pub(crate) fn facts_by_enum(resource_type: &str, tape: &Tape) -> Result<Facts, D
     facts_of(resource_type, fhirbolt_io::parse_strict(value))
 }
 
-fn facts_of(
-    resource_type: &str,
-    parsed: Result<Resource, Failure>,
-) -> Result<Facts, DecodeError> {
+fn facts_of(resource_type: &str, parsed: Result<Resource, Failure>) -> Result<Facts, DecodeError> {
     let invalid = || DecodeError::Invalid {
         resource_type: resource_type.to_owned(),
     };
@@ -91,7 +91,6 @@ pub(super) fn parse_projected(resource_type: &str, text: &[u8]) -> Result<Resour
         },
     }
 }
-
 
 /// The typed resource holds a value the engine cannot use (a decimal that is not a finite
 /// `f64`, such as `1e400`), or is of a kind [`extract`] does not read. Carries no content.

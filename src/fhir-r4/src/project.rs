@@ -298,8 +298,7 @@ fn write_many(out: &mut Tape, kind: Kind, value: &Value) -> Result<bool, Mismatc
     let Value::Array(items) = value else {
         return Err(Mismatch);
     };
-    let start = out.mark();
-    out.open_array();
+    let start = out.open_array();
     let mut written = 0;
     for item in items {
         let mark = out.mark();
@@ -313,13 +312,18 @@ fn write_many(out: &mut Tape, kind: Kind, value: &Value) -> Result<bool, Mismatc
         out.truncate(start);
         return Ok(false);
     }
-    out.close_array();
+    out.close_array(start, written);
     Ok(true)
 }
 
 /// Writes one value of `kind`; `false` (nothing written) when it projects to nothing.
 /// `keep_empty` is set for required complex elements (see the module docs).
-fn write_one(out: &mut Tape, kind: Kind, keep_empty: bool, value: &Value) -> Result<bool, Mismatch> {
+fn write_one(
+    out: &mut Tape,
+    kind: Kind,
+    keep_empty: bool,
+    value: &Value,
+) -> Result<bool, Mismatch> {
     if is_absent(value) {
         return Ok(false);
     }

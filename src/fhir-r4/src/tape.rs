@@ -29,7 +29,8 @@ type Span = (usize, usize);
 enum Token {
     Open,
     Close,
-    OpenArray,
+    /// With the number of items, so that a `Vec` read from it is allocated once, to size.
+    OpenArray(usize),
     CloseArray,
     Key(Span),
     Str(Span),
@@ -76,13 +77,17 @@ impl Tape {
         self.tokens.push(Token::Close);
     }
 
-    /// `[`
-    pub(crate) fn open_array(&mut self) {
-        self.tokens.push(Token::OpenArray);
+    /// `[`; returns the mark to give [`Tape::close_array`].
+    pub(crate) fn open_array(&mut self) -> Mark {
+        let mark = self.mark();
+        self.tokens.push(Token::OpenArray(0));
+        mark
     }
 
-    /// `]`
-    pub(crate) fn close_array(&mut self) {
+    /// `]` of the array opened at `open`, which holds `items` items.
+    pub(crate) fn close_array(&mut self, open: Mark, items: usize) {
+        debug_assert!(matches!(self.tokens[open.0], Token::OpenArray(_)));
+        self.tokens[open.0] = Token::OpenArray(items);
         self.tokens.push(Token::CloseArray);
     }
 
@@ -129,7 +134,7 @@ impl Tape {
             match token {
                 Token::Open => out.push(b'{'),
                 Token::Close => out.push(b'}'),
-                Token::OpenArray => out.push(b'['),
+                Token::OpenArray(_) => out.push(b'['),
                 Token::CloseArray => out.push(b']'),
                 Token::Key(s) | Token::Str(s) => {
                     serde_json::to_writer(&mut out, &self.text[s.0..s.1]).expect("to memory");
@@ -140,7 +145,7 @@ impl Tape {
                 Token::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
                 Token::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             }
-            comma = !matches!(token, Token::Open | Token::OpenArray | Token::Key(_));
+            comma = !matches!(token, Token::Open | Token::OpenArray(_) | Token::Key(_));
         }
         out
     }
@@ -160,9 +165,9 @@ impl Tape {
                         .expect("an i32"),
                 ),
                 Value::Array(items) => {
-                    tape.open_array();
+                    let open = tape.open_array();
                     items.iter().for_each(|item| write(tape, item));
-                    tape.close_array();
+                    tape.close_array(open, items.len());
                 }
                 Value::Object(map) => {
                     tape.open();
@@ -226,7 +231,7 @@ impl<'t> De<'t> {
         let mut depth = 0usize;
         loop {
             match self.next()? {
-                Token::Open | Token::OpenArray => depth += 1,
+                Token::Open | Token::OpenArray(_) => depth += 1,
                 Token::Close | Token::CloseArray => depth = depth.checked_sub(1).ok_or(Refused)?,
                 Token::Key(_) => continue,
                 Token::Str(_) | Token::Int(_) | Token::Bool(_) => {}
@@ -244,7 +249,10 @@ impl<'de> Deserializer<'de> for &mut De<'de> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
         match self.next()? {
             Token::Open => visitor.visit_map(Members(self)),
-            Token::OpenArray => visitor.visit_seq(Items(self)),
+            Token::OpenArray(items) => visitor.visit_seq(Items {
+                de: self,
+                left: items,
+            }),
             Token::Str(span) => visitor.visit_borrowed_str(self.text(span)),
             Token::Int(n) => visitor.visit_i64(i64::from(n)),
             Token::Bool(b) => visitor.visit_bool(b),
@@ -274,7 +282,10 @@ struct Members<'a, 'de>(&'a mut De<'de>);
 impl<'de> MapAccess<'de> for Members<'_, 'de> {
     type Error = Refused;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Refused> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Refused> {
         match self.0.next()? {
             Token::Close => Ok(None),
             Token::Key(span) => seed
@@ -290,17 +301,29 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
 }
 
 /// An array's items, up to its `CloseArray`.
-struct Items<'a, 'de>(&'a mut De<'de>);
+struct Items<'a, 'de> {
+    de: &'a mut De<'de>,
+    /// Items not yet read, as the writer counted them.
+    left: usize,
+}
 
 impl<'de> SeqAccess<'de> for Items<'_, 'de> {
     type Error = Refused;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Refused> {
-        if self.0.peek() == Some(Token::CloseArray) {
-            self.0.pos += 1;
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Refused> {
+        if self.de.peek() == Some(Token::CloseArray) {
+            self.de.pos += 1;
             return Ok(None);
         }
-        seed.deserialize(&mut *self.0).map(Some)
+        self.left = self.left.saturating_sub(1);
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
     }
 }
 
@@ -317,10 +340,10 @@ mod tests {
         tape.str("é\"x\\");
         let mark = tape.mark();
         tape.key("b");
-        tape.open_array();
+        let open = tape.open_array();
         tape.int(-3);
         tape.bool(true);
-        tape.close_array();
+        tape.close_array(open, 2);
         tape.close();
         let whole: Value = serde_json::from_slice(&tape.to_json()).unwrap();
         assert_eq!(whole, json!({"a": "é\"x\\", "b": [-3, true]}));

@@ -454,8 +454,7 @@ impl<'de> Visitor<'de> for Many<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Done, A::Error> {
-        let start = self.out.tape.mark();
-        self.out.tape.open_array();
+        let start = self.out.tape.open_array();
         let mut written = 0;
         let mut blank = Some(0);
         loop {
@@ -484,7 +483,7 @@ impl<'de> Visitor<'de> for Many<'_> {
                 blank,
             });
         }
-        self.out.tape.close_array();
+        self.out.tape.close_array(start, written);
         Ok(Done {
             written: true,
             blank,
