@@ -98,19 +98,42 @@ pub async fn active_pack(
     }
 }
 
+/// How long the issued-card writer gathers cards after the first one before writing them in one
+/// transaction, and at most how many it gathers (issue #6: one `SQLite` commit, with its
+/// `fsync`, per hook call was a tenth of the service's CPU at concurrency 1). Cards still in
+/// the queue when the process stops are lost either way; the window adds at most its length.
+const ISSUED_WINDOW: Duration = Duration::from_millis(50);
+const ISSUED_MAX_BATCH: usize = 1024;
+
 fn spawn_issued_writer(store: Arc<dyn Store>) -> tokio::sync::mpsc::Sender<Vec<IssuedCard>> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<IssuedCard>>(1024);
     tokio::spawn(async move {
-        while let Some(mut batch) = rx.recv().await {
-            while let Ok(more) = rx.try_recv() {
-                batch.extend(more);
-            }
+        while let Some(first) = rx.recv().await {
+            let batch = gather(&mut rx, first, ISSUED_WINDOW, ISSUED_MAX_BATCH).await;
             if let Err(e) = store.record_issued_cards(&batch).await {
                 tracing::warn!(error = %e, cards = batch.len(), "could not record issued cards");
             }
         }
     });
     tx
+}
+
+/// `first` and the batches that arrive within `window` of it, until `max` cards are gathered
+/// or the channel is closed.
+async fn gather<T>(
+    rx: &mut tokio::sync::mpsc::Receiver<Vec<T>>,
+    mut batch: Vec<T>,
+    window: Duration,
+    max: usize,
+) -> Vec<T> {
+    let deadline = tokio::time::Instant::now() + window;
+    while batch.len() < max {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(more)) => batch.extend(more),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    batch
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -272,5 +295,37 @@ impl Application {
     /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_issued_card_writer_gathers_what_arrives_within_its_window() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        tx.send(vec![2, 3]).await.unwrap();
+        tx.send(vec![4]).await.unwrap();
+        let late = tx.clone();
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            late.send(vec![5]).await.unwrap();
+        });
+        // Queued within the window: one batch. What comes after the window is the next one.
+        let window = Duration::from_millis(20);
+        assert_eq!(gather(&mut rx, vec![1], window, 100).await, [1, 2, 3, 4]);
+        let first = rx.recv().await.unwrap();
+        assert_eq!(gather(&mut rx, first, window, 100).await, [5]);
+        sender.await.unwrap();
+        // At most `max` cards (a batch is not split), and a closed channel ends the window.
+        tx.send(vec![7, 8]).await.unwrap();
+        tx.send(vec![9]).await.unwrap();
+        assert_eq!(gather(&mut rx, vec![6], window, 2).await, [6, 7, 8]);
+        drop(tx);
+        let started = std::time::Instant::now();
+        let long = Duration::from_secs(30);
+        assert_eq!(gather(&mut rx, vec![10], long, 100).await, [10, 9]);
+        assert!(started.elapsed() < long, "a closed channel ends the window");
     }
 }
