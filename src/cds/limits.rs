@@ -190,6 +190,70 @@ mod tests {
         assert_eq!(err.message, "body is nested deeper than 2 levels");
     }
 
+    /// A byte-by-byte scan, as the reference.
+    fn depth_exceeds_bytewise(body: &[u8], limit: usize) -> bool {
+        let (mut depth, mut i, mut in_string) = (0usize, 0usize, false);
+        while let Some(&b) = body.get(i) {
+            i += 1;
+            match (in_string, b) {
+                (true, b'\\') => i += 1,
+                (true, b'"') => in_string = false,
+                (false, b'"') => in_string = true,
+                (false, b'[' | b'{') => {
+                    depth += 1;
+                    if depth > limit {
+                        return true;
+                    }
+                }
+                (false, b']' | b'}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn the_string_skipping_scan_agrees_with_a_bytewise_one() {
+        // Every request and resource file of the repository, at every limit around its depth.
+        let mut files = vec![std::path::PathBuf::from("benches/data/typical.json")];
+        let mut dirs = vec![std::path::PathBuf::from("fixtures")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                match path.is_dir() {
+                    true => dirs.push(path),
+                    false => files.push(path),
+                }
+            }
+        }
+        assert!(files.len() > 100, "{} files", files.len());
+        for file in &files {
+            let body = std::fs::read(file).unwrap();
+            for limit in 0..12 {
+                let expected = depth_exceeds_bytewise(&body, limit);
+                assert_eq!(json_depth_exceeds(&body, limit), expected, "{file:?} {limit}");
+            }
+        }
+        // Random bytes from the characters that matter (a fixed linear congruential sequence).
+        let alphabet = br#""\[]{}a "#;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let len = usize::try_from(state >> 58).unwrap();
+            let body: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    alphabet[usize::try_from(state >> 61).unwrap() % alphabet.len()]
+                })
+                .collect();
+            for limit in 0..4 {
+                let expected = depth_exceeds_bytewise(&body, limit);
+                assert_eq!(json_depth_exceeds(&body, limit), expected, "{body:?} {limit}");
+            }
+        }
+    }
+
     #[test]
     fn prefetch_resources_and_draft_orders_are_counted() {
         let limits = RequestLimits {
