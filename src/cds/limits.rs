@@ -215,8 +215,10 @@ mod tests {
     #[test]
     fn the_string_skipping_scan_agrees_with_a_bytewise_one() {
         // Every request and resource file of the repository, at every limit around its depth.
-        let mut files = vec![std::path::PathBuf::from("benches/data/typical.json")];
-        let mut dirs = vec![std::path::PathBuf::from("fixtures")];
+        // Absolute paths: figment's `Jail` (config tests) moves the process's working directory.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("benches/data/typical.json")];
+        let mut dirs = vec![root.join("fixtures")];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap().flatten() {
                 let path = entry.path();
@@ -228,7 +230,7 @@ mod tests {
         }
         assert!(files.len() > 100, "{} files", files.len());
         for file in &files {
-            let body = std::fs::read(file).unwrap();
+            let body = std::fs::read(file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
             for limit in 0..12 {
                 let expected = depth_exceeds_bytewise(&body, limit);
                 assert_eq!(json_depth_exceeds(&body, limit), expected, "{file:?} {limit}");
