@@ -233,7 +233,11 @@ mod tests {
             let body = std::fs::read(file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
             for limit in 0..12 {
                 let expected = depth_exceeds_bytewise(&body, limit);
-                assert_eq!(json_depth_exceeds(&body, limit), expected, "{file:?} {limit}");
+                assert_eq!(
+                    json_depth_exceeds(&body, limit),
+                    expected,
+                    "{file:?} {limit}"
+                );
             }
         }
         // Random bytes from the characters that matter (a fixed linear congruential sequence).
@@ -251,7 +255,11 @@ mod tests {
                 .collect();
             for limit in 0..4 {
                 let expected = depth_exceeds_bytewise(&body, limit);
-                assert_eq!(json_depth_exceeds(&body, limit), expected, "{body:?} {limit}");
+                assert_eq!(
+                    json_depth_exceeds(&body, limit),
+                    expected,
+                    "{body:?} {limit}"
+                );
             }
         }
     }
