@@ -3,13 +3,15 @@
 //! For each of `small`, `typical` and `large` (`benches/gen_patient.py`):
 //!
 //! * `a_json_value`: `serde_json::from_slice::<Value>` of the request body, the floor;
-//! * `b_parse_record`: what the handler does before the engine: the depth check, the request
-//!   (`parse_hook_request`, `check_hook_limits` with the default limits) and the patient record (`hook::build_record`,
-//!   every prefetch key present, nothing fetched);
+//! * `b_parse_record`: what the handler does before the engine: the request, its nesting
+//!   checked as it is read (`ParsedBody::within`, `into_request`, `check_hook_limits` with the
+//!   default limits) and the patient record (`hook::build_record`, every prefetch key present,
+//!   nothing fetched);
 //! * `c_evaluate`: `CompiledPack::evaluate` of the whole default pack on that record;
 //! * `d_respond`: findings to cards (`engine::cards::to_cards`, real uuids) and the serialised
 //!   `CdsResponse`;
-//! * `e_whole`: the handler's path without HTTP: depth check, parse, `hook::answer`, serialise.
+//! * `e_whole`: the handler's path without HTTP: parse (nesting checked), `hook::answer`,
+//!   serialise.
 //!
 //! `cargo bench --bench pipeline` (about 2 minutes on 2 cores, after the build). Times are CPU
 //! time of the benchmarking thread (`common::cpu`); throughput is in bytes of request body, so
@@ -20,8 +22,8 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use cart_sentinel::cds::limits::{check_hook_limits, check_json_depth};
-use cart_sentinel::cds::request::parse_hook_request;
+use cart_sentinel::cds::limits::check_hook_limits;
+use cart_sentinel::cds::request::ParsedBody;
 use cart_sentinel::cds::response::CdsResponse;
 use cart_sentinel::engine::{cards, load, EvalInput};
 use cart_sentinel::hook;
@@ -59,10 +61,11 @@ fn pipeline(c: &mut Criterion) {
             })
         });
 
-        // As the handler: the depth check, the request, its limits.
+        // As the handler: the request (its nesting checked as it is read), its limits.
         let parse = |body: &[u8]| {
-            check_json_depth(body, request_limits.max_json_depth).expect("shallow");
-            let req = parse_hook_request(body, &service.hook).expect("valid request");
+            let req = ParsedBody::within(body, &request_limits)
+                .and_then(|parsed| parsed.into_request(&service.hook))
+                .expect("valid request");
             check_hook_limits(&req, &request_limits).expect("within limits");
             req
         };

@@ -7,10 +7,8 @@ use chrono::Utc;
 
 use super::{ApiError, AppState};
 use crate::auth::CdsClient;
-use crate::cds::limits::{
-    check_hook_limits, check_json_depth, BodySlots, HookSlots, RequestLimits,
-};
-use crate::cds::request::{parse_hook_request_within, HookRequest};
+use crate::cds::limits::{check_hook_limits, BodySlots, HookSlots, RequestLimits};
+use crate::cds::request::{HookRequest, ParsedBody};
 use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;
 use crate::hook;
@@ -21,27 +19,19 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/{id}", web::post().to(call_service));
 }
 
-/// The service entry for `id`; when several hooks share the id, the request's hook picks one.
+/// The service entry for `id`; when several hooks share the id, the request's `hook` picks
+/// one (the first when none matches).
 fn find_service<'a>(
     state: &'a AppState,
     id: &str,
-    body: &[u8],
+    hook: Option<&str>,
 ) -> Result<&'a ServiceDescriptor, ApiError> {
-    let mut matching = state.services.iter().filter(|s| s.id == id).peekable();
+    let mut matching = state.services.iter().filter(|s| s.id == id);
     let first = matching
         .next()
         .ok_or_else(|| ApiError::NotFound(format!("no CDS service `{id}`")))?;
-    if matching.peek().is_none() {
-        return Ok(first);
-    }
-    let hook = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("hook").and_then(|h| h.as_str()).map(str::to_owned));
-    Ok(state
-        .services
-        .iter()
-        .find(|s| s.id == id && Some(&s.hook) == hook.as_ref())
-        .unwrap_or(first))
+    let mut all = std::iter::once(first).chain(matching);
+    Ok(all.find(|s| Some(s.hook.as_str()) == hook).unwrap_or(first))
 }
 
 #[expect(
@@ -62,15 +52,13 @@ async fn call_service(
     // Refused before the body is read; then the body waits for room in memory, and is
     // dropped once parsed into the request.
     let _slot = slots.try_enter().ok_or(ApiError::Unavailable)?;
+    find_service(&state, &id, None)?;
     let (service, mut req) = {
         let _body_slot = bodies.enter().await.ok_or(ApiError::Unavailable)?;
         let body = read_body(payload, &bodies).await?;
-        check_json_depth(&body, limits.max_json_depth)?;
-        let service = find_service(&state, &id, &body)?;
-        (
-            service,
-            parse_hook_request_within(&body, &service.hook, limits.max_prefetch_resources)?,
-        )
+        let parsed = ParsedBody::within(&body, &limits)?;
+        let service = find_service(&state, &id, parsed.hook())?;
+        (service, parsed.into_request(&service.hook)?)
     };
     check_hook_limits(&req, &limits)?;
     if let Some(one_pass) = req.prefetch_read_in_one_pass() {

@@ -6,6 +6,7 @@
 
 pub use super::error::RequestError;
 use super::error::{parse_body, Obj};
+use super::limits::{check_json_depth, RequestLimits};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -172,77 +173,149 @@ pub fn parse_hook_request_within(
     service_hook: &str,
     max_prefetch_resources: usize,
 ) -> Result<HookRequest, RequestError> {
-    let root = StreamedRoot {
-        max_prefetch_resources,
+    let parsed = match ParsedBody::one_pass(body, max_prefetch_resources, usize::MAX) {
+        Some(parsed) => parsed,
+        None => ParsedBody::ordinary(body)?,
     };
-    let (value, read_prefetch) = match fhir_r4::try_stream(body, root) {
-        Some((value, prefetch)) => (value, Some(prefetch)),
-        None => (parse_body(body)?, None),
-    };
-    let root = Obj::of(&value, "")?;
+    parsed.into_request(service_hook)
+}
 
-    let hook = root.req_str("hook")?;
-    if hook != service_hook {
-        // Echo the received hook only when it is a known name, never arbitrary input.
-        let got = match KNOWN_HOOKS.contains(&hook) {
-            true => format!("is \"{hook}\""),
-            false => "is not a known hook".to_owned(),
+/// A hook call's body parsed as JSON, its prefetch read, not yet checked as a request.
+pub struct ParsedBody {
+    /// The body without `prefetch` when that was read in one pass; all of it otherwise.
+    value: Value,
+    /// The prefetch read in one pass (`Some(None)`: absent or `null`); `None` when the body
+    /// took the ordinary parse.
+    prefetch: Option<Option<fhir_r4::Pages>>,
+}
+
+impl ParsedBody {
+    /// Reads `body` in one pass ([`fhir_r4::try_stream_within`]), its prefetch decoded as it
+    /// is parsed: `None` when it cannot (invalid JSON among others), or when more than
+    /// `max_depth` arrays and objects are open at once anywhere in it. Then check the depth
+    /// ([`super::limits::check_json_depth`]) and parse it with [`ParsedBody::ordinary`], which
+    /// reads the same and gives the usual error for what is invalid.
+    pub fn one_pass(body: &[u8], max_prefetch_resources: usize, max_depth: usize) -> Option<Self> {
+        let root = StreamedRoot {
+            max_prefetch_resources,
         };
-        let msg = format!("{got}, but this service handles \"{service_hook}\"");
-        return Err(RequestError::new("hook", msg));
+        let (value, prefetch) = fhir_r4::try_stream_within(body, root, max_depth)?;
+        Some(ParsedBody {
+            value,
+            prefetch: Some(prefetch.flatten()),
+        })
     }
-    let hook_instance = root.req_str("hookInstance")?;
 
-    let fhir_server = root.opt_str("fhirServer")?;
-    if let Some(server) = fhir_server {
-        check_absolute_http_url(server).map_err(|m| RequestError::new("fhirServer", m))?;
-    }
-    let fhir_authorization = match root.opt_obj("fhirAuthorization")? {
-        Some(_) if fhir_server.is_none() => {
-            return Err(RequestError::new(
-                "fhirAuthorization",
-                "is only allowed with fhirServer",
-            ))
+    /// How a hook call's body is parsed: in one pass, which checks its nesting as it goes,
+    /// when it can be; otherwise its nesting is checked first, then the ordinary parse gives
+    /// the error for what is invalid. The prefetch is read within
+    /// `limits.max_prefetch_resources` (see [`parse_hook_request_within`]).
+    ///
+    /// # Errors
+    ///
+    /// The body is nested deeper than `limits.max_json_depth`, or is not JSON.
+    pub fn within(body: &[u8], limits: &RequestLimits) -> Result<Self, RequestError> {
+        let (max_resources, max_depth) = (limits.max_prefetch_resources, limits.max_json_depth);
+        if let Some(parsed) = ParsedBody::one_pass(body, max_resources, max_depth) {
+            return Ok(parsed);
         }
-        Some(auth) => Some(parse_authorization(&auth)?),
-        None => None,
-    };
+        check_json_depth(body, max_depth)?;
+        ParsedBody::ordinary(body)
+    }
 
-    let context = root.req_obj("context")?;
-    check_context(service_hook, &context)?;
-    let has_prefetch = root.opt_obj("prefetch")?.is_some();
-    let extension = root.opt_obj("extension")?.map(|o| o.map.clone());
-    let (hook, hook_instance) = (hook.to_owned(), hook_instance.to_owned());
-    let fhir_server = fhir_server.map(str::to_owned);
-    let context = HookContext::new(context.map.clone());
+    /// The ordinary parse: the whole body as one `Value`.
+    ///
+    /// # Errors
+    ///
+    /// The body is not JSON.
+    pub fn ordinary(body: &[u8]) -> Result<Self, RequestError> {
+        Ok(ParsedBody {
+            value: parse_body(body)?,
+            prefetch: None,
+        })
+    }
 
-    let prefetch = match read_prefetch {
-        // Read in one pass (`None` inside: the member was absent or `null`).
-        Some(pages) => pages.flatten(),
-        // Parsed the ordinary way: each value is read from its tree. The prefetch is most of
-        // the body: move it out of the parsed tree instead of copying it.
-        None => match value {
-            Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
-                Some(Value::Object(prefetch)) => Some(
-                    prefetch
-                        .into_iter()
-                        .map(|(key, value)| (key, fhir_r4::Page::Value(value)))
-                        .collect(),
-                ),
+    /// The `hook` member, when it is a string.
+    pub fn hook(&self) -> Option<&str> {
+        self.value.get("hook").and_then(Value::as_str)
+    }
+
+    /// Checks the body as a call to a service registered for `service_hook` (see
+    /// [`parse_hook_request`]).
+    ///
+    /// # Errors
+    ///
+    /// The first violation found, its `field` naming the offending element's path.
+    pub fn into_request(self, service_hook: &str) -> Result<HookRequest, RequestError> {
+        let ParsedBody {
+            value,
+            prefetch: read_prefetch,
+        } = self;
+        let root = Obj::of(&value, "")?;
+
+        let hook = root.req_str("hook")?;
+        if hook != service_hook {
+            // Echo the received hook only when it is a known name, never arbitrary input.
+            let got = match KNOWN_HOOKS.contains(&hook) {
+                true => format!("is \"{hook}\""),
+                false => "is not a known hook".to_owned(),
+            };
+            let msg = format!("{got}, but this service handles \"{service_hook}\"");
+            return Err(RequestError::new("hook", msg));
+        }
+        let hook_instance = root.req_str("hookInstance")?;
+
+        let fhir_server = root.opt_str("fhirServer")?;
+        if let Some(server) = fhir_server {
+            check_absolute_http_url(server).map_err(|m| RequestError::new("fhirServer", m))?;
+        }
+        let fhir_authorization = match root.opt_obj("fhirAuthorization")? {
+            Some(_) if fhir_server.is_none() => {
+                return Err(RequestError::new(
+                    "fhirAuthorization",
+                    "is only allowed with fhirServer",
+                ))
+            }
+            Some(auth) => Some(parse_authorization(&auth)?),
+            None => None,
+        };
+
+        let context = root.req_obj("context")?;
+        check_context(service_hook, &context)?;
+        let has_prefetch = root.opt_obj("prefetch")?.is_some();
+        let extension = root.opt_obj("extension")?.map(|o| o.map.clone());
+        let (hook, hook_instance) = (hook.to_owned(), hook_instance.to_owned());
+        let fhir_server = fhir_server.map(str::to_owned);
+        let context = HookContext::new(context.map.clone());
+
+        let prefetch = match read_prefetch {
+            // Read in one pass (`None` inside: the member was absent or `null`).
+            Some(pages) => pages,
+            // Parsed the ordinary way: each value is read from its tree. The prefetch is most of
+            // the body: move it out of the parsed tree instead of copying it.
+            None => match value {
+                Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
+                    Some(Value::Object(prefetch)) => Some(
+                        prefetch
+                            .into_iter()
+                            .map(|(key, value)| (key, fhir_r4::Page::Value(value)))
+                            .collect(),
+                    ),
+                    _ => None,
+                },
                 _ => None,
             },
-            _ => None,
-        },
-    };
-    Ok(HookRequest {
-        hook,
-        hook_instance,
-        fhir_server,
-        fhir_authorization,
-        context,
-        prefetch,
-        extension,
-    })
+        };
+        Ok(HookRequest {
+            hook,
+            hook_instance,
+            fhir_server,
+            fhir_authorization,
+            context,
+            prefetch,
+            extension,
+        })
+    }
 }
 
 /// The request object with its `prefetch` read in one pass by [`fhir_r4::PagesSeed`] (most of

@@ -221,3 +221,44 @@ async fn prefetch_and_draft_order_limits_follow_the_settings() {
         "within the default"
     );
 }
+
+/// The nesting limit (64 by default) counts every array and object of the body, in members
+/// the service reads and in resource content the one-pass reader skips: 64 levels are read,
+/// 65 are refused with a message that says so. A call to a service that does not exist is a
+/// 404 whatever its body.
+#[tokio::test]
+async fn nesting_is_limited_wherever_it_is_in_the_body() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let nested = |n: usize| (0..n).fold(json!(1), |v, _| json!([v]));
+    let post = |service: &str, body: &Value| {
+        client
+            .post(format!("{}/cds-services/{service}", app.address))
+            .json(body)
+            .send()
+    };
+    for levels in [64, 65] {
+        // The root object, `extension` and the arrays.
+        let mut read = patient_view("hostile-1");
+        read["extension"] = json!({"x": nested(levels - 2)});
+        // The root, `prefetch`, the Patient, `meta` and the arrays; `meta` is skipped.
+        let mut skipped = patient_view("hostile-1");
+        skipped["prefetch"]["patient"] = json!({"resourceType": "Patient", "id": "hostile-1",
+            "meta": {"x": nested(levels - 4)}});
+        for body in [read, skipped] {
+            let resp = post("cart-monitoring", &body).await.expect("an answer");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.expect("a body");
+            if levels == 64 {
+                assert_eq!(status, 200, "{text}");
+            } else {
+                assert_eq!(status, 400, "{text}");
+                assert!(text.contains("nested deeper than 64 levels"), "{text}");
+            }
+        }
+    }
+    let mut deep = patient_view("hostile-1");
+    deep["extension"] = json!({"x": nested(100)});
+    let resp = post("no-such-service", &deep).await.expect("an answer");
+    assert_eq!(resp.status().as_u16(), 404);
+}

@@ -38,7 +38,8 @@ mod tape;
 
 pub use facts::*;
 pub use stream::{
-    prunable, read_page, resource_count, try_stream, Page, PageSeed, Pages, PagesSeed, Read,
+    read_page, resource_count, try_stream, try_stream_within, Page, PageSeed, Pages, PagesSeed,
+    Read,
 };
 
 use fhirbolt_io::Failure;
@@ -171,8 +172,8 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    /// Every resource in the repository's FHIR fixtures and bench patients.
-    pub(super) fn corpus() -> Vec<Value> {
+    /// Every JSON file of the repository's fixtures, and the small and typical bench patients.
+    pub(crate) fn corpus_files() -> Vec<std::path::PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut files = vec![
             root.join("benches/data/small.json"),
@@ -192,6 +193,12 @@ mod tests {
                 }
             }
         }
+        files
+    }
+
+    /// Every resource in the repository's FHIR fixtures and bench patients.
+    pub(super) fn corpus() -> Vec<Value> {
+        let files = corpus_files();
         let mut resources = Vec::new();
         let mut stack: Vec<Value> = files
             .iter()

@@ -22,12 +22,13 @@
 //!   which a one-pass reader cannot know when it meets the first); repeated members that are
 //!   skipped change nothing and are read in one pass;
 //! * an `entry` that is not an array, an entry or a resource that is not an object;
-//! * any `\u` escape of a UTF-16 surrogate ([`prunable`]: skipped strings are not
-//!   decoded, so a lone surrogate there would go unnoticed while the ordinary parse refuses it).
+//! * any `\u` escape of a UTF-16 surrogate (the reader, [`json`], refuses them: the ordinary
+//!   parse checks that they pair).
 //!
 //! So the one-pass path never changes what is accepted or how it is read.
 
 mod element;
+mod json;
 #[cfg(test)]
 mod tests;
 
@@ -138,32 +139,28 @@ pub fn read_page(json: &[u8]) -> serde_json::Result<Page> {
     }
 }
 
-/// Whether `json` may take the one-pass path: it holds no `\u` escape of a UTF-16 surrogate.
-/// The parser skips members without decoding their strings, so a lone surrogate there would go
-/// unnoticed, while the ordinary parse refuses it; such input (rare) takes the ordinary parse,
-/// so both paths accept exactly the same bodies. Conservative: an escaped backslash followed by
-/// `ud8…` also takes the ordinary parse.
-pub fn prunable(json: &[u8]) -> bool {
-    !memchr::memmem::find_iter(json, b"\\u").any(|at| {
-        matches!(json.get(at + 2), Some(b'd' | b'D'))
-            && matches!(
-                json.get(at + 3),
-                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-            )
-    })
+/// Parses the whole of `json` with a one-pass `seed` ([`PageSeed`], [`PagesSeed`] or a
+/// caller's seed built on them). `None` when the input may not take that path (not UTF-8, or
+/// refused by the reader: see [`try_stream_within`]) or the seed refuses its shape: the caller
+/// then parses it the ordinary way.
+pub fn try_stream<'a, S: DeserializeSeed<'a>>(json: &'a [u8], seed: S) -> Option<S::Value> {
+    try_stream_within(json, seed, usize::MAX)
 }
 
-/// Parses the whole of `json` with a one-pass `seed` ([`PageSeed`], [`PagesSeed`] or a
-/// caller's seed built on them). `None` when the input may not take that path
-/// ([`prunable`], not UTF-8) or the seed refuses its shape: the caller then parses it
-/// the ordinary way.
-pub fn try_stream<'a, S: DeserializeSeed<'a>>(json: &'a [u8], seed: S) -> Option<S::Value> {
-    if !prunable(json) {
-        return None;
-    }
-    let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(json).ok()?);
-    let value = seed.deserialize(&mut de).ok()?;
-    de.end().ok()?;
+/// [`try_stream`], also `None` when more than `max_depth` arrays and objects are open at once
+/// anywhere in `json`, read or skipped. So input it reads nests no deeper than `max_depth`,
+/// and needs no separate depth check.
+///
+/// The reader ([`json`]) gives exactly what `serde_json` gives for the same text, or refuses
+/// it; it refuses any `\u` escape of a UTF-16 surrogate, which the ordinary parse checks.
+pub fn try_stream_within<'a, S: DeserializeSeed<'a>>(
+    json: &'a [u8],
+    seed: S,
+    max_depth: usize,
+) -> Option<S::Value> {
+    let mut reader = json::Reader::new(std::str::from_utf8(json).ok()?, max_depth);
+    let value = seed.deserialize(&mut reader).ok()?;
+    reader.end().ok()?;
     Some(value)
 }
 

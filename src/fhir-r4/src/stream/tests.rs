@@ -238,3 +238,55 @@ fn prefetch_objects_over_the_resource_limit_are_left_to_the_ordinary_parse() {
     assert_eq!(within(2), None);
     assert_eq!(within(0), None);
 }
+
+/// Every page of the fixtures small enough to edit many times: resource and Bundle files, and
+/// each prefetch value of the hook requests.
+fn small_pages() -> Vec<Vec<u8>> {
+    let mut pages = Vec::new();
+    for path in crate::tests::corpus_files() {
+        let Ok(value) = serde_json::from_slice::<Value>(&std::fs::read(&path).expect("readable"))
+        else {
+            continue;
+        };
+        let values: Vec<&Value> = match value.get("prefetch").and_then(Value::as_object) {
+            Some(prefetch) => prefetch.values().collect(),
+            None if value.get("resourceType").is_some() => vec![&value],
+            None => Vec::new(),
+        };
+        pages.extend(
+            values
+                .into_iter()
+                .map(|v| serde_json::to_vec(v).expect("serialisable"))
+                .filter(|text| text.len() <= 16_384),
+        );
+    }
+    pages
+}
+
+/// Whatever the one-pass reader reads, edited or not, is valid JSON and reads as the ordinary
+/// decode of that JSON reads.
+#[test]
+fn edited_pages_read_in_one_pass_equal_the_ordinary_decode() {
+    use super::json::tests::{mutate, Rng};
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let (mut read, mut total) = (0, 0);
+    let pages = small_pages();
+    assert!(pages.len() > 100, "only {} pages", pages.len());
+    for page in &pages {
+        for _ in 0..25 {
+            let edited = mutate(page, &mut rng);
+            total += 1;
+            if let Some(one_pass) = try_stream(&edited, PageSeed) {
+                let value = serde_json::from_slice::<Value>(&edited)
+                    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&edited)));
+                assert_eq!(one_pass, ordinary(&value), "{value}");
+                read += 1;
+            }
+        }
+    }
+    // Most edits break the JSON; some thousands still read.
+    assert!(
+        read * 10 > total,
+        "{read} of {total} edits read in one pass"
+    );
+}
