@@ -65,6 +65,37 @@ static STRING_STOP: [bool; 256] = {
     stop
 };
 
+/// The length of the plain run at the start of `bytes`: the index of the first byte of
+/// [`STRING_STOP`], if any. Eight bytes at a time: a byte of a word is flagged when it equals
+/// `"` or `\\`, or is below 0x20 (the usual zero-byte test, `(x - 0x01…) & !x & 0x80…`, on the
+/// word XOR the byte, and its `< n` form). A borrow can flag a byte above a true hit, never below
+/// one, so the lowest flagged byte is the first stop.
+#[inline]
+fn plain_run(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let flagged = (below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            | below(x, 0x20))
+            & HIGH;
+        if flagged != 0 {
+            return Some(at + flagged.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter()
+        .position(|&b| STRING_STOP[usize::from(b)])
+        .map(|p| at + p)
+}
+
 /// A string read: borrowed from the input, or decoded into the reader's scratch buffer.
 enum Str<'de, 's> {
     Borrowed(&'de str),
@@ -162,11 +193,7 @@ impl<'de> Reader<'de> {
         let bytes = self.text.as_bytes();
         let start = self.pos + 1;
         let rest = bytes.get(start..).ok_or(Refused)?;
-        let end = start
-            + rest
-                .iter()
-                .position(|&b| STRING_STOP[usize::from(b)])
-                .ok_or(Refused)?;
+        let end = start + plain_run(rest).ok_or(Refused)?;
         if bytes[end] == b'"' {
             self.pos = end + 1;
             // Quotes are ASCII: the slice lies on character boundaries of valid UTF-8.
@@ -197,11 +224,7 @@ impl<'de> Reader<'de> {
             }
             let from = end;
             let rest = bytes.get(from..).ok_or(Refused)?;
-            end = from
-                + rest
-                    .iter()
-                    .position(|&b| STRING_STOP[usize::from(b)])
-                    .ok_or(Refused)?;
+            end = from + plain_run(rest).ok_or(Refused)?;
             self.scratch.push_str(text.get(from..end).ok_or(Refused)?);
         }
     }

@@ -238,3 +238,18 @@ fn edited_fixtures_read_and_fail_as_in_serde_json() {
     }
     assert!(samples > 50, "only {samples} fixtures edited");
 }
+
+#[test]
+fn plain_runs_end_at_the_first_stop_byte() {
+    // Bytes around every edge of the word test: stops, their neighbours, high bytes.
+    const BYTES: &[u8] = b"\x00\x01\x1f\x20\x21\"#[\\]a\x7f\x80\xa0\xc3\xff";
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    for _ in 0..20_000 {
+        let len = rng.below(40);
+        let bytes: Vec<u8> = (0..len).map(|_| BYTES[rng.below(BYTES.len())]).collect();
+        let expected = bytes.iter().position(|&b| STRING_STOP[usize::from(b)]);
+        assert_eq!(plain_run(&bytes), expected, "{bytes:?}");
+    }
+    assert_eq!(plain_run(b"abcdefgh\"ijklmnop"), Some(8));
+    assert_eq!(plain_run(b"abcdefghijklmnop"), None);
+}
