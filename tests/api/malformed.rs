@@ -238,3 +238,60 @@ async fn a_body_that_stalls_is_408_and_frees_its_place_for_the_next_call() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("did not arrive within 300 ms"), "{answer}");
 }
+
+/// Sends `head` and `body` on a new connection (`Connection: close`) and gives the status line
+/// of the answer.
+async fn raw_call(address: &str, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /cds-services/cart-monitoring HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\n{head}\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("an answer")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The body buffer is sized from `Content-Length` when there is one; a chunked body (none) is
+/// read all the same, and both are bounded by `server.max_body_bytes`: an announced length over
+/// it is refused before the body arrives.
+#[tokio::test]
+async fn chunked_and_announced_bodies_are_read_and_bounded() {
+    let app = spawn_with(|s| s.server.max_body_bytes = 4096).await;
+    let chunked = |body: &[u8]| {
+        let mut out = Vec::new();
+        for chunk in body.chunks(100) {
+            out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            out.extend_from_slice(chunk);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    };
+    let small = serde_json::to_vec(&patient_view("p1")).unwrap();
+    let mut padded = patient_view("p1");
+    padded["extension"] = json!({"pad": "x".repeat(5000)});
+    let large = serde_json::to_vec(&padded).unwrap();
+    let te = "Transfer-Encoding: chunked\r\n";
+    let status = raw_call(&app.address, te, &chunked(&small)).await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let status = raw_call(&app.address, te, &chunked(&large)).await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    let announced = format!("Content-Length: {}\r\n", small.len());
+    let status = raw_call(&app.address, &announced, &small).await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    // Announced over the limit: refused with nothing sent.
+    let status = raw_call(&app.address, "Content-Length: 100000\r\n", b"").await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+}
