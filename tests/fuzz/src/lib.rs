@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use cart_sentinel::cds::limits::{check_hook_limits, check_json_depth, RequestLimits};
-use cart_sentinel::cds::request::{parse_hook_request, KNOWN_HOOKS};
+use cart_sentinel::cds::limits::{check_hook_limits, RequestLimits};
+use cart_sentinel::cds::request::{ParsedBody, KNOWN_HOOKS};
 use cart_sentinel::engine::rule::Rule;
 use cart_sentinel::engine::{self, load, CompiledPack, EvalInput, Pack};
 use cart_sentinel::record::{PatientRecord, RecordBuilder};
@@ -56,13 +56,14 @@ pub fn hook_request(data: &[u8]) {
         max_prefetch_resources: 50_000,
         max_draft_orders: 200,
     };
-    let _ = check_json_depth(data, limits.max_json_depth);
     let hook = KNOWN_HOOKS
         .iter()
         .copied()
         .find(|h| data.windows(h.len()).any(|w| w == h.as_bytes()))
         .unwrap_or("patient-view");
-    let Ok(req) = parse_hook_request(data, hook) else {
+    // As the service reads a body: in one pass when it can, nesting checked as it goes;
+    // otherwise the depth scan, then the ordinary parse.
+    let Ok(req) = ParsedBody::within(data, &limits).and_then(|p| p.into_request(hook)) else {
         return;
     };
     let _ = check_hook_limits(&req, &limits);
