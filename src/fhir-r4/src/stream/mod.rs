@@ -23,7 +23,9 @@
 //!   skipped change nothing and are read in one pass;
 //! * an `entry` that is not an array, an entry or a resource that is not an object;
 //! * any `\u` escape of a UTF-16 surrogate (the reader, [`json`], refuses them: the ordinary
-//!   parse checks that they pair).
+//!   parse checks that they pair);
+//! * an object member named with serde_json's private number token, which the ordinary parse
+//!   reads as a number (and refuses unless its value is a number's text).
 //!
 //! So the one-pass path never changes what is accepted or how it is read.
 

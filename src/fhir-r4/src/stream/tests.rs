@@ -290,3 +290,21 @@ fn edited_pages_read_in_one_pass_equal_the_ordinary_decode() {
         "{read} of {total} edits read in one pass"
     );
 }
+
+/// serde_json reads an object whose member is named with its private number token as a number
+/// (and refuses it when the value is not a number's text): the one-pass path leaves such input
+/// to it, so both paths accept and refuse the same pages.
+#[test]
+fn a_member_named_with_the_number_token_takes_the_ordinary_parse() {
+    let text = br#"{"resourceType": "Patient", "id": "1",
+        "extension": {"$serde_json::private::Number": "abc"}}"#;
+    assert_eq!(try_stream(text, PageSeed), None);
+    let plain = serde_json::from_slice::<Value>(text).expect_err("not a number");
+    assert_eq!(
+        read_page(text).expect_err("refused").to_string(),
+        plain.to_string()
+    );
+    let text = br#"{"resourceType": "Patient", "id": "1", "birthDate": {"$serde_json::private::Number": "1"}}"#;
+    assert_eq!(try_stream(text, PageSeed), None);
+    assert!(matches!(read_page(text), Ok(Page::Value(_))));
+}

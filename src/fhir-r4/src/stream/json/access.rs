@@ -1,7 +1,7 @@
 //! The serde side of the reader: `Deserializer` for [`Reader`], and the map and sequence
 //! accesses its visitors get.
 
-use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::value::StringDeserializer;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{number_text, Reader, Refused, Result, Str};
@@ -282,7 +282,11 @@ impl<'de> Deserializer<'de> for Key<'_, 'de> {
     type Error = Refused;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.reader.visit_string(visitor)
+        match self.reader.string()? {
+            s if s.is_number_token() => Err(Refused),
+            Str::Borrowed(s) => visitor.visit_borrowed_str(s),
+            Str::Copied(s) => visitor.visit_str(s),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -357,12 +361,28 @@ impl<'de> MapAccess<'de> for Number {
         if self.text.is_none() {
             return Ok(None);
         }
-        seed.deserialize(BorrowedStrDeserializer::new(NUMBER_TOKEN))
-            .map(Some)
+        seed.deserialize(NumberKey).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         let text = self.text.take().ok_or(Refused)?;
         seed.deserialize(StringDeserializer::new(text))
+    }
+}
+
+/// The key of [`Number`]: the token, whatever the visitor asks for, as `serde_json` gives it.
+struct NumberKey;
+
+impl<'de> Deserializer<'de> for NumberKey {
+    type Error = Refused;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_borrowed_str(NUMBER_TOKEN)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
     }
 }

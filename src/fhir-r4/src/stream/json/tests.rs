@@ -253,3 +253,64 @@ fn plain_runs_end_at_the_first_stop_byte() {
     assert_eq!(plain_run(b"abcdefgh\"ijklmnop"), Some(8));
     assert_eq!(plain_run(b"abcdefghijklmnop"), None);
 }
+
+#[test]
+fn members_named_with_serde_jsons_number_token_are_refused_anywhere() {
+    // serde_json reads `{"<token>": "1.5"}` as the number 1.5 and refuses `{"<token>": "x"}`;
+    // the one-pass seeds would read either as an object. Both are left to serde_json.
+    for json in [
+        r#"{"$serde_json::private::Number": "1.5"}"#,
+        r#"{"$serde_json::private::Number": "x"}"#,
+        r#"{"a": [{"$serde_json::private::Number": "1"}]}"#,
+        r#"{"a": {"b": 1, "\u0024serde_json::private::Number": "1"}}"#,
+    ] {
+        assert_eq!(ours(json.as_bytes(), usize::MAX), None, "{json}");
+        assert!(!skipped(json.as_bytes(), usize::MAX), "{json}");
+    }
+    assert_eq!(
+        theirs(br#"{"$serde_json::private::Number": "1.5"}"#).as_deref(),
+        Some("1.5")
+    );
+    // A string value equal to the token is an ordinary string.
+    assert_agrees(br#"{"a": "$serde_json::private::Number"}"#);
+}
+
+#[test]
+fn the_number_keys_visitor_gets_the_token_whatever_it_asks_for() {
+    use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, Visitor};
+    /// Asks for the key as an enum: serde_json gives the token as a string, which an enum
+    /// visitor refuses.
+    #[derive(Deserialize, Debug)]
+    enum Key {
+        #[serde(other)]
+        Other,
+    }
+    struct FirstKey;
+    impl<'de> Visitor<'de> for FirstKey {
+        type Value = Option<Key>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let key = map.next_key::<Key>()?;
+            map.next_value::<IgnoredAny>()?;
+            Ok(key)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for FirstKey {
+        type Value = Option<Key>;
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    let theirs = FirstKey.deserialize(&mut serde_json::Deserializer::from_str("1.5"));
+    let mut reader = Reader::new("1.5", usize::MAX);
+    let ours = (&mut reader).deserialize_any(FirstKey);
+    assert_eq!(ours.is_ok(), theirs.is_ok(), "{ours:?} {theirs:?}");
+}
