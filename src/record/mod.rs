@@ -447,12 +447,18 @@ fn first_code(c: &Concept) -> Option<String> {
 /// True when a reference (`Patient/1`, `https://ehr/fhir/Patient/1/_history/2`) names the patient.
 pub fn refers_to_patient(reference: &str, patient_id: &str) -> bool {
     let path = reference.split(['?', '#']).next().unwrap_or_default();
-    let parts: Vec<&str> = path.split('/').collect();
-    parts
-        .windows(2)
-        .rev()
-        .find(|w| w[0] == "Patient")
-        .is_some_and(|w| w[1] == patient_id)
+    // The segment after the last `Patient` that has one, read from the end without
+    // collecting the segments (this runs for every resource of a call).
+    let mut after = None;
+    for segment in path.rsplit('/') {
+        if segment == "Patient" {
+            if let Some(id) = after {
+                return id == patient_id;
+            }
+        }
+        after = Some(segment);
+    }
+    false
 }
 
 #[cfg(test)]

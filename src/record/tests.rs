@@ -72,4 +72,14 @@ fn patient_reference_forms() {
     ));
     assert!(!refers_to_patient("Patient/10", "1"));
     assert!(!refers_to_patient("urn:uuid:1", "1"));
+    // The segment after the last `Patient` that has one; query and fragment ignored.
+    assert!(refers_to_patient("Patient/Patient/1", "1"));
+    assert!(refers_to_patient("Patient/1/Patient", "1"));
+    assert!(!refers_to_patient("Patient/1/Patient/2", "1"));
+    assert!(refers_to_patient("Patient/1?x=Patient/2", "1"));
+    assert!(refers_to_patient("Patient/1#Patient/2", "1"));
+    assert!(!refers_to_patient("Patient/", "1"));
+    assert!(!refers_to_patient("Patient", "1"));
+    assert!(!refers_to_patient("", "1"));
+    assert!(!refers_to_patient("Group/Patient", "Patient"));
 }

@@ -248,17 +248,16 @@ fn members<'de, A: MapAccess<'de>>(
     first: Cow<'de, str>,
     need_blank: bool,
 ) -> Result<(usize, Blank), A::Error> {
-    // Every name when blankness is measured (a repeated skipped member would be measured
-    // twice, where the ordinary parse keeps only the last), else those that are read.
+    // Repeated names make the caller fall back: those of read members always (`seen`), the
+    // others when blankness is measured (a repeated skipped member would be measured twice,
+    // where the ordinary parse keeps only the last). Only the others are listed by name, so
+    // the list is empty, and never allocated, for an object of whitelisted members.
     let mut names = Vec::new();
     let mut seen = Seen::default();
     let mut written = 0;
     let mut blank = Some(0);
     let mut next = Some(first);
     while let Some(name) = next {
-        if need_blank {
-            first_time(&mut names, &name)?;
-        }
         match elements.iter().position(|e| e.name() == name) {
             Some(index) => {
                 seen.first(index)?;
@@ -272,7 +271,10 @@ fn members<'de, A: MapAccess<'de>>(
                 }
                 blank = with_member(blank, done.blank);
             }
-            None if need_blank => blank = with_member(blank, map.next_value_seed(BlankSeed)?),
+            None if need_blank => {
+                first_time(&mut names, &name)?;
+                blank = with_member(blank, map.next_value_seed(BlankSeed)?);
+            }
             None => {
                 map.next_value::<IgnoredAny>()?;
             }
