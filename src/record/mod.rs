@@ -252,6 +252,15 @@ impl RecordBuilder {
             fhir_r4::Page::Null => {}
             fhir_r4::Page::Resource { read, .. } => self.add_read(read.facts, 0),
             fhir_r4::Page::Bundle { entries, .. } => {
+                // Most of a page is usually one type: room for its observations at once.
+                let observations = entries
+                    .iter()
+                    .filter(|e| {
+                        e.as_ref()
+                            .is_some_and(|r| matches!(r.facts, Ok(Facts::Observation { .. })))
+                    })
+                    .count();
+                self.record.observations.reserve(observations);
                 for (index, entry) in entries.into_iter().enumerate() {
                     match entry {
                         Some(read) => self.add_read(read.facts, index),
@@ -437,7 +446,13 @@ impl RecordBuilder {
 }
 
 fn reference(resource_type: &str, id: &Option<String>) -> String {
-    format!("{resource_type}/{}", id.as_deref().unwrap_or("unknown"))
+    // Not `format!`: this runs for every resource of a call.
+    let id = id.as_deref().unwrap_or("unknown");
+    let mut reference = String::with_capacity(resource_type.len() + 1 + id.len());
+    reference.push_str(resource_type);
+    reference.push('/');
+    reference.push_str(id);
+    reference
 }
 
 fn first_code(c: &Concept) -> Option<String> {
@@ -446,9 +461,15 @@ fn first_code(c: &Concept) -> Option<String> {
 
 /// True when a reference (`Patient/1`, `https://ehr/fhir/Patient/1/_history/2`) names the patient.
 pub fn refers_to_patient(reference: &str, patient_id: &str) -> bool {
+    // The usual form, `Patient/{id}`, answered without splitting (this runs for every
+    // resource of a call).
+    let plain = |s: &str| !s.bytes().any(|b| matches!(b, b'/' | b'?' | b'#'));
+    if reference.strip_prefix("Patient/") == Some(patient_id) && plain(patient_id) {
+        return true;
+    }
     let path = reference.split(['?', '#']).next().unwrap_or_default();
     // The segment after the last `Patient` that has one, read from the end without
-    // collecting the segments (this runs for every resource of a call).
+    // collecting the segments.
     let mut after = None;
     for segment in path.rsplit('/') {
         if segment == "Patient" {

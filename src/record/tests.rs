@@ -82,4 +82,8 @@ fn patient_reference_forms() {
     assert!(!refers_to_patient("Patient", "1"));
     assert!(!refers_to_patient("", "1"));
     assert!(!refers_to_patient("Group/Patient", "Patient"));
+    // An id that is not one segment is never matched by the plain form.
+    assert!(!refers_to_patient("Patient/a/b", "a/b"));
+    assert!(refers_to_patient("Patient/a/b", "a"));
+    assert!(!refers_to_patient("Patient/a?b", "a?b"));
 }

@@ -235,6 +235,16 @@ impl Element {
     }
 }
 
+/// The index of the element named `name` in `elements`. Lengths and first bytes are compared
+/// before the names (member names are looked up for every member of every resource: issue
+/// #6).
+pub(crate) fn position(elements: &[Element], name: &str) -> Option<usize> {
+    let first = name.as_bytes().first()?;
+    elements.iter().position(|e| {
+        e.name.len() == name.len() && e.name.as_bytes().first() == Some(first) && e.name == name
+    })
+}
+
 /// The whitelisted elements (besides `resourceType` and `id`) of a resource type the engine
 /// reads, or `None` for any other type.
 pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
@@ -275,7 +285,7 @@ fn write_members(
             continue;
         };
         let mark = out.mark();
-        out.key(name);
+        out.key(element.name);
         let kept = match element.card {
             Card::Many => write_many(out, element.kind, value)?,
             Card::Optional => write_one(out, element.kind, false, value)?,
@@ -400,6 +410,46 @@ pub(crate) mod tests {
         let elements = elements_of(&rt).expect("supported type");
         project(&rt, elements, v.as_object().expect("object"))
             .map(|tape| serde_json::from_slice(&tape.to_json()).expect("the projection is JSON"))
+    }
+
+    /// Every element table: the resources' and, recursively, their complex types'.
+    fn every_table() -> Vec<&'static [Element]> {
+        fn add(tables: &mut Vec<&'static [Element]>, elements: &'static [Element]) {
+            tables.push(elements);
+            for e in elements {
+                if let Kind::Complex(inner) = e.kind {
+                    add(tables, inner);
+                }
+            }
+        }
+        let mut tables = Vec::new();
+        add(&mut tables, ID);
+        for (_, elements) in TABLES {
+            add(&mut tables, elements);
+        }
+        tables
+    }
+
+    #[test]
+    fn position_finds_every_name_and_no_other() {
+        let tables = every_table();
+        assert!(tables.len() > 20);
+        for elements in tables {
+            for (index, element) in elements.iter().enumerate() {
+                assert_eq!(position(elements, element.name,), Some(index));
+            }
+            for other in [
+                "",
+                "x",
+                "extension",
+                "Code",
+                "codes",
+                "cod",
+                "valueQuantityX",
+            ] {
+                assert_eq!(position(elements, other), None, "{other}");
+            }
+        }
     }
 
     /// An Observation full of what the projection drops: unknown and other-version elements,

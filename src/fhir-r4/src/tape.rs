@@ -5,7 +5,7 @@
 //! instead of JSON text (issue #6): writing needs no escaping, reading needs no tokenizing, no
 //! UTF-8 validation and no number parsing, and it still truncates back to a mark as text did
 //! when a value turns out to project to nothing. Strings live in one `String`, tokens refer to
-//! them by range.
+//! them by range; member names are the projection tables' own `&'static str`s, never copied.
 //!
 //! Decimals are kept as strings holding the number's text as written (the precision is the
 //! input's; `read` parses them), integers as `i32`.
@@ -32,7 +32,8 @@ enum Token {
     /// With the number of items, so that a `Vec` read from it is allocated once, to size.
     OpenArray(usize),
     CloseArray,
-    Key(Span),
+    /// A member name: always one of the projection tables' names.
+    Key(&'static str),
     Str(Span),
     Int(i32),
     Bool(bool),
@@ -91,10 +92,9 @@ impl Tape {
         self.tokens.push(Token::CloseArray);
     }
 
-    /// A member name.
-    pub(crate) fn key(&mut self, name: &str) {
-        let span = self.span(name);
-        self.tokens.push(Token::Key(span));
+    /// A member name (one of the projection's own).
+    pub(crate) fn key(&mut self, name: &'static str) {
+        self.tokens.push(Token::Key(name));
     }
 
     /// A string, or a decimal's text.
@@ -136,11 +136,12 @@ impl Tape {
                 Token::Close => out.push(b'}'),
                 Token::OpenArray(_) => out.push(b'['),
                 Token::CloseArray => out.push(b']'),
-                Token::Key(s) | Token::Str(s) => {
+                Token::Key(name) => {
+                    serde_json::to_writer(&mut out, name).expect("to memory");
+                    out.push(b':');
+                }
+                Token::Str(s) => {
                     serde_json::to_writer(&mut out, &self.text[s.0..s.1]).expect("to memory");
-                    if matches!(token, Token::Key(_)) {
-                        out.push(b':');
-                    }
                 }
                 Token::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
                 Token::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -151,7 +152,8 @@ impl Tape {
     }
 
     /// A tape of a JSON value written as the projection writes (strings, `i32` integers,
-    /// booleans, objects, arrays), for tests that edit a projection as JSON.
+    /// booleans, objects, arrays), for tests that edit a projection as JSON. Member names are
+    /// leaked to be `'static` as the projection's are (a test's few bytes).
     #[cfg(test)]
     pub(crate) fn of_json(value: &serde_json::Value) -> Tape {
         fn write(tape: &mut Tape, value: &serde_json::Value) {
@@ -172,7 +174,7 @@ impl Tape {
                 Value::Object(map) => {
                     tape.open();
                     for (k, v) in map {
-                        tape.key(k);
+                        tape.key(Box::leak(k.clone().into_boxed_str()));
                         write(tape, v);
                     }
                     tape.close();
@@ -288,8 +290,8 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
     ) -> Result<Option<K::Value>, Refused> {
         match self.0.next()? {
             Token::Close => Ok(None),
-            Token::Key(span) => seed
-                .deserialize(BorrowedStrDeserializer::new(self.0.text(span)))
+            Token::Key(name) => seed
+                .deserialize(BorrowedStrDeserializer::new(name))
                 .map(Some),
             _ => Err(Refused),
         }

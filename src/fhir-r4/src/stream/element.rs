@@ -258,11 +258,11 @@ fn members<'de, A: MapAccess<'de>>(
     let mut blank = Some(0);
     let mut next = Some(first);
     while let Some(name) = next {
-        match elements.iter().position(|e| e.name() == name) {
+        match project::position(elements, &name) {
             Some(index) => {
                 seen.first(index)?;
                 let mark = out.tape.mark();
-                out.tape.key(&name);
+                out.tape.key(elements[index].name());
                 let done = element_value(map, out, &elements[index], need_blank)?;
                 if done.written {
                     written += 1;

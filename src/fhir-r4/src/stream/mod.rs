@@ -263,7 +263,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 "id" => (Some(id_at), ID.first()),
                 "entry" if bundle => (Some(entry_at), None),
                 "link" if self.top => (Some(link_at), None),
-                _ => match elements.and_then(|e| e.iter().position(|e| e.name() == name)) {
+                _ => match elements.and_then(|e| crate::project::position(e, &name)) {
                     Some(i) => (Some(i), elements.map(|e| &e[i])),
                     None => (None, None),
                 },
@@ -280,7 +280,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
                 ("link", _) if self.top => link = Some(map.next_value::<Value>()?),
                 (_, Some(element)) if elements.is_some() => {
                     let mark = out.tape.mark();
-                    out.tape.key(&name);
+                    out.tape.key(element.name());
                     if !element_value(&mut map, &mut out, element, false)?.written {
                         out.tape.truncate(mark);
                     }
