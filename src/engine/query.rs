@@ -61,13 +61,21 @@ fn concept_text(c: &Concept) -> Vec<&str> {
         .collect()
 }
 
-fn value_matches(vs: &Compiled, value: Option<&ObsValue>, interp: &[Concept]) -> bool {
+/// Whether an observation's value (or an interpretation) is in `vs`, with the words of its
+/// texts from the call's memo (every rule with a `value_in` asks this of every result).
+fn value_matches(
+    scans: &Scans,
+    vs: &Compiled,
+    value: Option<&ObsValue>,
+    interp: &[Concept],
+) -> bool {
+    let concept = |c: &Concept| vs.match_concept_with(c, |t| scans.words_of(t)).is_some();
     let by_value = match value {
-        Some(ObsValue::Concept(c)) => vs.match_concept(c).is_some(),
-        Some(ObsValue::Text(t)) => vs.match_text(t).is_some(),
+        Some(ObsValue::Concept(c)) => concept(c),
+        Some(ObsValue::Text(t)) => vs.match_text_with(t, |t| scans.words_of(t)).is_some(),
         _ => false,
     };
-    by_value || interp.iter().any(|c| vs.match_concept(c).is_some())
+    by_value || interp.iter().any(concept)
 }
 
 impl RuleEval<'_, '_> {
@@ -321,7 +329,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
                 continue;
             }
             if let Some(vin) = value_in {
-                if !value_matches(vin, o.value.as_ref(), &o.interpretation) {
+                if !value_matches(&re.ctx.scans, vin, o.value.as_ref(), &o.interpretation) {
                     continue;
                 }
             }

@@ -129,7 +129,15 @@ pub fn words(s: &str) -> Vec<String> {
 }
 
 fn contains_words(hay: &[String], needle: &[String]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    // Lengths and first bytes first: most words differ there, and this runs for every text
+    // entry of every value set against every text of a record (issue #6: rule scale).
+    let same = |a: &String, b: &String| {
+        a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+    };
+    !needle.is_empty()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.iter().zip(needle).all(|(a, b)| same(a, b)))
 }
 
 impl Compiled {
@@ -177,6 +185,19 @@ impl Compiled {
             return None;
         }
         self.match_words(&words(text))
+    }
+
+    /// [`match_text`](Self::match_text), with the [`words`] of the text given by `words_of`
+    /// (see [`match_concept_with`](Self::match_concept_with)).
+    pub fn match_text_with<W: AsRef<[String]>>(
+        &self,
+        text: &str,
+        words_of: impl FnOnce(&str) -> W,
+    ) -> Match {
+        if self.text.is_empty() {
+            return None;
+        }
+        self.match_words(words_of(text).as_ref())
     }
 
     /// Matches free text already split into [`words`].
@@ -233,4 +254,62 @@ pub fn missing<'a>(names: impl Iterator<Item = &'a str>, known: &HashSet<&str>) 
         .filter(|n| !known.contains(n))
         .map(str::to_owned)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_set(patterns: &[&str], exclude: &[&str]) -> Compiled {
+        Compiled::new(&ValueSet {
+            id: "t".into(),
+            title: "t".into(),
+            description: "t".into(),
+            codes: Vec::new(),
+            prefixes: Vec::new(),
+            text: patterns
+                .iter()
+                .map(|p| TextEntry {
+                    pattern: (*p).into(),
+                    product: Some(format!("tag {p}")),
+                })
+                .collect(),
+            exclude_text: exclude.iter().map(|x| (*x).into()).collect(),
+        })
+    }
+
+    #[test]
+    fn text_entries_match_whole_words_in_order_case_insensitively_unless_excluded() {
+        let vs = text_set(&["cytomegalovirus dna", "ebv"], &["not detected"]);
+        let tag = |p: &str| Some(Some(format!("tag {p}")));
+        let cases = [
+            (
+                "Cytomegalovirus DNA [#/volume] in Plasma",
+                tag("cytomegalovirus dna"),
+            ),
+            ("CYTOMEGALOVIRUS-DNA", tag("cytomegalovirus dna")),
+            ("EBV load", tag("ebv")),
+            ("DNA cytomegalovirus", None),
+            ("cytomegalovirus", None),
+            ("cytomegalovirus dnase", None),
+            ("ebvx", None),
+            ("xebv", None),
+            ("EBV not detected", None),
+            ("EBV not   DETECTED.", None),
+            ("EBV detected, not found", tag("ebv")),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(vs.match_text(text), want, "{text}");
+            // The memoised form gives the same answer from the same words.
+            let hay = words(text);
+            assert_eq!(vs.match_text_with(text, |_| hay.clone()), want, "{text}");
+        }
+        assert_eq!(
+            text_set(&[], &[]).match_text_with("ebv", |_| -> Vec<String> {
+                unreachable!("no text entries: the words are not needed")
+            }),
+            None
+        );
+    }
 }

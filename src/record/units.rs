@@ -64,7 +64,12 @@ type Factors = Option<(f64, f64)>;
 impl<'u> Converter<'u> {
     pub fn convert(&mut self, v: f64, from: &'u str, to: &'u str) -> Option<f64> {
         let factors = match self.last {
-            Some((f, t, factors)) if f == from && t == to => factors,
+            // The same strings are usually passed again (the query's target unit always).
+            Some((f, t, factors))
+                if (std::ptr::eq(f, from) || f == from) && (std::ptr::eq(t, to) || t == to) =>
+            {
+                factors
+            }
             _ => {
                 let factors = linear(from, to);
                 self.last = Some((from, to, factors));
