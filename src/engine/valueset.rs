@@ -293,6 +293,9 @@ mod tests {
             ("cytomegalovirus", None),
             ("cytomegalovirus dnase", None),
             ("ebvx", None),
+            // Same length and first letter as a pattern word, other text.
+            ("ebx load", None),
+            ("cytomegalovirus dnb", None),
             ("xebv", None),
             ("EBV not detected", None),
             ("EBV not   DETECTED.", None),

@@ -63,6 +63,50 @@ fn patient_birth_date_only_from_the_right_patient() {
     assert_eq!(b.finish().birth_date.unwrap().to_string(), "1960-05-06");
 }
 
+/// `refers_to_patient` as it was before its fast path and reverse scan (issue #6).
+fn refers_to_patient_as_before(reference: &str, patient_id: &str) -> bool {
+    let path = reference.split(['?', '#']).next().unwrap_or_default();
+    let parts: Vec<&str> = path.split('/').collect();
+    parts
+        .windows(2)
+        .rev()
+        .find(|w| w[0] == "Patient")
+        .is_some_and(|w| w[1] == patient_id)
+}
+
+#[test]
+fn patient_references_are_read_as_before() {
+    let ids = ["", "1", "Patient", "a/b", "a?b", "a#b", "é", "x"];
+    let mut references = Vec::new();
+    for id in ids {
+        for form in [
+            "Patient/{}",
+            "{}",
+            "Patient/{}/_history/2",
+            "https://ehr/fhir/Patient/{}",
+            "Patient//{}",
+            "/Patient/{}",
+            "Patient/{}?a=Patient/x",
+            "Patient/{}#Patient/x",
+            "Patient/x/Patient/{}",
+            "Patient/{}/Patient",
+            "Group/{}",
+        ] {
+            references.push(form.replace("{}", id));
+        }
+    }
+    references.extend(["", "/", "Patient", "Patient/", "Patient//", "?", "#"].map(String::from));
+    for reference in &references {
+        for id in ids {
+            assert_eq!(
+                refers_to_patient(reference, id),
+                refers_to_patient_as_before(reference, id),
+                "{reference} / {id}"
+            );
+        }
+    }
+}
+
 #[test]
 fn patient_reference_forms() {
     assert!(refers_to_patient("Patient/1", "1"));
@@ -82,7 +126,7 @@ fn patient_reference_forms() {
     assert!(!refers_to_patient("Patient", "1"));
     assert!(!refers_to_patient("", "1"));
     assert!(!refers_to_patient("Group/Patient", "Patient"));
-    // An id that is not one segment is never matched by the plain form.
+    // An id that is not one segment is not matched whole.
     assert!(!refers_to_patient("Patient/a/b", "a/b"));
     assert!(refers_to_patient("Patient/a/b", "a"));
     assert!(!refers_to_patient("Patient/a?b", "a?b"));
