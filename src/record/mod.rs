@@ -461,17 +461,15 @@ fn first_code(c: &Concept) -> Option<String> {
 
 /// True when a reference (`Patient/1`, `https://ehr/fhir/Patient/1/_history/2`) names the patient.
 pub fn refers_to_patient(reference: &str, patient_id: &str) -> bool {
-    // The usual form, `Patient/{id}`, answered without splitting (this runs for every
-    // resource of a call).
-    let plain = |s: &str| !s.bytes().any(|b| matches!(b, b'/' | b'?' | b'#'));
-    if reference.strip_prefix("Patient/") == Some(patient_id) && plain(patient_id) {
-        return true;
-    }
-    let path = reference.split(['?', '#']).next().unwrap_or_default();
-    // The segment after the last `Patient` that has one, read from the end without
-    // collecting the segments.
+    // This runs for every resource of a call: the query or fragment is cut at a byte (ASCII,
+    // so a character boundary), and the segment after the last `Patient` that has one is read
+    // from the end, without collecting the segments.
+    let end = reference
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(reference.len());
     let mut after = None;
-    for segment in path.rsplit('/') {
+    for segment in reference[..end].rsplit('/') {
         if segment == "Patient" {
             if let Some(id) = after {
                 return id == patient_id;

@@ -281,7 +281,7 @@ fn write_members(
     let mut written = 0;
     // Walks the input's members and looks each name up in the short whitelist.
     for (name, value) in input {
-        let Some(element) = elements.iter().find(|e| e.name == name) else {
+        let Some(element) = position(elements, name).map(|i| &elements[i]) else {
             continue;
         };
         let mark = out.mark();
