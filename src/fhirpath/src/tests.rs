@@ -1,0 +1,92 @@
+use super::*;
+use chrono::DateTime;
+use serde_json::json;
+
+struct Site;
+
+impl<'a> Env<'a> for Site {
+    fn variable(&self, name: &str) -> Option<Collection<'a>> {
+        (name == "threshold").then(|| vec![Item::Integer(400)])
+    }
+    fn member_of(&self, item: &Item<'a>, id: &str) -> bool {
+        let Item::Node { value, .. } = item else { return false };
+        id == "ivig" && value.to_string().contains("J06BA02")
+    }
+    fn now(&self) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-03-01T09:00:00+01:00").unwrap()
+    }
+}
+
+fn test(expr: &str, resource: &Value) -> Option<bool> {
+    compile(expr).unwrap().test(resource, &Site).unwrap()
+}
+
+#[test]
+fn errors_name_the_column() {
+    let e = compile("status = 'final' and code.coding.exists(").unwrap_err();
+    assert!(e.column > 30, "{e}");
+    let e = compile("code.memberof('x')").unwrap_err();
+    assert_eq!((e.column, e.message.contains("memberof")), (6, true));
+    let e = compile("value.ofType(Quantity).count(1)").unwrap_err();
+    assert_eq!(e.column, 24, "{e}");
+    assert_eq!(compile("code.memberOf(%vs)").unwrap_err().column, 6);
+    assert_eq!(compile("'unterminated").unwrap_err().column, 14);
+}
+
+#[test]
+fn reports_value_sets_and_variables_with_columns() {
+    let e = compile("code.memberOf('ivig') and %threshold > 1").unwrap();
+    assert_eq!(e.value_sets().collect::<Vec<_>>(), [("ivig", 6)]);
+    assert_eq!(e.variables().collect::<Vec<_>>(), [("threshold", 27)]);
+}
+
+#[test]
+fn choice_elements_are_found_by_their_stem_and_typed_by_their_suffix() {
+    let obs = json!({"resourceType": "Observation", "valueQuantity": {"value": 350, "unit": "mg/dL", "code": "mg/dL"},
+        "effectiveDateTime": "2026-02-20"});
+    assert_eq!(test("value.ofType(Quantity).value <= %threshold", &obs), Some(true));
+    assert_eq!(test("value.ofType(CodeableConcept).exists()", &obs), Some(false));
+    assert_eq!(test("value > 300 'mg/dL'", &obs), Some(true));
+    assert_eq!(test("value > 300 'g/L'", &obs), None, "no UCUM conversion: undecided");
+    assert_eq!(test("Observation.value.exists() and Condition.exists().not()", &obs), Some(true));
+}
+
+#[test]
+fn dates_compare_with_today_and_durations() {
+    let given = |d: &str| json!({"resourceType": "MedicationAdministration", "status": "completed", "effectiveDateTime": d});
+    let recent = "effective >= today() - 28 days";
+    assert_eq!(test(recent, &given("2026-02-01")), Some(true), "28 days before 1 March");
+    assert_eq!(test(recent, &given("2026-01-31")), Some(false));
+    assert_eq!(test(recent, &given("2026-02-01T08:00:00+01:00")), None, "a time against a date is undecided");
+    assert_eq!(test("effective.toDate() >= today() - 4 weeks", &given("2026-02-01T08:00:00+01:00")), Some(true));
+    assert_eq!(test("effective < now() - 24 hours", &given("2026-02-28T08:00:00+01:00")), Some(true));
+}
+
+#[test]
+fn member_of_asks_the_environment() {
+    let med = json!({"resourceType": "MedicationRequest", "status": "stopped",
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "J06BA02"}]}});
+    assert_eq!(test("medication.memberOf('ivig') and status in ('active' | 'completed')", &med), Some(false));
+    assert_eq!(test("medication.memberOf('ivig') and status = 'stopped'", &med), Some(true));
+    assert_eq!(test("medication.memberOf('scig')", &med), Some(false));
+}
+
+#[test]
+fn three_valued_logic_and_string_functions() {
+    let c = json!({"resourceType": "Condition", "code": {"text": "Acute Myeloid Leukemia"}});
+    assert_eq!(test("code.text.lower().contains('myeloid')", &c), Some(true));
+    assert_eq!(test("code.text.startsWith('Acute') implies onset.exists()", &c), Some(false));
+    assert_eq!(test("onset.exists().not() or onset > @2020-01-01", &c), Some(true));
+    assert_eq!(test("onset > @2020-01-01", &c), None);
+    assert_eq!(test("(onset > @2020-01-01) or true", &c), Some(true));
+    assert_eq!(test("code.coding.all(system = 'x')", &c), Some(true), "all() of nothing is true");
+}
+
+#[test]
+fn a_type_mismatch_at_run_time_is_an_error_not_a_panic() {
+    let obs = json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}});
+    let expr = compile("status > 5").unwrap();
+    assert!(expr.test(&obs, &Site).is_err());
+    let two = json!({"resourceType": "Patient", "name": [{"given": ["a", "b"]}]});
+    assert!(compile("name.given.single() = 'a'").unwrap().test(&two, &Site).is_err());
+}
