@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::cohort::{self, Cohort};
 use super::query::{self, Item};
-use super::rule::{Binding, CohortRequirement, Cond, Num, NumOp, PatientNum, Rule};
+use super::rule::{Binding, CohortRequirement, Cond, Num, NumOp, PatientNum, Rule, RuleStatus};
 use super::{CompiledPack, EvalInput, Finding};
 use crate::record::units;
 
@@ -145,12 +145,11 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 .lists
                 .get(list)
                 .is_some_and(|items| items.iter().any(|i| self.cond(&i.when))),
-            Cond::Rule(id) => self
-                .ctx
-                .pack
-                .rule_index
-                .get(id)
-                .is_some_and(|&i| self.ctx.holds(i)),
+            // A rule that is not active (draft, retired) holds for no one: retiring a rule
+            // must not leave the rules that refer to it silenced or firing on its account.
+            Cond::Rule(id) => self.ctx.pack.rule_index.get(id).is_some_and(|&i| {
+                self.ctx.pack.rules[i].status == RuleStatus::Active && self.ctx.holds(i)
+            }),
             Cond::Lt(p) => self.compare(p, |a, b| a < b),
             Cond::Le(p) => self.compare(p, |a, b| a <= b),
             Cond::Gt(p) => self.compare(p, |a, b| a > b),

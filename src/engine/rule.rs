@@ -246,7 +246,7 @@ pub enum Cond {
     Within(Within),
     /// The list has at least one item whose condition holds.
     Nonempty(String),
-    /// Another rule's condition holds for this patient (whatever its status).
+    /// Another rule is active and its condition holds for this patient.
     Rule(String),
     /// Numeric comparisons; false when either side is unknown.
     Lt(Box<[Num; 2]>),

@@ -690,3 +690,48 @@ async fn the_openapi_document_lists_every_admin_endpoint() {
         );
     }
 }
+
+/// The cards a fixture request gets now.
+async fn fixture_cards(app: &TestApp, base: &str) -> Vec<String> {
+    let expect = load_json(format!("{base}.expect.json"));
+    app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+    let body: Value = app
+        .call("cart-monitoring", &load_json(format!("{base}.request.json")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["source"]["topic"]["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn retiring_the_t_cell_rule_brings_t_cell_cancers_back_to_the_malignancy_card() {
+    let app = spawn_app().await;
+    let t = token(&app, ALL);
+    let ptcl = "fixtures/patients/t-cell-malignancy-after-cart/fires-ptcl-c84-40";
+    let before = fixture_cards(&app, ptcl).await;
+    assert!(before.contains(&"t-cell-malignancy-after-cart".to_owned()), "{before:?}");
+    assert!(!before.contains(&"new-malignancy-after-cart".to_owned()), "{before:?}");
+
+    let retired = admin(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/rules/t-cell-malignancy-after-cart/status",
+        Some(&t),
+        Some(json!({"status": "retired"})),
+        None,
+    )
+    .await;
+    assert_eq!(retired.status(), 200);
+    let after = fixture_cards(&app, ptcl).await;
+    assert!(!after.contains(&"t-cell-malignancy-after-cart".to_owned()), "{after:?}");
+    assert!(
+        after.contains(&"new-malignancy-after-cart".to_owned()),
+        "a retired rule no longer silences the rules that refer to it: {after:?}"
+    );
+}
