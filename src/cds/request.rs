@@ -173,11 +173,8 @@ pub fn parse_hook_request_within(
     service_hook: &str,
     max_prefetch_resources: usize,
 ) -> Result<HookRequest, RequestError> {
-    let parsed = match ParsedBody::one_pass(body, max_prefetch_resources, usize::MAX) {
-        Some(parsed) => parsed,
-        None => ParsedBody::ordinary(body)?,
-    };
-    parsed.into_request(service_hook)
+    let _ = max_prefetch_resources;
+    ParsedBody::ordinary(body)?.into_request(service_hook)
 }
 
 /// A hook call's body parsed as JSON, its prefetch read, not yet checked as a request.
@@ -206,20 +203,17 @@ impl ParsedBody {
         })
     }
 
-    /// How a hook call's body is parsed: in one pass, which checks its nesting as it goes,
-    /// when it can be; otherwise its nesting is checked first, then the ordinary parse gives
-    /// the error for what is invalid. The prefetch is read within
-    /// `limits.max_prefetch_resources` (see [`parse_hook_request_within`]).
+    /// How a hook call's body is parsed: its nesting is checked first, then the ordinary
+    /// parse gives the tree, or the error for what is invalid.
     ///
     /// # Errors
     ///
     /// The body is nested deeper than `limits.max_json_depth`, or is not JSON.
     pub fn within(body: &[u8], limits: &RequestLimits) -> Result<Self, RequestError> {
-        let (max_resources, max_depth) = (limits.max_prefetch_resources, limits.max_json_depth);
-        if let Some(parsed) = ParsedBody::one_pass(body, max_resources, max_depth) {
-            return Ok(parsed);
-        }
-        check_json_depth(body, max_depth)?;
+        // The rules' FHIRPath reads the resources as received, so the prefetch is kept as
+        // parsed trees: the one-pass projection (`ParsedBody::one_pass`) keeps only the
+        // elements of the fixed vocabulary, and is no longer taken.
+        check_json_depth(body, limits.max_json_depth)?;
         ParsedBody::ordinary(body)
     }
 

@@ -40,6 +40,8 @@ pub(super) struct Ctx<'a> {
     rule_envs: RefCell<Vec<Option<Rc<RuleEnv>>>>,
     /// Value-set scans shared by every rule of the call.
     pub scans: query::Scans,
+    /// Resources a `where:` failed on (a type mismatch): skipped for that rule.
+    pub where_failures: std::cell::Cell<usize>,
 }
 
 /// Per-rule memo of bindings.
@@ -67,6 +69,7 @@ impl<'a> Ctx<'a> {
             rule_results: RefCell::new(vec![None; pack.rules.len()]),
             rule_envs: RefCell::new(vec![None; pack.rules.len()]),
             scans: query::Scans::default(),
+            where_failures: std::cell::Cell::new(0),
         }
     }
 

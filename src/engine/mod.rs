@@ -10,6 +10,7 @@ pub mod cards;
 mod cohort;
 mod eval;
 pub mod load;
+pub mod path;
 mod query;
 mod render;
 pub mod rule;

@@ -11,6 +11,7 @@ use fhir_r4::{Concept, ObsValue};
 use rustc_hash::FxHashMap;
 
 use super::eval::RuleEval;
+use super::path;
 use super::rule::{Comparison, Num, Query};
 use super::valueset::{words, Compiled};
 use super::window::Window;
@@ -352,6 +353,9 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
                     _ => continue,
                 }
             }
+            if !path::admits(re, q, o.json) {
+                continue;
+            }
             hits.push(Hit {
                 when: o.when,
                 value,
@@ -380,7 +384,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
                 }
                 (MedKind::Statement, false) => matches!(m.status.as_str(), "active" | "completed"),
             };
-            if ok {
+            if ok && path::admits(re, q, m.json) {
                 hits.push(dated(m.when, Source::Medication(i)));
             }
         }
@@ -392,7 +396,10 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         let ordering = matches!(re.ctx.input.hook, "order-select" | "order-sign");
         if active_only && ordering && !outside(now) {
             for (i, d) in record.draft_orders.iter().enumerate() {
-                if live_order(&d.status) && vs.match_concept(&d.concept).is_some() {
+                if live_order(&d.status)
+                    && vs.match_concept(&d.concept).is_some()
+                    && path::admits(re, q, d.json)
+                {
                     hits.push(dated(now, Source::DraftOrder(i)));
                 }
             }
@@ -417,6 +424,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
             if clinical_ok
                 && verified_ok
                 && exclude.is_none_or(|x| x.match_concept(&c.code).is_none())
+                && path::admits(re, q, c.json)
             {
                 hits.push(dated(c.when, Source::Condition(i)));
             }
@@ -424,21 +432,27 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     } else if let Some(vs) = q.procedures.as_deref().and_then(|id| re.vs(id)) {
         for &(i, _) in scan(re, Pool::Procedures, vs).iter() {
             let p = &record.procedures[i];
-            if !outside(p.when) {
+            if !outside(p.when) && path::admits(re, q, p.json) {
                 hits.push(dated(p.when, Source::Procedure(i)));
             }
         }
     } else if let Some(vs) = q.encounters.as_deref().and_then(|id| re.vs(id)) {
         for &(i, c) in scan(re, Pool::Encounters, vs).iter() {
             let e = &record.encounters[i];
-            if outside(e.when) || q.status.as_ref().is_some_and(|s| *s != e.status) {
+            if outside(e.when)
+                || q.status.as_ref().is_some_and(|s| *s != e.status)
+                || !path::admits(re, q, e.json)
+            {
                 continue;
             }
             hits.push(dated(e.when, Source::Encounter(i, c)));
         }
     } else if let Some(vs) = q.draft_orders.as_deref().and_then(|id| re.vs(id)) {
         for (i, d) in record.draft_orders.iter().enumerate() {
-            if live_order(&d.status) && vs.match_concept(&d.concept).is_some() {
+            if live_order(&d.status)
+                && vs.match_concept(&d.concept).is_some()
+                && path::admits(re, q, d.json)
+            {
                 hits.push(dated(None, Source::DraftOrder(i)));
             }
         }

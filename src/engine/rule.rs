@@ -199,6 +199,10 @@ pub struct Query {
     /// Dated on or before the date of another binding minus some days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<Before>,
+    /// A FHIRPath condition each candidate resource must meet (`where:`), evaluated on the
+    /// resource as received.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub where_: Option<super::path::Path>,
 }
 
 /// `before: {of: binding, minus_days: N}`.

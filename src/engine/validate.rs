@@ -190,6 +190,23 @@ impl RuleChecker<'_, '_> {
                 self.num(&format!("{path}.{field}"), n);
             }
         }
+        if let Some(w) = &q.where_ {
+            let at = format!("{path}.where");
+            if kind == "variants" {
+                self.c.err(&at, "`where` does not apply to variants");
+            }
+            for (id, column) in w.expr().value_sets() {
+                if !self.c.pack.valuesets.contains_key(id) {
+                    self.c.err(&at, format!("column {column}: memberOf: unknown value set `{id}`"));
+                }
+            }
+            for (name, column) in w.expr().variables() {
+                let builtin = ["resource", "context", "rootResource", "ucum", "sct", "loinc"];
+                if !builtin.contains(&name) && !super::path::VARIABLES.contains(&name) {
+                    self.c.err(&at, format!("column {column}: unknown variable %{name}"));
+                }
+            }
+        }
         if let Some(b) = &q.before {
             self.query_binding(&format!("{path}.before.of"), &b.of);
             if let Some(n) = &b.minus_days {

@@ -241,8 +241,10 @@ impl FhirClient {
             }
             body.extend_from_slice(&chunk);
         }
-        // Read in one pass into decoded resources, as a prefetch value is (`fhir_r4::stream`).
-        fhir_r4::read_page(&body).map_err(|_| FhirError::NotJson)
+        // Parsed as a tree, as a prefetch value is: the rules' FHIRPath reads it as received.
+        serde_json::from_slice(&body)
+            .map(fhir_r4::Page::Value)
+            .map_err(|_| FhirError::NotJson)
     }
 }
 

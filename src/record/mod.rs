@@ -32,6 +32,8 @@ pub struct Observation {
     pub interpretation: Vec<Concept>,
     /// components.
     pub components: Vec<Component>,
+    /// The resource as received: its index in [`PatientRecord::resources`].
+    pub json: Option<usize>,
 }
 
 /// A Condition.
@@ -47,6 +49,8 @@ pub struct Condition {
     pub code: Concept,
     /// onset, else recordedDate.
     pub when: Option<When>,
+    /// The resource as received: its index in [`PatientRecord::resources`].
+    pub json: Option<usize>,
 }
 
 /// Where a medication event comes from.
@@ -73,6 +77,8 @@ pub struct MedicationEvent {
     pub medication: Concept,
     /// effective, else authoredOn.
     pub when: Option<When>,
+    /// The resource as received: its index in [`PatientRecord::resources`].
+    pub json: Option<usize>,
 }
 
 /// A Procedure.
@@ -86,6 +92,8 @@ pub struct Procedure {
     pub code: Concept,
     /// performed[x].
     pub when: Option<When>,
+    /// The resource as received: its index in [`PatientRecord::resources`].
+    pub json: Option<usize>,
 }
 
 /// An Encounter.
@@ -99,6 +107,8 @@ pub struct Encounter {
     pub concepts: Vec<Concept>,
     /// period.end, else period.start.
     pub when: Option<When>,
+    /// The resource as received: its index in [`PatientRecord::resources`].
+    pub json: Option<usize>,
 }
 
 /// An order in `context.draftOrders`.
@@ -110,6 +120,8 @@ pub struct DraftOrder {
     pub status: String,
     /// Medication or service code.
     pub concept: Concept,
+    /// The resource as received: its index in [`PatientRecord::resources`].
+    pub json: Option<usize>,
 }
 
 /// Counters about what was read; logged at debug level, never with content.
@@ -146,6 +158,8 @@ pub struct PatientRecord {
     pub encounters: Vec<Encounter>,
     /// Draft orders of an order hook.
     pub draft_orders: Vec<DraftOrder>,
+    /// The kept resources as received, for the rules' FHIRPath (`where:`).
+    pub resources: Vec<Value>,
     /// What was read.
     pub stats: RecordStats,
 }
@@ -162,6 +176,7 @@ impl PatientRecord {
             procedures: Vec::new(),
             encounters: Vec::new(),
             draft_orders: Vec::new(),
+            resources: Vec::new(),
             stats: RecordStats::default(),
         }
     }
@@ -208,19 +223,28 @@ impl RecordBuilder {
             let Some(resource) = entry.get("resource") else {
                 continue;
             };
-            match fhir_r4::decode(resource) {
+            let decoded = fhir_r4::decode(resource);
+            let json = match decoded {
+                Ok(Facts::MedicationRequest { .. } | Facts::ServiceRequest { .. }) => {
+                    self.keep(resource.clone())
+                }
+                _ => None,
+            };
+            match decoded {
                 Ok(Facts::MedicationRequest {
                     common, medication, ..
                 }) => self.record.draft_orders.push(DraftOrder {
                     reference: reference("MedicationRequest", &common.id),
                     status: common.status.unwrap_or_default(),
                     concept: medication,
+                    json,
                 }),
                 Ok(Facts::ServiceRequest { common, code, .. }) => {
                     self.record.draft_orders.push(DraftOrder {
                         reference: reference("ServiceRequest", &common.id),
                         status: common.status.unwrap_or_default(),
                         concept: code,
+                        json,
                     })
                 }
                 Ok(_) => self.record.stats.unused_types += 1,
@@ -237,6 +261,37 @@ impl RecordBuilder {
         self.record
     }
 
+    /// Keeps a resource as received; its index in the record's resources.
+    fn keep(&mut self, resource: Value) -> Option<usize> {
+        self.record.resources.push(resource);
+        Some(self.record.resources.len() - 1)
+    }
+
+    /// [`RecordBuilder::add`] for a value the record may keep: a Bundle's resources are moved
+    /// out of it, not copied.
+    pub fn add_owned(&mut self, mut value: Value) {
+        if value.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+            if value.is_null() {
+                return;
+            }
+            let decoded = fhir_r4::decode(&value);
+            return self.add_read(decoded, 0, Some(value));
+        }
+        let entries = match value.get_mut("entry").map(Value::take) {
+            Some(Value::Array(entries)) => entries,
+            _ => Vec::new(),
+        };
+        for (index, mut entry) in entries.into_iter().enumerate() {
+            match entry.get_mut("resource").map(Value::take) {
+                Some(resource) => {
+                    let decoded = fhir_r4::decode(&resource);
+                    self.add_read(decoded, index, Some(resource));
+                }
+                None => self.record.stats.skipped_invalid += 1,
+            }
+        }
+    }
+
     fn mine(&self, subject: Option<&str>) -> bool {
         subject.is_some_and(|s| refers_to_patient(s, &self.record.patient_id))
     }
@@ -250,7 +305,7 @@ impl RecordBuilder {
     pub fn add_page(&mut self, page: fhir_r4::Page) {
         match page {
             fhir_r4::Page::Null => {}
-            fhir_r4::Page::Resource { read, .. } => self.add_read(read.facts, 0),
+            fhir_r4::Page::Resource { read, .. } => self.add_read(read.facts, 0, None),
             fhir_r4::Page::Bundle { entries, .. } => {
                 // Most of a page is usually one type: room for its observations at once.
                 let observations = entries
@@ -263,21 +318,26 @@ impl RecordBuilder {
                 self.record.observations.reserve(observations);
                 for (index, entry) in entries.into_iter().enumerate() {
                     match entry {
-                        Some(read) => self.add_read(read.facts, index),
+                        Some(read) => self.add_read(read.facts, index, None),
                         None => self.record.stats.skipped_invalid += 1,
                     }
                 }
             }
-            fhir_r4::Page::Value(value) => self.add(&value),
+            fhir_r4::Page::Value(value) => self.add_owned(value),
         }
     }
 
     fn add_resource(&mut self, value: &Value, index: usize) {
-        self.add_read(fhir_r4::decode(value), index);
+        self.add_read(fhir_r4::decode(value), index, Some(value.clone()));
     }
 
     /// Adds a decoded resource, or counts why it was skipped.
-    fn add_read(&mut self, decoded: Result<Facts, fhir_r4::DecodeError>, index: usize) {
+    fn add_read(
+        &mut self,
+        decoded: Result<Facts, fhir_r4::DecodeError>,
+        index: usize,
+        json: Option<Value>,
+    ) {
         let facts = match decoded {
             Ok(f) => f,
             Err(e) => {
@@ -320,10 +380,11 @@ impl RecordBuilder {
             }
         }
         self.record.stats.kept += 1;
-        self.push(facts);
+        let json = json.and_then(|v| self.keep(v));
+        self.push(facts, json);
     }
 
-    fn push(&mut self, facts: Facts) {
+    fn push(&mut self, facts: Facts, json: Option<usize>) {
         match facts {
             Facts::Patient { birth_date, .. } => {
                 self.record.birth_date = birth_date
@@ -347,6 +408,7 @@ impl RecordBuilder {
                     value,
                     interpretation,
                     components,
+                    json,
                 });
             }
             Facts::Condition {
@@ -364,6 +426,7 @@ impl RecordBuilder {
                     verification_status: verification_status.as_ref().and_then(first_code),
                     code,
                     when,
+                    json,
                 });
             }
             Facts::MedicationRequest {
@@ -371,17 +434,17 @@ impl RecordBuilder {
                 medication,
                 authored_on,
                 ..
-            } => self.medication(MedKind::Request, common, medication, authored_on),
+            } => self.medication(MedKind::Request, common, medication, authored_on, json),
             Facts::MedicationAdministration {
                 common,
                 medication,
                 effective,
-            } => self.medication(MedKind::Administration, common, medication, effective),
+            } => self.medication(MedKind::Administration, common, medication, effective, json),
             Facts::MedicationStatement {
                 common,
                 medication,
                 effective,
-            } => self.medication(MedKind::Statement, common, medication, effective),
+            } => self.medication(MedKind::Statement, common, medication, effective, json),
             Facts::Procedure {
                 common,
                 code,
@@ -393,6 +456,7 @@ impl RecordBuilder {
                     status: common.status.unwrap_or_default(),
                     code,
                     when,
+                    json,
                 });
             }
             Facts::Encounter {
@@ -412,6 +476,7 @@ impl RecordBuilder {
                     status: common.status.unwrap_or_default(),
                     concepts,
                     when,
+                    json,
                 });
             }
             Facts::Immunization { .. } | Facts::ServiceRequest { .. } => {
@@ -428,6 +493,7 @@ impl RecordBuilder {
         common: fhir_r4::Common,
         medication: Concept,
         date: Option<String>,
+        json: Option<usize>,
     ) {
         let name = match kind {
             MedKind::Administration => "MedicationAdministration",
@@ -441,6 +507,7 @@ impl RecordBuilder {
             status: common.status.unwrap_or_default(),
             medication,
             when,
+            json,
         });
     }
 }
