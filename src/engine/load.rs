@@ -115,12 +115,22 @@ fn load_dir_partial(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
             Err(p) => problems.push(p),
         }
     }
+    let sources = std::fs::read(dir.join("sources.yaml"))
+        .map_err(|e| io("sources.yaml", e.to_string()))
+        .and_then(|b| parse("sources.yaml", &b));
+    // When sources.yaml does not parse, the rules are still checked, against the shipped
+    // sources, so that its problem is not reported again as every query's unknown source.
+    let sources = sources.unwrap_or_else(|p| {
+        problems.push(p);
+        super::source::shipped()
+    });
     match cohort {
         Ok(cohort) => (
             Some(Pack {
                 cohort,
                 valuesets,
                 rules,
+                sources,
             }),
             problems,
         ),

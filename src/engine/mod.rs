@@ -11,6 +11,7 @@ mod cohort;
 mod eval;
 pub mod load;
 pub mod path;
+pub mod source;
 mod query;
 mod render;
 pub mod rule;
@@ -39,6 +40,9 @@ pub struct Pack {
     pub valuesets: BTreeMap<String, ValueSet>,
     /// Rules by id.
     pub rules: BTreeMap<String, Rule>,
+    /// The sources queries draw from, by name (`sources.yaml`).
+    #[serde(default = "source::shipped")]
+    pub sources: source::Sources,
 }
 
 /// A validated pack, ready to evaluate.

@@ -1,16 +1,17 @@
 //! FHIRPath in rules: a query's `where:` is compiled when the rule is read (a syntax or type
 //! error refuses the rule with its path and the column) and evaluated on each candidate
 //! resource as it was received, with the pack's value sets (`memberOf`), the call's clock
-//! (`today()`, `now()`) and `%day0`.
+//! (`today()`, `now()`), `%day0` and `%<binding>` (the resource another query binding of the
+//! rule found).
 
 use chrono::{DateTime, FixedOffset};
-use fhir_r4::{Coding, Concept};
 use fhirpath::{Item, Temporal};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::eval::RuleEval;
-use super::rule::Query;
+use super::rule::{Binding, Query};
+use super::source::Json;
 
 /// A compiled FHIRPath expression, written in a rule as a string.
 #[derive(Debug, Clone)]
@@ -47,14 +48,31 @@ impl<'de> Deserialize<'de> for Path {
 /// The variables a rule's FHIRPath may read besides the language's own.
 pub const VARIABLES: [&str; 1] = ["day0"];
 
+/// Whether `%name` is defined for the pack's FHIRPath: the language's own or [`VARIABLES`].
+pub fn known_variable(name: &str) -> bool {
+    let builtin = ["resource", "context", "rootResource", "ucum", "sct", "loinc"];
+    builtin.contains(&name) || VARIABLES.contains(&name)
+}
+
 /// What an expression sees of the call.
-struct CallEnv<'c> {
+pub(super) struct CallEnv<'c> {
     re: &'c RuleEval<'c, 'c>,
     now: DateTime<FixedOffset>,
 }
 
-impl<'a> fhirpath::Env<'a> for CallEnv<'_> {
-    fn variable(&self, name: &str) -> Option<Vec<Item<'a>>> {
+impl<'c> CallEnv<'c> {
+    pub(super) fn new(re: &'c RuleEval<'c, 'c>) -> CallEnv<'c> {
+        CallEnv {
+            re,
+            now: re.ctx.input.now.with_timezone(&re.ctx.input.tz),
+        }
+    }
+}
+
+impl<'c> fhirpath::Env<'c> for CallEnv<'c> {
+    /// `%day0`, and `%<binding>`: the resource a query binding of the rule found (empty when
+    /// it found none).
+    fn variable(&self, name: &str) -> Option<Vec<Item<'c>>> {
         match name {
             "day0" => Some(
                 self.re
@@ -65,11 +83,25 @@ impl<'a> fhirpath::Env<'a> for CallEnv<'_> {
                     .into_iter()
                     .collect(),
             ),
-            _ => None,
+            _ => {
+                let query = matches!(
+                    self.re.rule.bindings.get(name),
+                    Some(Binding::Latest(_) | Binding::Previous(_))
+                );
+                if !query {
+                    return None;
+                }
+                let record = self.re.ctx.input.record;
+                let found = self.re.item(name).and_then(|i| i.json).and_then(|j| match j {
+                    Json::Record(i) => record.resources.get(i),
+                    Json::Draft(i) => record.draft_resources.get(i),
+                });
+                Some(found.map(Item::node).into_iter().collect())
+            }
         }
     }
 
-    fn member_of(&self, item: &Item<'a>, id: &str) -> bool {
+    fn member_of(&self, item: &Item<'c>, id: &str) -> bool {
         let Some(vs) = self.re.ctx.pack.valuesets.get(id) else {
             return false;
         };
@@ -79,7 +111,8 @@ impl<'a> fhirpath::Env<'a> for CallEnv<'_> {
                 ..
             } => vs.match_text(text).is_some(),
             Item::String(text) => vs.match_text(text).is_some(),
-            Item::Node { value, .. } => vs.match_concept(&concept_of(value)).is_some(),
+            Item::Node { .. } => super::source::concept(item)
+                .is_some_and(|c| vs.match_concept(&c).is_some()),
             _ => false,
         }
     }
@@ -89,44 +122,21 @@ impl<'a> fhirpath::Env<'a> for CallEnv<'_> {
     }
 }
 
-/// A CodeableConcept, a Coding or a Reference's display read as a [`Concept`].
-fn concept_of(value: &Value) -> Concept {
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    let coding = |c: &Value| Coding {
-        system: text(c, "system"),
-        code: text(c, "code"),
-        display: text(c, "display"),
-    };
-    match value.get("coding").and_then(Value::as_array) {
-        Some(codings) => Concept {
-            codings: codings.iter().map(coding).collect(),
-            text: text(value, "text"),
-        },
-        None if value.get("code").is_some() => Concept {
-            codings: vec![coding(value)],
-            text: None,
-        },
-        None => Concept {
-            codings: Vec::new(),
-            text: text(value, "text").or_else(|| text(value, "display")),
-        },
-    }
-}
-
-/// Whether the query's `where:` admits the resource at `json` in the record (always, without
-/// one). A resource kept without its JSON is not admitted; an expression that fails on the
-/// resource (a type mismatch) skips it for this rule.
-pub(super) fn admits(re: &RuleEval, q: &Query, json: Option<usize>) -> bool {
+/// Whether the query's `where:` admits the resource at `json` (always, without one). An
+/// expression that fails on the resource (a type mismatch) skips it for this rule.
+pub(super) fn admits(re: &RuleEval, q: &Query, json: Json) -> bool {
     let Some(path) = &q.where_ else {
         return true;
     };
-    let Some(resource) = json.and_then(|i| re.ctx.input.record.resources.get(i)) else {
+    let record = re.ctx.input.record;
+    let resource = match json {
+        Json::Record(i) => record.resources.get(i),
+        Json::Draft(i) => record.draft_resources.get(i),
+    };
+    let Some(resource) = resource else {
         return false;
     };
-    let env = CallEnv {
-        re,
-        now: re.ctx.input.now.with_timezone(&re.ctx.input.tz),
-    };
+    let env = CallEnv::new(re);
     match path.expr().test(resource, &env) {
         Ok(result) => result == Some(true),
         Err(e) => {

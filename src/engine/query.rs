@@ -1,21 +1,23 @@
 //! Queries over the patient record (`latest`, `previous`, `count`).
 //!
-//! The status rules are the catalogue's "Definitions every rule uses": what counts as a result,
-//! an active medication, a condition. Results without a numeric value, or whose unit cannot be
-//! converted to the query's unit, are ignored, never guessed.
+//! A query draws from a named source of the pack (`cds-hooks/sources.yaml`), which says which
+//! resources count and how they are read. Results without a numeric value, or whose unit cannot
+//! be converted to the query's unit, are ignored, never guessed.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use fhir_r4::{Concept, ObsValue};
+use fhir_r4::{Component, Concept, ObsValue};
 use rustc_hash::FxHashMap;
 
 use super::eval::RuleEval;
 use super::path;
+use super::source::{self, Json, SourceDef, SourceItem, Variant};
 use super::rule::{Comparison, Num, Query};
 use super::valueset::{words, Compiled};
 use super::window::Window;
-use crate::record::{units, MedKind, When};
+use crate::record::{units, When};
 
 const LOINC: &str = "http://loinc.org";
 const GENE_STUDIED: &str = "48018-6";
@@ -41,10 +43,8 @@ pub(super) struct Item {
     pub gene: Option<String>,
     /// Variants: allele frequency in percent.
     pub vaf: Option<f64>,
-}
-
-fn countable(status: &str) -> bool {
-    matches!(status, "final" | "amended" | "corrected")
+    /// Where the resource is, for FHIRPath that reads it.
+    pub json: Option<Json>,
 }
 
 fn has_code(c: &Concept, system: &str, code: &str) -> bool {
@@ -115,17 +115,17 @@ impl Comparison {
 /// record: the values of one query nearly always share a unit, and the bound (a parameter
 /// converted to that unit) would otherwise be looked up and converted for every result of
 /// every rule (issue #6: rule scale).
-struct Bounds<'q> {
-    last: Option<(Option<&'q str>, Option<f64>)>,
+struct Bounds {
+    last: Option<(Option<String>, Option<f64>)>,
 }
 
-impl<'q> Bounds<'q> {
-    fn passes(&mut self, re: &RuleEval, cmp: &Comparison, v: f64, unit: Option<&'q str>) -> bool {
-        let bound = match self.last {
-            Some((u, b)) if u == unit => b,
+impl Bounds {
+    fn passes(&mut self, re: &RuleEval, cmp: &Comparison, v: f64, unit: Option<&str>) -> bool {
+        let bound = match &self.last {
+            Some((u, b)) if u.as_deref() == unit => *b,
             _ => {
                 let b = re.bound(cmp, unit);
-                self.last = Some((unit, b));
+                self.last = Some((unit.map(str::to_owned), b));
                 b
             }
         };
@@ -133,34 +133,22 @@ impl<'q> Bounds<'q> {
     }
 }
 
-/// The kinds of record a query scans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Pool {
-    /// Observations with a countable status.
-    Results,
-    Medications,
-    Conditions,
-    /// Completed procedures.
-    Procedures,
-    Encounters,
-}
-
-/// Per-call memo of value-set scans: which records of a pool match a value set, in record
-/// order (for encounters, with the index of the first matching concept). Every query over the
-/// same pool and value set repeats the same scan, and matching is pure, so one scan per call
-/// serves all rules; a pack of many rules then costs little more than its distinct value sets.
+/// Per-call memo of what queries read: each source's items (its resources read once per call),
+/// and which items of a source match a value set, in record order (with the index of the
+/// matching concept). Every query over the same source and value set repeats the same scan,
+/// and matching is pure, so one scan per call serves all rules; a pack of many rules then costs
+/// little more than its distinct value sets.
 ///
 /// Variant findings (`variants` queries) are memoised the same way, per gene value set, before
 /// the rule's own allele-frequency threshold is applied.
 #[derive(Default)]
 pub(super) struct Scans {
+    items: RefCell<FxHashMap<*const SourceDef, Rc<[SourceItem]>>>,
     hits: RefCell<FxHashMap<ScanKey, Hits>>,
     variants: RefCell<FxHashMap<*const Compiled, Rc<[Item]>>>,
     /// The [`words`] of the record's texts, by content: every value set with text entries
     /// matches the same texts, and most texts recur (the same display on every monthly
-    /// result), so a call splits and lower-cases each distinct text once. Keyed by address
-    /// until issue #6's seventh round, when every recurrence was split again: 1.8 M of a typical
-    /// call's 22.5 M instructions. A key is copied once per distinct text.
+    /// result), so a call splits and lower-cases each distinct text once.
     words: RefCell<FxHashMap<Box<str>, Rc<[String]>>>,
 }
 
@@ -176,47 +164,40 @@ impl Scans {
     }
 }
 
-/// A pool and a value set (by address: value sets live as long as the compiled pack).
-type ScanKey = (Pool, *const Compiled);
+/// A source, which of its filters, and a value set (by address: both live as long as the
+/// compiled pack).
+type ScanKey = (*const SourceDef, Variant, *const Compiled);
 
-/// The matching records of a pool, in record order, each with the index of its matching
-/// concept (encounters) or 0.
+/// The matching items of a source, in record order, each with the index of its matching
+/// concept.
 type Hits = Rc<[(usize, usize)]>;
 
-fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Hits {
-    let key = (pool, vs as *const Compiled);
+/// The items of a source for this call.
+fn source_items(re: &RuleEval, def: &SourceDef) -> Rc<[SourceItem]> {
+    let key = def as *const SourceDef;
+    if let Some(items) = re.ctx.scans.items.borrow().get(&key) {
+        return items.clone();
+    }
+    let items: Rc<[SourceItem]> = source::items(re, def).into();
+    re.ctx.scans.items.borrow_mut().insert(key, items.clone());
+    items
+}
+
+fn scan(re: &RuleEval, def: &SourceDef, variant: Variant, vs: &Compiled) -> Hits {
+    let key = (def as *const SourceDef, variant, vs as *const Compiled);
     if let Some(hits) = re.ctx.scans.hits.borrow().get(&key) {
         return hits.clone();
     }
-    let record = re.ctx.input.record;
     let hit = |c: &Concept| {
         vs.match_concept_with(c, |t| re.ctx.scans.words_of(t))
             .is_some()
     };
-    fn matching<T>(records: &[T], keep: impl Fn(&T) -> bool) -> Hits {
-        records
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| keep(r))
-            .map(|(i, _)| (i, 0))
-            .collect()
-    }
-    let hits: Hits = match pool {
-        Pool::Results => matching(&record.observations, |o| {
-            countable(&o.status) && hit(&o.code)
-        }),
-        Pool::Medications => matching(&record.medications, |m| hit(&m.medication)),
-        Pool::Conditions => matching(&record.conditions, |c| hit(&c.code)),
-        Pool::Procedures => matching(&record.procedures, |p| {
-            p.status == "completed" && hit(&p.code)
-        }),
-        Pool::Encounters => record
-            .encounters
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.concepts.iter().position(hit).map(|c| (i, c)))
-            .collect(),
-    };
+    let hits: Hits = source_items(re, def)
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| item.passes(variant))
+        .filter_map(|(i, item)| item.concepts.iter().position(hit).map(|c| (i, c)))
+        .collect();
     re.ctx.scans.hits.borrow_mut().insert(key, hits.clone());
     hits
 }
@@ -224,69 +205,41 @@ fn scan(re: &RuleEval, pool: Pool, vs: &Compiled) -> Hits {
 /// What a query found, before its [`Item`] is built: what windows, comparisons and ordering
 /// need. A rule reads at most two items of a query (the latest and the previous) and a count
 /// reads none, so items (codes, references and display texts cloned from the record) are
-/// built only when read, by [`Hit::item`] (issue #6: rule scale).
+/// built only when read, by [`Hit::item`].
 pub(super) struct Hit<'q> {
     when: Option<When>,
     value: Option<f64>,
-    unit: Option<&'q str>,
-    source: Source,
+    unit: Option<Cow<'q, str>>,
+    found: Found,
 }
 
-/// Where a hit is in the record.
-enum Source {
-    Observation(usize),
-    Medication(usize),
-    DraftOrder(usize),
-    Condition(usize),
-    Procedure(usize),
-    /// An encounter and the index of its matching concept.
-    Encounter(usize, usize),
+/// Where a hit is.
+enum Found {
+    /// An item of a source and the index of its matching concept.
+    Item(Rc<[SourceItem]>, usize, usize),
     /// A variant finding of the call's memo ([`variant_items`]).
     Variant(Rc<[Item]>, usize),
 }
 
 impl Hit<'_> {
-    /// The item: the record's reference, date and code, and for results the value as the
-    /// query reads it (converted to its unit) and as it was recorded.
-    pub(super) fn item(&self, re: &RuleEval) -> Item {
-        let record = re.ctx.input.record;
-        let item = |reference: &String, concept: &Concept| Item {
-            reference: reference.clone(),
-            when: self.when,
-            concept: Some(concept.clone()),
-            ..Item::default()
-        };
-        match &self.source {
-            Source::Observation(i) => {
-                let o = &record.observations[*i];
+    /// The item: the reference, date and matching code, and for valued sources the value as
+    /// the query reads it (converted to its unit) and as it was recorded.
+    pub(super) fn item(&self, _re: &RuleEval) -> Item {
+        match &self.found {
+            Found::Item(items, i, c) => {
+                let s = &items[*i];
                 Item {
+                    reference: s.reference.clone(),
+                    when: self.when,
                     value: self.value,
-                    unit: self.unit.map(str::to_owned),
-                    shown: shown(o.value.as_ref()),
-                    ..item(&o.reference, &o.code)
+                    unit: self.unit.as_deref().map(str::to_owned),
+                    shown: shown(s.value.as_ref()),
+                    concept: s.concepts.get(*c).cloned(),
+                    json: Some(s.json),
+                    ..Item::default()
                 }
             }
-            Source::Medication(i) => {
-                let m = &record.medications[*i];
-                item(&m.reference, &m.medication)
-            }
-            Source::DraftOrder(i) => {
-                let d = &record.draft_orders[*i];
-                item(&d.reference, &d.concept)
-            }
-            Source::Condition(i) => {
-                let c = &record.conditions[*i];
-                item(&c.reference, &c.code)
-            }
-            Source::Procedure(i) => {
-                let p = &record.procedures[*i];
-                item(&p.reference, &p.code)
-            }
-            Source::Encounter(i, c) => {
-                let e = &record.encounters[*i];
-                item(&e.reference, &e.concepts[*c])
-            }
-            Source::Variant(items, i) => items[*i].clone(),
+            Found::Variant(items, i) => items[*i].clone(),
         }
     }
 }
@@ -308,188 +261,124 @@ fn shown(value: Option<&ObsValue>) -> Option<String> {
 
 /// Runs a query: hits newest first (draft orders in bundle order).
 pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
-    let record = re.ctx.input.record;
     let mut hits: Vec<Hit<'q>> = Vec::new();
+    let Some((name, vs_id)) = q.origin() else {
+        return hits;
+    };
+    let (Some(def), Some(vs)) = (re.ctx.pack.pack.sources.get(name), re.vs(vs_id)) else {
+        return hits;
+    };
     // The window needs only the date: records outside it are skipped first.
     let window = Window::of(re, q);
     let outside = |when: Option<When>| !window.contains(when);
-    let dated = |when: Option<When>, source: Source| Hit {
-        when,
-        value: None,
-        unit: None,
-        source,
-    };
-    if let Some(vs) = q.results.as_deref().and_then(|id| re.vs(id)) {
-        let numeric = q.numeric.unwrap_or(true);
-        let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
-        let mut bounds = Bounds { last: None };
-        let mut to_target = units::Converter::default();
-        for &(i, _) in scan(re, Pool::Results, vs).iter() {
-            let o = &record.observations[i];
-            if outside(o.when) {
-                continue;
-            }
-            if let Some(vin) = value_in {
-                if !value_matches(&re.ctx.scans, vin, o.value.as_ref(), &o.interpretation) {
-                    continue;
-                }
-            }
-            let (value, unit) = match &o.value {
-                Some(ObsValue::Quantity(qty)) => match (q.unit.as_deref(), qty.unit.as_deref()) {
-                    (Some(target), Some(u)) => {
-                        (to_target.convert(qty.value, u, target), Some(target))
-                    }
-                    (Some(_), None) => (None, None),
-                    (None, u) => (Some(qty.value), u),
-                },
-                _ => (None, None),
-            };
-            if numeric && value.is_none() {
-                continue;
-            }
-            if let Some(cmp) = &q.value {
-                match value {
-                    Some(v) if bounds.passes(re, cmp, v, unit) => {}
-                    _ => continue,
-                }
-            }
-            if !path::admits(re, q, o.json) {
-                continue;
-            }
-            hits.push(Hit {
-                when: o.when,
-                value,
-                unit,
-                source: Source::Observation(i),
-            });
-        }
-    } else if let Some(vs) = q.medications.as_deref().and_then(|id| re.vs(id)) {
-        let active_only = q.active.unwrap_or(false);
-        for &(i, _) in scan(re, Pool::Medications, vs).iter() {
-            let m = &record.medications[i];
-            if outside(m.when) {
-                continue;
-            }
-            let ok = match (m.kind, active_only) {
-                (MedKind::Request | MedKind::Statement, true) => m.status == "active",
-                (MedKind::Administration, true) => false,
-                (MedKind::Administration, false) => {
-                    matches!(m.status.as_str(), "completed" | "in-progress")
-                }
-                (MedKind::Request, false) => {
-                    matches!(
-                        m.status.as_str(),
-                        "active" | "completed" | "stopped" | "on-hold"
-                    )
-                }
-                (MedKind::Statement, false) => matches!(m.status.as_str(), "active" | "completed"),
-            };
-            if ok && path::admits(re, q, m.json) {
-                hits.push(dated(m.when, Source::Medication(i)));
-            }
-        }
-        // Orders being placed count as active medications, dated now.
-        let now = Some(When {
-            at: re.ctx.input.now,
-            date: re.ctx.today,
-        });
-        let ordering = matches!(re.ctx.input.hook, "order-select" | "order-sign");
-        if active_only && ordering && !outside(now) {
-            for (i, d) in record.draft_orders.iter().enumerate() {
-                if live_order(&d.status)
-                    && vs.match_concept(&d.concept).is_some()
-                    && path::admits(re, q, d.json)
-                {
-                    hits.push(dated(now, Source::DraftOrder(i)));
-                }
-            }
-        }
-    } else if let Some(vs) = q.conditions.as_deref().and_then(|id| re.vs(id)) {
-        let exclude = q.exclude.as_deref().and_then(|id| re.vs(id));
-        let history = q.include_inactive.unwrap_or(false);
-        for &(i, _) in scan(re, Pool::Conditions, vs).iter() {
-            let c = &record.conditions[i];
-            if outside(c.when) {
-                continue;
-            }
-            let clinical_ok = history
-                || matches!(
-                    c.clinical_status.as_deref(),
-                    Some("active" | "recurrence" | "relapse")
-                );
-            let verified_ok = !matches!(
-                c.verification_status.as_deref(),
-                Some("refuted" | "entered-in-error")
-            );
-            if clinical_ok
-                && verified_ok
-                && exclude.is_none_or(|x| x.match_concept(&c.code).is_none())
-                && path::admits(re, q, c.json)
-            {
-                hits.push(dated(c.when, Source::Condition(i)));
-            }
-        }
-    } else if let Some(vs) = q.procedures.as_deref().and_then(|id| re.vs(id)) {
-        for &(i, _) in scan(re, Pool::Procedures, vs).iter() {
-            let p = &record.procedures[i];
-            if !outside(p.when) && path::admits(re, q, p.json) {
-                hits.push(dated(p.when, Source::Procedure(i)));
-            }
-        }
-    } else if let Some(vs) = q.encounters.as_deref().and_then(|id| re.vs(id)) {
-        for &(i, c) in scan(re, Pool::Encounters, vs).iter() {
-            let e = &record.encounters[i];
-            if outside(e.when)
-                || q.status.as_ref().is_some_and(|s| *s != e.status)
-                || !path::admits(re, q, e.json)
-            {
-                continue;
-            }
-            hits.push(dated(e.when, Source::Encounter(i, c)));
-        }
-    } else if let Some(vs) = q.draft_orders.as_deref().and_then(|id| re.vs(id)) {
-        for (i, d) in record.draft_orders.iter().enumerate() {
-            if live_order(&d.status)
-                && vs.match_concept(&d.concept).is_some()
-                && path::admits(re, q, d.json)
-            {
-                hits.push(dated(None, Source::DraftOrder(i)));
-            }
-        }
-        return hits;
-    } else if let Some(vs) = q.variants.as_deref().and_then(|id| re.vs(id)) {
+    if name == "variants" {
         let min_vaf = q.vaf_min_percent.as_ref().and_then(|n| re.num_in(n, "%"));
-        let found = variant_items(re, vs);
+        let found = variant_items(re, def, vs);
         for (k, item) in found.iter().enumerate() {
             if min_vaf.is_some_and(|m| item.vaf.is_some_and(|v| v < m)) || outside(item.when) {
                 continue;
             }
-            hits.push(dated(item.when, Source::Variant(found.clone(), k)));
+            hits.push(Hit {
+                when: item.when,
+                value: None,
+                unit: None,
+                found: Found::Variant(found.clone(), k),
+            });
+        }
+        hits.sort_by(|a, b| b.when.cmp(&a.when));
+        return hits;
+    }
+    let variant = match (q.active, q.include_inactive) {
+        (Some(true), _) => Variant::Active,
+        (_, Some(true)) => Variant::History,
+        _ => Variant::Filter,
+    };
+    let numeric = q.numeric.unwrap_or(def.value.is_some());
+    let value_in = q.value_in.as_deref().and_then(|id| re.vs(id));
+    let exclude = q.exclude.as_deref().and_then(|id| re.vs(id));
+    let mut bounds = Bounds { last: None };
+    let mut to_target = units::Converter::default();
+    let items = source_items(re, def);
+    for &(i, c) in scan(re, def, variant, vs).iter() {
+        let item = &items[i];
+        if (!def.draft_orders && outside(item.when))
+            || q.status.as_ref().is_some_and(|s| Some(s) != item.status.as_ref())
+            || exclude.is_some_and(|x| item.concepts.iter().any(|c| x.match_concept(c).is_some()))
+        {
+            continue;
+        }
+        if let Some(vin) = value_in {
+            if !value_matches(&re.ctx.scans, vin, item.value.as_ref(), &item.interpretation) {
+                continue;
+            }
+        }
+        let (value, unit) = match &item.value {
+            Some(ObsValue::Quantity(qty)) => match (q.unit.as_deref(), qty.unit.as_deref()) {
+                (Some(target), Some(u)) => (
+                    to_target.convert(qty.value, u, target),
+                    Some(Cow::Borrowed(target)),
+                ),
+                (Some(_), None) => (None, None),
+                (None, u) => (Some(qty.value), u.map(|u| Cow::Owned(u.to_owned()))),
+            },
+            _ => (None, None),
+        };
+        if numeric && value.is_none() {
+            continue;
+        }
+        if let Some(cmp) = &q.value {
+            match value {
+                Some(v) if bounds.passes(re, cmp, v, unit.as_deref()) => {}
+                _ => continue,
+            }
+        }
+        if !path::admits(re, q, item.json) {
+            continue;
+        }
+        let when = if def.draft_orders { None } else { item.when };
+        let found = Found::Item(items.clone(), i, c);
+        hits.push(Hit { when, value, unit, found });
+    }
+    if def.draft_orders {
+        return hits;
+    }
+    // On order hooks, the orders being placed count as active, dated now.
+    let now = Some(When {
+        at: re.ctx.input.now,
+        date: re.ctx.today,
+    });
+    let ordering = matches!(re.ctx.input.hook, "order-select" | "order-sign");
+    let drafts = def.ordering.as_deref().and_then(|d| re.ctx.pack.pack.sources.get(d));
+    if let (Variant::Active, true, Some(drafts)) = (variant, ordering, drafts) {
+        if !outside(now) {
+            let items = source_items(re, drafts);
+            for &(i, c) in scan(re, drafts, Variant::Filter, vs).iter() {
+                if path::admits(re, q, items[i].json) {
+                    let found = Found::Item(items.clone(), i, c);
+                    hits.push(Hit { when: now, value: None, unit: None, found });
+                }
+            }
         }
     }
     hits.sort_by(|a, b| b.when.cmp(&a.when));
     hits
 }
 
-fn live_order(status: &str) -> bool {
-    !matches!(status, "entered-in-error" | "cancelled" | "revoked")
-}
-
 /// Every pathogenic variant of a gene in `genes`, whatever its allele frequency, in record
 /// order; memoised per call (see [`Scans`]).
-fn variant_items(re: &RuleEval, genes: &Compiled) -> Rc<[Item]> {
+fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) -> Rc<[Item]> {
     let key = genes as *const Compiled;
     if let Some(items) = re.ctx.scans.variants.borrow().get(&key) {
         return items.clone();
     }
-    let items: Rc<[Item]> = re
-        .ctx
-        .input
-        .record
-        .observations
+    let record = re.ctx.input.record;
+    let items: Rc<[Item]> = source_items(re, def)
         .iter()
-        .filter(|o| countable(&o.status))
-        .filter_map(|o| variant(o, genes))
+        .filter(|s| s.passes(Variant::Filter))
+        .filter_map(|s| {
+            let Json::Record(j) = s.json else { return None };
+            variant(s, &source::components(&record.resources[j]), genes)
+        })
         .collect();
     re.ctx
         .scans
@@ -499,11 +388,11 @@ fn variant_items(re: &RuleEval, genes: &Compiled) -> Rc<[Item]> {
     items
 }
 
-fn variant(o: &crate::record::Observation, genes: &Compiled) -> Option<Item> {
+fn variant(o: &SourceItem, components: &[Component], genes: &Compiled) -> Option<Item> {
     let mut gene = None;
     let mut significance: Option<Vec<String>> = None;
     let mut vaf = None;
-    for c in &o.components {
+    for c in components {
         if has_code(&c.code, LOINC, GENE_STUDIED) {
             let hit = match &c.value {
                 Some(ObsValue::Concept(v)) => genes
@@ -533,8 +422,9 @@ fn variant(o: &crate::record::Observation, genes: &Compiled) -> Option<Item> {
             }
         }
     }
+    let code = o.concepts.first().cloned().unwrap_or_default();
     if gene.is_none() {
-        if let Some(text) = &o.code.text {
+        if let Some(text) = &code.text {
             if genes.match_text(text).is_some() {
                 gene = Some(text.clone());
             }
@@ -574,9 +464,10 @@ fn variant(o: &crate::record::Observation, genes: &Compiled) -> Option<Item> {
         value: vaf,
         unit: vaf.map(|_| "%".to_owned()),
         shown: vaf.map(|v| format!("{} %", units::fmt_num(v))),
-        concept: Some(o.code.clone()),
+        concept: Some(code),
         gene: Some(gene),
         vaf,
+        json: Some(o.json),
     })
 }
 

@@ -136,6 +136,13 @@ pub enum Source {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Query {
+    /// A source of `cds-hooks/sources.yaml` by name, with `codes` (the named fields below are
+    /// the same for the shipped sources: `results: igg` is `source: results, codes: igg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// With `source`: the value set its codes must be in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codes: Option<String>,
     /// Observations whose code is in this value set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<String>,
@@ -203,6 +210,35 @@ pub struct Query {
     /// resource as received.
     #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
     pub where_: Option<super::path::Path>,
+}
+
+impl Query {
+    /// Every source the query names with its value set: `(source, value set)`. A valid query
+    /// names exactly one.
+    pub fn origins(&self) -> Vec<(&str, &str)> {
+        let named = [
+            ("results", &self.results),
+            ("medications", &self.medications),
+            ("conditions", &self.conditions),
+            ("procedures", &self.procedures),
+            ("encounters", &self.encounters),
+            ("draft_orders", &self.draft_orders),
+            ("variants", &self.variants),
+        ];
+        let mut out: Vec<(&str, &str)> = named
+            .into_iter()
+            .filter_map(|(n, vs)| vs.as_deref().map(|vs| (n, vs)))
+            .collect();
+        if let Some(s) = &self.source {
+            out.push((s.as_str(), self.codes.as_deref().unwrap_or_default()));
+        }
+        out
+    }
+
+    /// The source and value set of a valid query.
+    pub fn origin(&self) -> Option<(&str, &str)> {
+        self.origins().first().copied()
+    }
 }
 
 /// `before: {of: binding, minus_days: N}`.

@@ -60,20 +60,14 @@ impl Checker<'_> {
     }
 }
 
-/// Kind of a query binding: its source field name.
-fn source(q: &Query) -> Vec<&'static str> {
-    [
-        ("results", q.results.is_some()),
-        ("medications", q.medications.is_some()),
-        ("conditions", q.conditions.is_some()),
-        ("procedures", q.procedures.is_some()),
-        ("encounters", q.encounters.is_some()),
-        ("draft_orders", q.draft_orders.is_some()),
-        ("variants", q.variants.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(n, set)| set.then_some(n))
-    .collect()
+/// The sources a query names.
+fn source(q: &Query) -> Vec<&str> {
+    q.origins().into_iter().map(|(s, _)| s).collect()
+}
+
+/// Whether a source's items have a value (`value_of`, `{{binding.value}}`, `unit`…).
+fn valued(pack: &Pack, source: &str) -> bool {
+    source == "variants" || pack.sources.get(source).is_some_and(|s| s.value.is_some())
 }
 
 struct RuleChecker<'c, 'p> {
@@ -82,7 +76,7 @@ struct RuleChecker<'c, 'p> {
 }
 
 impl RuleChecker<'_, '_> {
-    fn query_source(&self, name: &str) -> Option<&'static str> {
+    fn query_source(&self, name: &str) -> Option<&str> {
         match self.rule.bindings.get(name)? {
             Binding::Latest(q) | Binding::Previous(q) => source(q).first().copied(),
             Binding::Num(_) => None,
@@ -103,7 +97,15 @@ impl RuleChecker<'_, '_> {
     fn query(&mut self, path: &str, q: &Query) {
         let src = source(q);
         let Some(&kind) = src.first() else {
-            self.c.err(path, "a query needs one source: results, medications, conditions, procedures, encounters, draft_orders or variants");
+            self.c.err(path, "a query needs one source: results, medications, conditions, procedures, encounters, draft_orders, variants, or source with codes");
+            return;
+        };
+        if q.source.is_some() != q.codes.is_some() {
+            self.c.err(path, "`source` and `codes` go together");
+        }
+        let Some(def) = self.c.pack.sources.get(kind) else {
+            let at = if q.source.is_some() { format!("{path}.source") } else { format!("{path}.{kind}") };
+            self.c.err(&at, format!("unknown source `{kind}` (sources.yaml)"));
             return;
         };
         if src.len() > 1 {
@@ -125,41 +127,35 @@ impl RuleChecker<'_, '_> {
         .flatten()
         .next()
         .cloned()
+        .or_else(|| q.codes.clone())
         .unwrap_or_default();
-        self.c.valueset(&format!("{path}.{kind}"), &vs);
-        let only = |field: &str, set: bool, allowed: &[&str], me: &mut Self| {
-            if set && !allowed.contains(&kind) {
+        let vs_path = if q.codes.is_some() { format!("{path}.codes") } else { format!("{path}.{kind}") };
+        self.c.valueset(&vs_path, &vs);
+        let only = |field: &str, set: bool, applies: bool, me: &mut Self| {
+            if set && !applies {
                 me.c.err(
                     &format!("{path}.{field}"),
                     format!("`{field}` does not apply to {kind}"),
                 );
             }
         };
-        only("unit", q.unit.is_some(), &["results"], self);
-        only("numeric", q.numeric.is_some(), &["results"], self);
-        only("value_in", q.value_in.is_some(), &["results"], self);
-        only("value", q.value.is_some(), &["results"], self);
-        only(
-            "vaf_min_percent",
-            q.vaf_min_percent.is_some(),
-            &["variants"],
-            self,
-        );
-        only("exclude", q.exclude.is_some(), &["conditions"], self);
-        only(
-            "include_inactive",
-            q.include_inactive.is_some(),
-            &["conditions"],
-            self,
-        );
-        only("active", q.active.is_some(), &["medications"], self);
-        only("status", q.status.is_some(), &["encounters"], self);
+        let valued = def.value.is_some() && kind != "variants";
+        only("unit", q.unit.is_some(), valued, self);
+        only("numeric", q.numeric.is_some(), valued, self);
+        only("value_in", q.value_in.is_some(), valued, self);
+        only("value", q.value.is_some(), valued, self);
+        let variants = kind == "variants";
+        only("vaf_min_percent", q.vaf_min_percent.is_some(), variants, self);
+        only("exclude", q.exclude.is_some(), !variants, self);
+        only("include_inactive", q.include_inactive.is_some(), def.history.is_some(), self);
+        only("active", q.active.is_some(), def.active.is_some(), self);
+        only("status", q.status.is_some(), !variants, self);
         let dated = q.since_day.is_some()
             || q.until_day.is_some()
             || q.within_days.is_some()
             || q.within_hours.is_some()
             || q.before.is_some();
-        if dated && kind == "draft_orders" {
+        if dated && def.draft_orders {
             self.c
                 .err(path, "draft orders are not dated: no time window applies");
         }
@@ -201,8 +197,11 @@ impl RuleChecker<'_, '_> {
                 }
             }
             for (name, column) in w.expr().variables() {
-                let builtin = ["resource", "context", "rootResource", "ucum", "sct", "loinc"];
-                if !builtin.contains(&name) && !super::path::VARIABLES.contains(&name) {
+                let binding = matches!(
+                    self.rule.bindings.get(name),
+                    Some(Binding::Latest(_) | Binding::Previous(_))
+                );
+                if !binding && !super::path::known_variable(name) {
                     self.c.err(&at, format!("column {column}: unknown variable %{name}"));
                 }
             }
@@ -235,7 +234,7 @@ impl RuleChecker<'_, '_> {
             NumOp::ValueOf(v) => {
                 self.query_binding(&format!("{path}.value_of"), v);
                 if let Some(kind) = self.query_source(v) {
-                    if kind != "results" && kind != "variants" {
+                    if !valued(self.c.pack, kind) {
                         self.c.err(
                             &format!("{path}.value_of"),
                             format!("type error: `{v}` finds {kind}, which have no numeric value"),
@@ -343,7 +342,7 @@ impl RuleChecker<'_, '_> {
                     let kind = source(q).first().copied().unwrap_or_default();
                     match attr {
                         "" | "display" | "date" | "time" | "ref" => true,
-                        "value" => kind == "results" || kind == "variants",
+                        "value" => valued(self.c.pack, kind),
                         "gene" | "vaf" => kind == "variants",
                         "code" => {
                             if !whole_value {
@@ -539,6 +538,9 @@ fn refs_in_query(q: &Query, out: &mut Vec<String>) {
     if let Some(b) = &q.before {
         out.push(b.of.clone());
     }
+    if let Some(w) = &q.where_ {
+        out.extend(w.expr().variables().map(|(name, _)| name.to_owned()));
+    }
 }
 
 fn binding_refs(b: &Binding) -> Vec<String> {
@@ -613,6 +615,10 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
     }
     if pack.cohort.course_gap_days < 1 {
         c.err("course_gap_days", "must be at least 1");
+    }
+    c.file = "sources.yaml".into();
+    for (path, message) in super::source::problems(&pack.sources, &|id| pack.valuesets.contains_key(id)) {
+        c.err(&path, message);
     }
     for (key, vs) in &pack.valuesets {
         c.file = format!("valuesets/{key}.yaml");

@@ -158,8 +158,10 @@ pub struct PatientRecord {
     pub encounters: Vec<Encounter>,
     /// Draft orders of an order hook.
     pub draft_orders: Vec<DraftOrder>,
-    /// The kept resources as received, for the rules' FHIRPath (`where:`).
+    /// The kept resources as received, which the pack's sources and `where:` read.
     pub resources: Vec<Value>,
+    /// The draft orders as received.
+    pub draft_resources: Vec<Value>,
     /// What was read.
     pub stats: RecordStats,
 }
@@ -177,6 +179,7 @@ impl PatientRecord {
             encounters: Vec::new(),
             draft_orders: Vec::new(),
             resources: Vec::new(),
+            draft_resources: Vec::new(),
             stats: RecordStats::default(),
         }
     }
@@ -226,7 +229,8 @@ impl RecordBuilder {
             let decoded = fhir_r4::decode(resource);
             let json = match decoded {
                 Ok(Facts::MedicationRequest { .. } | Facts::ServiceRequest { .. }) => {
-                    self.keep(resource.clone())
+                    self.record.draft_resources.push(resource.clone());
+                    Some(self.record.draft_resources.len() - 1)
                 }
                 _ => None,
             };
@@ -358,8 +362,21 @@ impl RecordBuilder {
                 self.record.stats.operation_outcomes += 1;
                 return;
             }
+            // Any other type is kept for the pack's sources (`cds-hooks/sources.yaml`) when it
+            // names this patient as its `subject` or `patient`.
             Facts::Other { .. } => {
-                self.record.stats.unused_types += 1;
+                let subject = json.as_ref().and_then(|v| {
+                    v.get("subject")
+                        .or_else(|| v.get("patient"))
+                        .and_then(|r| r.get("reference"))
+                        .and_then(Value::as_str)
+                });
+                if !self.mine(subject) {
+                    self.record.stats.other_patient += 1;
+                    return;
+                }
+                self.record.stats.kept += 1;
+                self.keep(json.unwrap_or_default());
                 return;
             }
             Facts::Observation { common, .. }
@@ -479,10 +496,8 @@ impl RecordBuilder {
                     json,
                 });
             }
-            Facts::Immunization { .. } | Facts::ServiceRequest { .. } => {
-                self.record.stats.unused_types += 1;
-                self.record.stats.kept -= 1;
-            }
+            // Kept as received (`resources`) for the sources that read them.
+            Facts::Immunization { .. } | Facts::ServiceRequest { .. } => {}
             Facts::OperationOutcome | Facts::Other { .. } => {}
         }
     }
