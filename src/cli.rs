@@ -81,6 +81,13 @@ pub enum RulesCommand {
         #[arg(default_value = "cds-hooks")]
         dir: PathBuf,
     },
+    /// Print the discovery document a pack gives (its services with the prefetch its active
+    /// rules need), as `GET /cds-services` would.
+    Discovery {
+        /// Pack directory.
+        #[arg(default_value = "cds-hooks")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the parsed command.
@@ -122,12 +129,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules {
             command: RulesCommand::Check { dir },
         } => Ok(check(&dir)),
+        Command::Rules {
+            command: RulesCommand::Discovery { dir },
+        } => discovery(&dir),
     }
+}
+
+fn discovery(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let pack = load::compile_dir(dir).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("the pack was not accepted:\n{}", lines.join("\n"))
+    })?;
+    let services = load_services(&dir.join("services")).map_err(anyhow::Error::msg)?;
+    let doc = crate::cds::DiscoveryResponse {
+        services: services
+            .iter()
+            .map(|s| s.with_prefetch(pack.prefetch(&s.hook)))
+            .collect(),
+    };
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(dir: &std::path::Path) -> ExitCode {
     match load::compile_dir(dir) {
         Ok(pack) => {
+            for w in pack.warnings() {
+                eprintln!("warning: {w}");
+            }
             let p = pack.pack();
             println!(
                 "ok: {} rules, {} value sets in {}",

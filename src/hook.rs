@@ -272,6 +272,8 @@ pub async fn answer(
     tz: FixedOffset,
     now: DateTime<Utc>,
 ) -> Result<Answer, Precondition> {
+    // The keys to read or fetch are the descriptor's and those the active pack's rules need.
+    let service = &service.with_prefetch(pack.prefetch(&service.hook));
     let (record, fetches, warnings) = build_record(service, req, source, tz).await?;
     let findings = pack.evaluate(&EvalInput {
         record: &record,

@@ -49,6 +49,20 @@ pub struct ServiceDescriptor {
     pub usage_requirements: Option<String>,
 }
 
+impl ServiceDescriptor {
+    /// The descriptor with `derived` prefetch templates added (the active pack's, see
+    /// `CompiledPack::prefetch`); a key the descriptor file names itself keeps its template.
+    pub fn with_prefetch(&self, derived: &BTreeMap<String, String>) -> ServiceDescriptor {
+        let mut out = self.clone();
+        for (key, template) in derived {
+            out.prefetch
+                .entry(key.clone())
+                .or_insert_with(|| template.clone());
+        }
+        out
+    }
+}
+
 impl DiscoveryResponse {
     /// The descriptor registered for `id` and `hook`, if any.
     pub fn find(&self, id: &str, hook: &str) -> Option<&ServiceDescriptor> {

@@ -11,6 +11,7 @@ mod cohort;
 mod eval;
 pub mod load;
 pub mod path;
+mod prefetch;
 pub mod source;
 mod query;
 mod render;
@@ -53,6 +54,10 @@ pub struct CompiledPack {
     rules: Vec<Rule>,
     rule_index: HashMap<String, usize>,
     by_hook: HashMap<String, Vec<usize>>,
+    /// Prefetch templates by hook, derived from the sources the active rules read.
+    prefetch: HashMap<String, BTreeMap<String, String>>,
+    /// What `rules check` reports without refusing the pack.
+    warnings: Vec<validate::Problem>,
 }
 
 /// What the engine needs about the call besides the record.
@@ -123,6 +128,17 @@ impl CompiledPack {
     /// The document this pack was compiled from.
     pub fn pack(&self) -> &Pack {
         &self.pack
+    }
+
+    /// The prefetch templates the pack's active rules need on `hook` (see `prefetch.rs`).
+    pub fn prefetch(&self, hook: &str) -> &BTreeMap<String, String> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        self.prefetch.get(hook).unwrap_or(&NONE)
+    }
+
+    /// Problems that do not refuse the pack (a value set a prefetch search cannot fetch).
+    pub fn warnings(&self) -> &[validate::Problem] {
+        &self.warnings
     }
 
     /// Indices of the active rules that run on `hook` (the pack is indexed by hook).

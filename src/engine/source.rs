@@ -50,6 +50,11 @@ pub struct SourceDef {
     /// orders being placed), dated now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<String>,
+    /// The prefetch keys and FHIR search templates that bring its resources (with
+    /// `{{context.patientId}}`, and `{{codes}}` for the codes of the value sets read through
+    /// it); a service asks for them when an active rule of its hook reads the source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prefetch: BTreeMap<String, String>,
 }
 
 /// The sources of a pack, by name.
@@ -305,6 +310,12 @@ pub(super) fn problems(sources: &Sources, valuesets: &dyn Fn(&str) -> bool) -> V
                 && r.chars().all(|c| c.is_ascii_alphanumeric());
             if !type_name {
                 out.push((format!("{name}.resources[{i}]"), format!("`{r}` is not a resource type")));
+            }
+        }
+        for (key, template) in &def.prefetch {
+            let checked = template.replace("{{codes}}", "http://loinc.org|1-8");
+            if let Err(e) = crate::cds::prefetch::validate_template(&checked, "patient-view") {
+                out.push((format!("{name}.prefetch.{key}"), e));
             }
         }
         if let Some(o) = &def.ordering {

@@ -729,11 +729,14 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
             by_hook.entry(h.clone()).or_default().push(i);
         }
     }
+    let derived = super::prefetch::derive(&pack, HOOKS);
     Ok(CompiledPack {
         pack,
         valuesets,
         rules,
         rule_index,
         by_hook,
+        prefetch: derived.by_hook,
+        warnings: derived.warnings,
     })
 }

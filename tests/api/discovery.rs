@@ -1,4 +1,4 @@
-use crate::helpers::{load_json, root, spawn_app};
+use crate::helpers::{load_json, prefetch_templates, root, spawn_app};
 use serde_json::Value;
 
 #[tokio::test]
@@ -19,7 +19,18 @@ async fn discovery_lists_exactly_the_services_declared_in_cds_hooks_services() {
     let key = |v: &Value| v["id"].as_str().unwrap().to_owned();
     served.sort_by_key(key);
     files.sort_by_key(key);
+    // The prefetch is the file's own keys and those the shipped pack's active rules need.
+    for file in files.iter_mut() {
+        let id = key(file);
+        file["prefetch"] = prefetch_templates(&id).into_iter().map(|(k, t)| (k, Value::String(t))).collect();
+    }
     assert_eq!(served, files);
+    let monitoring = served.iter().find(|s| s["id"] == "cart-monitoring").unwrap();
+    assert!(
+        monitoring["prefetch"]["observations"].as_str().unwrap().contains("category=laboratory"),
+        "results are fetched by category, so text-only and local codes arrive too"
+    );
+    assert!(monitoring["prefetch"].get("immunizations").is_none(), "no rule reads Immunization");
     let hooks: Vec<&str> = served.iter().map(|s| s["hook"].as_str().unwrap()).collect();
     for hook in [
         "patient-view",

@@ -288,6 +288,7 @@ async fn firing_names_the_rules_evaluate_renders() {
             .iter()
             .find(|s| expect["service"] == s.id.as_str())
             .expect("the fixture's service exists");
+        let service = &service.with_prefetch(pack.prefetch(&service.hook));
         let mut req = parse_hook_request(&body, &service.hook).expect("a valid request");
         let (record, _, _) = hook::build_record(service, &mut req, hook::Source::Offline, tz)
             .await

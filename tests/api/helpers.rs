@@ -167,23 +167,17 @@ pub fn patient_view(patient: &str) -> Value {
 }
 
 pub fn prefetch_keys(service: &str) -> Vec<String> {
-    let v = load_json(format!("cds-hooks/services/{service}.json"));
-    v["prefetch"]
-        .as_object()
-        .expect("prefetch")
-        .keys()
-        .cloned()
-        .collect()
+    prefetch_templates(service).into_iter().map(|(k, _)| k).collect()
 }
 
+/// The service's prefetch as discovery gives it with the shipped pack (the descriptor's own
+/// keys and those the pack's active rules need).
 pub fn prefetch_templates(service: &str) -> Vec<(String, String)> {
-    let v = load_json(format!("cds-hooks/services/{service}.json"));
-    v["prefetch"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, t)| (k.clone(), t.as_str().unwrap().to_owned()))
-        .collect()
+    let dir = root().join("cds-hooks");
+    let pack = cart_sentinel::engine::load::compile_dir(&dir).expect("shipped pack");
+    let services = cart_sentinel::cds::load_services(&dir.join("services")).unwrap();
+    let s = services.iter().find(|s| s.id == service).expect("service");
+    s.with_prefetch(pack.prefetch(&s.hook)).prefetch.into_iter().collect()
 }
 
 /// Copies the shipped pack (`cds-hooks/`) into `into`, rewriting each text file through `edit`.

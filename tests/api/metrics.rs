@@ -5,7 +5,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{load_json, patient_view, spawn_app, TestApp};
+use crate::helpers::{load_json, patient_view, prefetch_keys, spawn_app, TestApp};
 
 const PJP: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
 
@@ -32,6 +32,8 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 #[tokio::test]
 async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
     let app = spawn_app().await;
+    // One failed request per prefetch key the service asks for.
+    let keys = prefetch_keys("cart-monitoring").len() as f64;
     let expect = load_json(format!("{PJP}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
     Mock::given(method("GET"))
@@ -103,7 +105,7 @@ async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
             &text,
             "cart_sentinel_fhir_fetches_total{outcome=\"status\"}"
         ),
-        Some(10.0),
+        Some(keys),
         "{text}"
     );
     assert_eq!(
@@ -111,7 +113,7 @@ async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
             &text,
             "cart_sentinel_fhir_fetch_duration_seconds_count{outcome=\"status\"}"
         ),
-        Some(10.0),
+        Some(keys),
         "{text}"
     );
     assert_eq!(
@@ -211,7 +213,8 @@ async fn fhir_json_is_counted_by_reading_path_and_the_slower_path_reads_alike() 
     assert_eq!(reads("prefetch", "one_pass"), None, "{text}");
     assert_eq!(reads("prefetch", "ordinary"), Some(2.0), "{text}");
     assert_eq!(reads("fetch", "one_pass"), None, "{text}");
-    assert_eq!(reads("fetch", "ordinary"), Some(10.0), "{text}");
+    let keys = prefetch_keys("cart-monitoring").len() as f64;
+    assert_eq!(reads("fetch", "ordinary"), Some(keys), "{text}");
     assert!(text.contains("# TYPE cart_sentinel_fhir_reads_total counter\n"));
 }
 
