@@ -10,6 +10,7 @@ mod hostile;
 mod logs;
 mod malformed;
 mod metrics;
+mod new_source;
 mod prefetch;
 mod replicas;
 mod rules_check;

@@ -8,6 +8,7 @@
 mod openapi;
 mod review;
 mod rules;
+mod sources;
 mod valuesets;
 mod versions;
 
@@ -27,6 +28,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             .configure(rules::configure)
             .configure(valuesets::configure)
+            .configure(sources::configure)
             .configure(versions::configure)
             .configure(review::configure)
             .configure(openapi::configure),

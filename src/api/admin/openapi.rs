@@ -93,6 +93,34 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "",
     ),
     ep(
+        "put",
+        "/admin/valuesets/{id}",
+        "rules:write",
+        "Create a value set, or replace one (If-Match)",
+        "valueset",
+    ),
+    ep(
+        "get",
+        "/admin/sources",
+        "rules:read",
+        "List the sources queries draw from (sources.yaml)",
+        "",
+    ),
+    ep(
+        "get",
+        "/admin/sources/{id}",
+        "rules:read",
+        "Get one source (ETag header)",
+        "",
+    ),
+    ep(
+        "put",
+        "/admin/sources/{id}",
+        "rules:write",
+        "Create a source, or replace one (If-Match): resource types, FHIRPath and prefetch",
+        "source",
+    ),
+    ep(
         "post",
         "/admin/valuesets/{id}/codes",
         "rules:write",
@@ -185,6 +213,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 fn schema_ref(body: &str) -> Value {
     match body {
         "rule" => json!({"$ref": "#/components/schemas/Rule"}),
+        "valueset" => json!({"type": "object", "description": "a value set as in cds-hooks/valuesets/*.yaml", "required": ["id", "title", "description"]}),
+        "source" => json!({"type": "object", "description": "a source as in cds-hooks/sources.yaml", "required": ["description", "resources", "code"]}),
         "pack" => json!({"$ref": "#/components/schemas/Pack"}),
         "parameters" => {
             json!({"type": "object", "additionalProperties": {"type": "number"}, "description": "parameter name → new value"})

@@ -13,6 +13,7 @@ use crate::engine::{Pack, Problem};
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/valuesets", web::get().to(list_valuesets))
         .route("/valuesets/{id}", web::get().to(get_valueset))
+        .route("/valuesets/{id}", web::put().to(put_valueset))
         .route("/valuesets/{id}/codes", web::post().to(add_codes))
         .route("/valuesets/{id}/codes", web::delete().to(remove_codes));
 }
@@ -58,6 +59,33 @@ async fn get_valueset(
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(&body)))
         .json(body))
+}
+
+/// Creates a value set, or replaces one (If-Match with its current ETag).
+async fn put_valueset(
+    req: HttpRequest,
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let actor = user.require("rules:write")?;
+    let file = format!("valuesets/{id}.yaml");
+    let vs: ValueSet = parse_body(&req, &file, &body)?;
+    let view_id = id.to_string();
+    let committed = admin
+        .change(
+            meta(&req, actor, "valueset.put", None),
+            |p| {
+                let current = p.valuesets.get(id.as_str()).map(vs_json);
+                check_if_match(&req, &current.as_ref().map(etag).unwrap_or_default())?;
+                p.valuesets.insert(id.to_string(), vs);
+                Ok(())
+            },
+            move |p: &Pack| p.valuesets.get(&view_id).map(vs_json),
+        )
+        .await?;
+    respond(&admin, &id, committed.version)
 }
 
 /// Codes, prefixes and text matches to add or remove.

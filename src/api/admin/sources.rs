@@ -1,0 +1,81 @@
+//! `/admin/sources`: the named sources queries draw from (`sources.yaml`): list, get, create or
+//! replace one. A change is validated with the whole pack, like a rule.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::{check_if_match, meta, parse_body, AdminUser};
+use crate::admin::{etag, Admin};
+use crate::api::ApiError;
+use crate::engine::source::SourceDef;
+use crate::engine::Pack;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sources", web::get().to(list_sources))
+        .route("/sources/{id}", web::get().to(get_source))
+        .route("/sources/{id}", web::put().to(put_source));
+}
+
+fn source_json(s: &SourceDef) -> Value {
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+async fn list_sources(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpResponse, ApiError> {
+    user.require("rules:read")?;
+    let (pack, version) = admin.active.get();
+    let sources: Vec<Value> = pack
+        .pack()
+        .sources
+        .iter()
+        .map(|(name, s)| json!({"id": name, "resources": s.resources, "etag": etag(&source_json(s))}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"packVersion": version, "sources": sources})))
+}
+
+async fn get_source(
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require("rules:read")?;
+    let (pack, _) = admin.active.get();
+    let source = pack
+        .pack()
+        .sources
+        .get(id.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("no source `{id}`")))?;
+    let body = source_json(source);
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag(&body)))
+        .json(body))
+}
+
+/// Creates or replaces a source (If-Match with the current ETag when replacing).
+async fn put_source(
+    req: HttpRequest,
+    user: AdminUser,
+    admin: web::Data<Admin>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let actor = user.require("rules:write")?;
+    let source: SourceDef = parse_body(&req, &format!("sources.yaml: {id}"), &body)?;
+    let view_id = id.to_string();
+    let committed = admin
+        .change(
+            meta(&req, actor, "source.put", None),
+            |p| {
+                let current = p.sources.get(id.as_str()).map(source_json);
+                check_if_match(&req, &current.as_ref().map(etag).unwrap_or_default())?;
+                p.sources.insert(id.to_string(), source);
+                Ok(())
+            },
+            move |p: &Pack| p.sources.get(&view_id).map(source_json),
+        )
+        .await?;
+    let (pack, _) = admin.active.get();
+    let view = pack.pack().sources.get(id.as_str()).map(source_json).unwrap_or(Value::Null);
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag(&view)))
+        .json(json!({"packVersion": committed.version, "source": view})))
+}
