@@ -88,7 +88,7 @@ pub(super) fn derive(pack: &Pack, hooks: &[&str]) -> Derived {
                 }
                 let mut codes = BTreeSet::new();
                 for id in &valuesets {
-                    let Some(vs) = pack.valuesets.get(id) else { continue };
+                    let Ok(vs) = super::valueset::expanded(&pack.valuesets, id) else { continue };
                     codes.extend(vs.codes.iter().map(|c| format!("{}|{}", c.system, c.code)));
                     if !vs.text.is_empty() || !vs.prefixes.is_empty() {
                         warnings.push(Problem {

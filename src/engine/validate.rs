@@ -622,6 +622,9 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
     }
     for (key, vs) in &pack.valuesets {
         c.file = format!("valuesets/{key}.yaml");
+        if let Err(e) = super::valueset::expanded(&pack.valuesets, key) {
+            c.err("include", e);
+        }
         if &vs.id != key {
             c.err(
                 "id",
@@ -710,8 +713,11 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
     }
     let valuesets = pack
         .valuesets
-        .iter()
-        .map(|(k, v)| (k.clone(), Compiled::new(v)))
+        .keys()
+        .filter_map(|k| {
+            let vs = super::valueset::expanded(&pack.valuesets, k).ok()?;
+            Some((k.clone(), Compiled::new(&vs)))
+        })
         .collect();
     let rules: Vec<Rule> = pack.rules.values().cloned().collect();
     let rule_index = rules

@@ -34,6 +34,42 @@ pub struct ValueSet {
     /// Text that vetoes a match (e.g. "not detected").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_text: Vec<String>,
+    /// Other value sets whose entries this one also has (their union), so that a group and
+    /// its parts are written once: `cart-indications` includes `indication-lbcl`….
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+}
+
+/// `id` with the entries of every value set it includes, transitively; `Err` names an
+/// unknown or cyclic inclusion.
+pub fn expanded(all: &BTreeMap<String, ValueSet>, id: &str) -> Result<ValueSet, String> {
+    fn add(
+        all: &BTreeMap<String, ValueSet>,
+        id: &str,
+        path: &mut Vec<String>,
+        out: &mut ValueSet,
+    ) -> Result<(), String> {
+        if path.iter().any(|p| p == id) {
+            return Err(format!("value sets include each other: {} -> {id}", path.join(" -> ")));
+        }
+        let vs = all.get(id).ok_or_else(|| format!("includes unknown value set `{id}`"))?;
+        if !path.is_empty() {
+            out.codes.extend(vs.codes.iter().cloned());
+            out.prefixes.extend(vs.prefixes.iter().cloned());
+            out.text.extend(vs.text.iter().cloned());
+            out.exclude_text.extend(vs.exclude_text.iter().cloned());
+        }
+        path.push(id.to_owned());
+        for inner in &vs.include {
+            add(all, inner, path, out)?;
+        }
+        path.pop();
+        Ok(())
+    }
+    let mut out = all.get(id).ok_or_else(|| format!("no value set `{id}`"))?.clone();
+    add(all, id, &mut Vec::new(), &mut out)?;
+    out.include.clear();
+    Ok(out)
 }
 
 /// A code or code prefix.
@@ -275,7 +311,44 @@ mod tests {
                 })
                 .collect(),
             exclude_text: exclude.iter().map(|x| (*x).into()).collect(),
+            include: Vec::new(),
         })
+    }
+
+    #[test]
+    fn a_value_set_has_the_entries_of_those_it_includes_and_refuses_a_cycle() {
+        let vs = |id: &str, prefix: &str, include: &[&str]| ValueSet {
+            id: id.into(),
+            title: id.into(),
+            description: id.into(),
+            codes: Vec::new(),
+            prefixes: vec![CodeEntry {
+                system: "http://hl7.org/fhir/sid/icd-10-cm".into(),
+                code: prefix.into(),
+                display: None,
+                status: "M".into(),
+                product: None,
+            }],
+            text: Vec::new(),
+            exclude_text: Vec::new(),
+            include: include.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let mut all: BTreeMap<String, ValueSet> = [
+            ("group", vs("group", "X00", &["a", "b"])),
+            ("a", vs("a", "C83.3", &[])),
+            ("b", vs("b", "C90.0", &["a"])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let group = expanded(&all, "group").unwrap();
+        let codes: Vec<&str> = group.prefixes.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["X00", "C83.3", "C90.0", "C83.3"]);
+        assert!(group.include.is_empty());
+        all.get_mut("a").unwrap().include.push("group".into());
+        assert!(expanded(&all, "group").unwrap_err().contains("include each other"));
+        all.get_mut("a").unwrap().include = vec!["missing".into()];
+        assert!(expanded(&all, "b").unwrap_err().contains("unknown value set `missing`"));
     }
 
     #[test]
