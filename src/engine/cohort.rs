@@ -1,15 +1,16 @@
 //! The CAR-T cohort: is the patient a recipient, what is day 0, which product.
 //!
-//! Evidence (rule catalogue, "Identifying a CAR-T recipient"): a product administered
-//! (MedicationAdministration completed, MedicationStatement completed or active,
-//! MedicationRequest completed only) or an infusion procedure (Procedure completed).
-//! Administrations less than `course_gap_days` apart form one course; day 0 is the first
-//! administration of the most recent course.
+//! Evidence (rule catalogue, "Identifying a CAR-T recipient"): a product administered or an
+//! infusion procedure, read through the two sources `cohort.yaml` names (which statuses count
+//! is theirs, in `sources.yaml`). Administrations less than `course_gap_days` apart form one
+//! course; day 0 is the first administration of the most recent course.
 
-use chrono::{FixedOffset, NaiveDate};
+use std::cell::Cell;
 
-use super::CompiledPack;
-use crate::record::{MedKind, PatientRecord};
+use chrono::NaiveDate;
+
+use super::path::PackEnv;
+use super::{source, CompiledPack, EvalInput};
 
 /// What the engine knows about the patient's CAR-T therapy.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,39 +31,34 @@ struct Event {
     reference: String,
 }
 
-pub(super) fn compute(pack: &CompiledPack, record: &PatientRecord, _tz: FixedOffset) -> Cohort {
+/// The cohort facts of the input's record; resources a source's FHIRPath fails on are
+/// skipped and counted in `failures`.
+pub(super) fn compute(pack: &CompiledPack, input: &EvalInput, failures: &Cell<usize>) -> Cohort {
     let def = &pack.pack.cohort;
-    let (Some(products), Some(infusions)) = (
-        pack.valuesets.get(&def.product_valueset),
-        pack.valuesets.get(&def.infusion_valueset),
-    ) else {
-        return Cohort::default();
+    let env = PackEnv {
+        pack,
+        now: input.now.with_timezone(&input.tz),
     };
     let mut events = Vec::new();
-    for m in &record.medications {
-        let counts = match m.kind {
-            MedKind::Administration => m.status == "completed",
-            MedKind::Statement => matches!(m.status.as_str(), "completed" | "active"),
-            MedKind::Request => m.status == "completed",
+    for (source, vs) in [
+        (&def.product_source, &def.product_valueset),
+        (&def.infusion_source, &def.infusion_valueset),
+    ] {
+        let (Some(source), Some(vs)) = (pack.pack.sources.get(source), pack.valuesets.get(vs))
+        else {
+            return Cohort::default();
         };
-        if !counts {
-            continue;
-        }
-        if let Some(tag) = products.match_concept(&m.medication) {
-            events.push(Event {
-                date: m.when.map(|w| w.date),
-                product: tag,
-                reference: m.reference.clone(),
-            });
-        }
-    }
-    for p in record.procedures.iter().filter(|p| p.status == "completed") {
-        if let Some(tag) = infusions.match_concept(&p.code) {
-            events.push(Event {
-                date: p.when.map(|w| w.date),
-                product: tag,
-                reference: p.reference.clone(),
-            });
+        for item in source::read_all(input.record, input.tz, &env, failures, source) {
+            if !item.passes(source::Variant::Filter) {
+                continue;
+            }
+            if let Some(tag) = item.concepts.iter().find_map(|c| vs.match_concept(c)) {
+                events.push(Event {
+                    date: item.when.map(|w| w.date),
+                    product: tag,
+                    reference: item.reference,
+                });
+            }
         }
     }
     if events.is_empty() {

@@ -179,9 +179,9 @@ impl CompiledPack {
             .collect()
     }
 
-    /// The cohort facts (CAR-T recipient, day 0, product) for a record.
-    pub fn cohort(&self, record: &PatientRecord, tz: FixedOffset) -> Cohort {
-        cohort::compute(self, record, tz)
+    /// The cohort facts (CAR-T recipient, day 0, product) of the input's record.
+    pub fn cohort(&self, input: &EvalInput) -> Cohort {
+        cohort::compute(self, input, &std::cell::Cell::new(0))
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::eval::RuleEval;
 use super::rule::{Binding, Query};
 use super::source::Json;
+use super::CompiledPack;
 
 /// A compiled FHIRPath expression, written in a rule as a string.
 #[derive(Debug, Clone)]
@@ -102,19 +103,42 @@ impl<'c> fhirpath::Env<'c> for CallEnv<'c> {
     }
 
     fn member_of(&self, item: &Item<'c>, id: &str) -> bool {
-        let Some(vs) = self.re.ctx.pack.valuesets.get(id) else {
-            return false;
-        };
-        match item {
-            Item::Node {
-                value: Value::String(text),
-                ..
-            } => vs.match_text(text).is_some(),
-            Item::String(text) => vs.match_text(text).is_some(),
-            Item::Node { .. } => super::source::concept(item)
-                .is_some_and(|c| vs.match_concept(&c).is_some()),
-            _ => false,
+        member_of(self.re.ctx.pack, item, id)
+    }
+
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.now
+    }
+}
+
+/// Whether a code, Coding, CodeableConcept, Reference or text is in the pack's value set `id`.
+fn member_of(pack: &CompiledPack, item: &Item, id: &str) -> bool {
+    let Some(vs) = pack.valuesets.get(id) else {
+        return false;
+    };
+    match item {
+        Item::Node {
+            value: Value::String(text),
+            ..
+        } => vs.match_text(text).is_some(),
+        Item::String(text) => vs.match_text(text).is_some(),
+        Item::Node { .. } => {
+            super::source::concept(item).is_some_and(|c| vs.match_concept(&c).is_some())
         }
+        _ => false,
+    }
+}
+
+/// What an expression sees outside a rule (the cohort's sources): the pack's value sets and
+/// the call's clock, no variables.
+pub(super) struct PackEnv<'p> {
+    pub pack: &'p CompiledPack,
+    pub now: DateTime<FixedOffset>,
+}
+
+impl fhirpath::Env<'_> for PackEnv<'_> {
+    fn member_of(&self, item: &Item, id: &str) -> bool {
+        member_of(self.pack, item, id)
     }
 
     fn now(&self) -> DateTime<FixedOffset> {

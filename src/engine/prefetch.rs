@@ -12,9 +12,6 @@ use super::rule::{Rule, RuleStatus};
 use super::validate::Problem;
 use super::Pack;
 
-/// The sources the cohort reads (CAR-T administrations and procedures): fetched on every hook.
-pub const COHORT_SOURCES: [&str; 2] = ["medications", "procedures"];
-
 /// Prefetch templates by hook, and the warnings about value sets they cannot fetch.
 pub(super) struct Derived {
     pub by_hook: HashMap<String, BTreeMap<String, String>>,
@@ -63,9 +60,10 @@ pub(super) fn derive(pack: &Pack, hooks: &[&str]) -> Derived {
     let mut by_hook = HashMap::new();
     let mut warnings = Vec::new();
     for hook in hooks {
+        // The cohort's two sources are read on every hook.
         let mut read: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for s in COHORT_SOURCES {
-            read.entry(s).or_default();
+        for s in [&pack.cohort.product_source, &pack.cohort.infusion_source] {
+            read.entry(s.as_str()).or_default();
         }
         let active = pack
             .rules

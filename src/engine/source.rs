@@ -3,7 +3,10 @@
 //! clinical meaning (which statuses count, which date stands for the event) is pack data:
 //! administrators change it like a rule, and a new resource type is a new source.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+
+use chrono::FixedOffset;
 
 use fhir_r4::{Coding, Concept, ObsValue, Quantity};
 use fhirpath::Item;
@@ -12,7 +15,7 @@ use serde_json::Value;
 
 use super::eval::RuleEval;
 use super::path::{CallEnv, Path};
-use crate::record::{parse_when, When};
+use crate::record::{parse_when, PatientRecord, When};
 
 /// One named source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,15 +105,27 @@ impl SourceItem {
     }
 }
 
-/// Reads every resource of `def` in the call's record (or draft orders).
+/// Reads every resource of `def` in the call's record (or draft orders), for a rule's query.
 pub(super) fn items(re: &RuleEval, def: &SourceDef) -> Vec<SourceItem> {
-    let record = re.ctx.input.record;
+    let env = CallEnv::new(re);
+    let (record, tz) = (re.ctx.input.record, re.ctx.input.tz);
+    read_all(record, tz, &env, &re.ctx.where_failures, def)
+}
+
+/// Reads every resource of `def` in `record` (or its draft orders) with `env`; a resource a
+/// FHIRPath of the source fails on is skipped and counted in `failures`.
+pub(super) fn read_all<'r>(
+    record: &'r PatientRecord,
+    tz: FixedOffset,
+    env: &dyn fhirpath::Env<'r>,
+    failures: &Cell<usize>,
+    def: &SourceDef,
+) -> Vec<SourceItem> {
     let (list, json): (&[Value], fn(usize) -> Json) = if def.draft_orders {
         (&record.draft_resources, Json::Draft)
     } else {
         (&record.resources, Json::Record)
     };
-    let env = CallEnv::new(re);
     let mut out = Vec::new();
     for (i, resource) in list.iter().enumerate() {
         let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
@@ -119,7 +134,7 @@ pub(super) fn items(re: &RuleEval, def: &SourceDef) -> Vec<SourceItem> {
         if !def.resources.iter().any(|r| r == rt) {
             continue;
         }
-        match read(def, resource, &env, re) {
+        match read(def, resource, env, tz) {
             Ok(mut item) => {
                 item.json = json(i);
                 let id = resource.get("id").and_then(Value::as_str).unwrap_or("unknown");
@@ -127,7 +142,7 @@ pub(super) fn items(re: &RuleEval, def: &SourceDef) -> Vec<SourceItem> {
                 out.push(item);
             }
             Err(e) => {
-                re.ctx.where_failures.set(re.ctx.where_failures.get() + 1);
+                failures.set(failures.get() + 1);
                 tracing::debug!(error = %e, "a source's FHIRPath failed on a resource; skipped");
             }
         }
@@ -135,11 +150,11 @@ pub(super) fn items(re: &RuleEval, def: &SourceDef) -> Vec<SourceItem> {
     out
 }
 
-fn read(
+fn read<'r>(
     def: &SourceDef,
-    resource: &Value,
-    env: &CallEnv,
-    re: &RuleEval,
+    resource: &'r Value,
+    env: &dyn fhirpath::Env<'r>,
+    tz: FixedOffset,
 ) -> Result<SourceItem, fhirpath::EvalError> {
     let eval = |p: &Path| p.expr().evaluate(resource, env);
     let test = |p: &Option<Path>| -> Result<bool, fhirpath::EvalError> {
@@ -154,7 +169,7 @@ fn read(
     let when = match &def.date {
         Some(p) => eval(p)?
             .iter()
-            .find_map(|i| i.text().and_then(|t| parse_when(t, re.ctx.input.tz))),
+            .find_map(|i| i.text().and_then(|t| parse_when(t, tz))),
         None => None,
     };
     let value = match &def.value {

@@ -616,6 +616,14 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
     if pack.cohort.course_gap_days < 1 {
         c.err("course_gap_days", "must be at least 1");
     }
+    for (field, s) in [
+        ("product_source", &pack.cohort.product_source),
+        ("infusion_source", &pack.cohort.infusion_source),
+    ] {
+        if !pack.sources.contains_key(s) {
+            c.err(field, format!("unknown source `{s}` (sources.yaml)"));
+        }
+    }
     c.file = "sources.yaml".into();
     for (path, message) in super::source::problems(&pack.sources, &|id| pack.valuesets.contains_key(id)) {
         c.err(&path, message);

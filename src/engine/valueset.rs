@@ -114,6 +114,20 @@ pub struct CohortDef {
     pub infusion_valueset: String,
     /// Administrations closer than this many days form one course.
     pub course_gap_days: i64,
+    /// The source (`sources.yaml`) whose items matching `product_valueset` are administrations.
+    #[serde(default = "default_product_source")]
+    pub product_source: String,
+    /// The source whose items matching `infusion_valueset` are infusions.
+    #[serde(default = "default_infusion_source")]
+    pub infusion_source: String,
+}
+
+fn default_product_source() -> String {
+    "administered".to_owned()
+}
+
+fn default_infusion_source() -> String {
+    "procedures".to_owned()
 }
 
 /// A CAR-T product.
