@@ -76,7 +76,6 @@ fn pipeline(c: &mut Criterion) {
                     &service,
                     &mut req,
                     hook::Source::Offline,
-                    tz,
                 ))
                 .expect("prefetch is complete");
             assert!(warnings.is_empty(), "{warnings:?}");

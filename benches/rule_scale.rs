@@ -78,7 +78,6 @@ fn rule_scale(c: &mut Criterion) {
             &service,
             &mut req,
             hook::Source::Offline,
-            common::utc(),
         ))
         .expect("prefetch is complete");
     let input = EvalInput {

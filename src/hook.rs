@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use fhir_r4::{Page, Pages};
+use fhir_r4::page::{is_operation_outcome, next_link, Pages};
+use serde_json::Value;
 use futures::future::join_all;
 use secrecy::SecretString;
 use url::Url;
@@ -47,6 +48,8 @@ pub struct Answer {
     pub fetches: usize,
     /// Warnings for the offline `eval` command.
     pub warnings: Vec<String>,
+    /// Resources a FHIRPath of the pack failed on (skipped for that read).
+    pub fhirpath_failures: usize,
 }
 
 enum Pending {
@@ -66,15 +69,15 @@ fn read_prefetch(
         match prefetch.as_mut().and_then(|p| p.remove(key)) {
             None => pending.push(Pending::Fetch(key.clone())),
             Some(page) if page.is_null() => {}
-            Some(page) if page.is_operation_outcome() => {
-                b.add_page(page);
+            Some(page) if is_operation_outcome(&page) => {
+                b.add(page);
                 pending.push(Pending::Fetch(key.clone()));
             }
             Some(page) => {
-                if let Some(next) = page.next_link() {
+                if let Some(next) = next_link(&page) {
                     pending.push(Pending::Follow(key.clone(), next.to_owned()));
                 }
-                b.add_page(page);
+                b.add(page);
             }
         }
     }
@@ -109,9 +112,8 @@ pub async fn build_record(
     service: &ServiceDescriptor,
     req: &mut HookRequest,
     source: Source<'_>,
-    tz: FixedOffset,
 ) -> Result<Built, Precondition> {
-    let mut b = RecordBuilder::new(req.context.patient_id().unwrap_or_default(), tz);
+    let mut b = RecordBuilder::new(req.context.patient_id().unwrap_or_default());
     if let Some(orders) = req.context.draft_orders() {
         b.add_draft_orders(orders);
     }
@@ -147,12 +149,12 @@ pub async fn build_record(
         })?;
         fetches += pages.len();
         for page in pages {
-            if page.is_operation_outcome() {
+            if is_operation_outcome(&page) {
                 return Err(Precondition(format!(
                     "prefetch key {key}: the FHIR server answered an OperationOutcome"
                 )));
             }
-            b.add_page(page);
+            b.add(page);
         }
     }
     Ok((b.finish(), fetches, Vec::new()))
@@ -199,7 +201,7 @@ async fn fetch_all(
     base: &Url,
     pending: &[Pending],
     limits: FetchLimits,
-) -> Result<Vec<Result<Vec<Page>, FhirError>>, Precondition> {
+) -> Result<Vec<Result<Vec<Value>, FhirError>>, Precondition> {
     let token = req
         .fhir_authorization
         .as_ref()
@@ -238,12 +240,12 @@ async fn fetch_pages(
     first: Result<Url, FhirError>,
     token: Option<&SecretString>,
     max_pages: usize,
-) -> Result<Vec<Page>, FhirError> {
+) -> Result<Vec<Value>, FhirError> {
     let mut pages = Vec::new();
     let mut url = first?;
     loop {
         let page = client.get(base, &url, token).await?;
-        let next = page.next_link().map(str::to_owned);
+        let next = next_link(&page).map(str::to_owned);
         pages.push(page);
         match next {
             Some(n) if pages.len() < max_pages => {
@@ -274,14 +276,14 @@ pub async fn answer(
 ) -> Result<Answer, Precondition> {
     // The keys to read or fetch are the descriptor's and those the active pack's rules need.
     let service = &service.with_prefetch(pack.prefetch(&service.hook));
-    let (record, fetches, warnings) = build_record(service, req, source, tz).await?;
-    let findings = pack.evaluate(&EvalInput {
+    let (record, fetches, warnings) = build_record(service, req, source).await?;
+    let evaluation = pack.evaluate_counting(&EvalInput {
         record: &record,
         hook: &req.hook,
         now,
         tz,
     });
-    let cards = cards::to_cards(findings, &mut || uuid::Uuid::new_v4().to_string());
+    let cards = cards::to_cards(evaluation.findings, &mut || uuid::Uuid::new_v4().to_string());
     tracing::debug!(
         kept = record.stats.kept,
         skipped = record.stats.skipped_invalid,
@@ -293,5 +295,6 @@ pub async fn answer(
         stats: record.stats,
         fetches,
         warnings,
+        fhirpath_failures: evaluation.fhirpath_failures,
     })
 }

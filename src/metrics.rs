@@ -15,7 +15,8 @@
 //! | `cart_sentinel_cards_issued_total` | counter | `rule`, `indicator` |
 //! | `cart_sentinel_fhir_fetch_duration_seconds` | histogram | `outcome` |
 //! | `cart_sentinel_fhir_fetches_total` | counter | `outcome` |
-//! | `cart_sentinel_fhir_reads_total` | counter | `source`, `path` |
+//! | `cart_sentinel_fhir_reads_total` | counter | `source` |
+//! | `cart_sentinel_fhirpath_failures_total` | counter | (none) |
 //! | `cart_sentinel_jwks_fetches_total` | counter | `outcome` |
 //! | `cart_sentinel_pack_version` | gauge | (none) |
 
@@ -129,7 +130,8 @@ pub struct Metrics {
     fhir_latency: Family<&'static str, Histogram>,
     fhir_fetches: Family<&'static str, AtomicU64>,
     jwks_fetches: Family<&'static str, AtomicU64>,
-    fhir_reads: Family<(&'static str, &'static str), AtomicU64>,
+    fhir_reads: Family<&'static str, AtomicU64>,
+    fhirpath_failures: AtomicU64,
     pack_version: AtomicI64,
 }
 
@@ -156,6 +158,7 @@ impl Metrics {
             fhir_fetches: Family::new(),
             jwks_fetches: Family::new(),
             fhir_reads: Family::new(),
+            fhirpath_failures: AtomicU64::new(0),
             pack_version: AtomicI64::new(0),
         }
     }
@@ -187,14 +190,15 @@ impl Metrics {
     }
 
     /// FHIR JSON read: a hook request's prefetch (`source` = `prefetch`) or a fetched page
-    /// (`fetch`), in one pass (`one_pass`) or through the slower ordinary parse (`ordinary`,
-    /// for input the one-pass reader leaves to it, such as resources whose `resourceType` is
-    /// not their first member; see `fhir_r4::stream`).
-    pub fn fhir_read(&self, source: &'static str, one_pass: bool) {
-        let path = if one_pass { "one_pass" } else { "ordinary" };
-        self.fhir_reads
-            .get(&(source, path))
-            .fetch_add(1, Ordering::Relaxed);
+    /// (`fetch`).
+    pub fn fhir_read(&self, source: &'static str) {
+        self.fhir_reads.get(&source).fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A hook call's FHIRPath failed on `n` resources (each skipped for that rule or source).
+    pub fn fhirpath_failures(&self, n: usize) {
+        self.fhirpath_failures
+            .fetch_add(n as u64, Ordering::Relaxed);
     }
 
     /// One JWKS download ended with `outcome` (for example `ok`, `error`, `invalid`); for the
@@ -281,15 +285,26 @@ impl Metrics {
             &mut out,
             "cart_sentinel_fhir_reads_total",
             "counter",
-            "FHIR JSON read (prefetch or fetched page), by path: one_pass, or ordinary (slower).",
+            "FHIR JSON read: a hook request's prefetch, or a fetched page.",
         );
-        for ((source, path), n) in self.fhir_reads.snapshot() {
+        for (source, n) in self.fhir_reads.snapshot() {
             let _ = writeln!(
                 out,
-                "cart_sentinel_fhir_reads_total{{source=\"{source}\",path=\"{path}\"}} {}",
+                "cart_sentinel_fhir_reads_total{{source=\"{source}\"}} {}",
                 n.load(Ordering::Relaxed)
             );
         }
+        header(
+            &mut out,
+            "cart_sentinel_fhirpath_failures_total",
+            "counter",
+            "Resources a FHIRPath of the rule pack failed on (a type mismatch); each was skipped for that rule or source.",
+        );
+        let _ = writeln!(
+            out,
+            "cart_sentinel_fhirpath_failures_total {}",
+            self.fhirpath_failures.load(Ordering::Relaxed)
+        );
         counters(
             &mut out,
             "cart_sentinel_jwks_fetches_total",

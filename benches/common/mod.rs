@@ -47,11 +47,15 @@ pub fn request_limits() -> RequestLimits {
 
 /// The `cart-monitoring` descriptor (patient-view).
 pub fn monitoring() -> ServiceDescriptor {
-    load_services(&root().join("cds-hooks/services"))
+    let dir = root().join("cds-hooks");
+    let pack = cart_sentinel::engine::load::compile_dir(&dir).expect("the shipped pack compiles");
+    let service = load_services(&dir.join("services"))
         .expect("service descriptors load")
         .into_iter()
         .find(|s| s.id == "cart-monitoring")
-        .expect("cart-monitoring exists")
+        .expect("cart-monitoring exists");
+    // The prefetch discovery gives: the descriptor's keys and those the pack needs.
+    service.with_prefetch(pack.prefetch(&service.hook))
 }
 
 /// The request body of a generated patient (`small`, `typical` or `large`).

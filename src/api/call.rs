@@ -65,8 +65,12 @@ async fn call_service(
         (service, parsed.into_request(&service.hook)?)
     };
     check_hook_limits(&req, &limits)?;
-    if let Some(one_pass) = req.prefetch_read_in_one_pass() {
-        metrics.fhir_read("prefetch", one_pass);
+    if req
+        .prefetch
+        .as_ref()
+        .is_some_and(|p| p.values().any(|v| !v.is_null()))
+    {
+        metrics.fhir_read("prefetch");
     }
     let source = hook::Source::Online {
         client: &state.fhir,
@@ -81,6 +85,7 @@ async fn call_service(
             log_call(service, &req, 412, 0, 0, started);
             ApiError::Precondition(e.0)
         })?;
+    metrics.fhirpath_failures(answer.fhirpath_failures);
     record_issued(&state, &metrics, service, &answer.cards, version, now);
     log_call(
         service,

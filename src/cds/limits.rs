@@ -86,7 +86,7 @@ pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<()
         .prefetch
         .iter()
         .flat_map(|p| p.values())
-        .map(fhir_r4::Page::resource_count)
+        .map(fhir_r4::page::resource_count)
         .sum();
     if prefetch > limits.max_prefetch_resources {
         return Err(RequestError::new(
@@ -100,7 +100,7 @@ pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<()
     let orders = req
         .context
         .draft_orders()
-        .map_or(0, fhir_r4::resource_count);
+        .map_or(0, fhir_r4::page::resource_count);
     if orders > limits.max_draft_orders {
         return Err(RequestError::new(
             "context.draftOrders.entry",
@@ -175,7 +175,6 @@ impl BodySlots {
 mod tests {
     use super::*;
     use crate::cds::request::parse_hook_request;
-    use fhir_r4::Page;
     use serde_json::json;
 
     #[test]
@@ -298,7 +297,7 @@ mod tests {
         let prefetch = req.prefetch.as_mut().unwrap();
         prefetch.insert(
             "d".into(),
-            Page::Value(json!({"resourceType": "Condition"})),
+            json!({"resourceType": "Condition"}),
         );
         assert_eq!(
             check_hook_limits(&req, &limits).unwrap_err().field,

@@ -7,7 +7,6 @@
 pub use super::error::RequestError;
 use super::error::{parse_body, Obj};
 use super::limits::{check_json_depth, RequestLimits};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -35,24 +34,11 @@ pub struct HookRequest {
     /// The hook-specific context.
     pub context: HookContext,
     /// Prefetched data by template key; a value may be a resource, a Bundle, an
-    /// `OperationOutcome` or `null` (meaning "no data", not "missing"). Read in one pass with
-    /// its resources decoded ([`fhir_r4::Page`]); [`crate::hook::build_record`] takes it.
-    pub prefetch: Option<fhir_r4::Pages>,
+    /// `OperationOutcome` or `null` (meaning "no data", not "missing"), kept as parsed:
+    /// [`crate::hook::build_record`] takes it.
+    pub prefetch: Option<fhir_r4::page::Pages>,
     /// Reserved `extension` object, passed through untouched.
     pub extension: Option<Map<String, Value>>,
-}
-
-impl HookRequest {
-    /// How the prefetch was read: `Some(true)` in one pass, `Some(false)` through the ordinary
-    /// (slower) parse, which the one-pass reader leaves some input to (`fhir_r4::stream`);
-    /// `None` when there is no prefetch data (absent, or only `null` values).
-    pub fn prefetch_read_in_one_pass(&self) -> Option<bool> {
-        let pages = self.prefetch.as_ref()?;
-        if pages.values().all(fhir_r4::Page::is_null) {
-            return None;
-        }
-        Some(!pages.values().any(|p| matches!(p, fhir_r4::Page::Value(_))))
-    }
 }
 
 /// The `fhirAuthorization` object. Its members keep their `snake_case` wire names. `Debug` is
@@ -162,47 +148,16 @@ pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
 /// Checks the 2.0 request shape and the per-hook required context members; the first
 /// violation found is returned, its `field` naming the offending element's path.
 pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest, RequestError> {
-    parse_hook_request_within(body, service_hook, usize::MAX)
-}
-
-/// [`parse_hook_request`] for a call whose prefetch may hold at most `max_prefetch_resources`
-/// resources (`limits.max_prefetch_resources`): a prefetch over it is not decoded, only parsed,
-/// so that [`super::limits::check_hook_limits`] refuses it cheaply, as it refuses it anyway.
-pub fn parse_hook_request_within(
-    body: &[u8],
-    service_hook: &str,
-    max_prefetch_resources: usize,
-) -> Result<HookRequest, RequestError> {
-    let _ = max_prefetch_resources;
     ParsedBody::ordinary(body)?.into_request(service_hook)
 }
 
-/// A hook call's body parsed as JSON, its prefetch read, not yet checked as a request.
+
+/// A hook call's body parsed as JSON, not yet checked as a request.
 pub struct ParsedBody {
-    /// The body without `prefetch` when that was read in one pass; all of it otherwise.
     value: Value,
-    /// The prefetch read in one pass (`Some(None)`: absent or `null`); `None` when the body
-    /// took the ordinary parse.
-    prefetch: Option<Option<fhir_r4::Pages>>,
 }
 
 impl ParsedBody {
-    /// Reads `body` in one pass ([`fhir_r4::try_stream_within`]), its prefetch decoded as it
-    /// is parsed: `None` when it cannot (invalid JSON among others), or when more than
-    /// `max_depth` arrays and objects are open at once anywhere in it. Then check the depth
-    /// ([`super::limits::check_json_depth`]) and parse it with [`ParsedBody::ordinary`], which
-    /// reads the same and gives the usual error for what is invalid.
-    pub fn one_pass(body: &[u8], max_prefetch_resources: usize, max_depth: usize) -> Option<Self> {
-        let root = StreamedRoot {
-            max_prefetch_resources,
-        };
-        let (value, prefetch) = fhir_r4::try_stream_within(body, root, max_depth)?;
-        Some(ParsedBody {
-            value,
-            prefetch: Some(prefetch.flatten()),
-        })
-    }
-
     /// How a hook call's body is parsed: its nesting is checked first, then the ordinary
     /// parse gives the tree, or the error for what is invalid.
     ///
@@ -225,7 +180,6 @@ impl ParsedBody {
     pub fn ordinary(body: &[u8]) -> Result<Self, RequestError> {
         Ok(ParsedBody {
             value: parse_body(body)?,
-            prefetch: None,
         })
     }
 
@@ -241,10 +195,7 @@ impl ParsedBody {
     ///
     /// The first violation found, its `field` naming the offending element's path.
     pub fn into_request(self, service_hook: &str) -> Result<HookRequest, RequestError> {
-        let ParsedBody {
-            value,
-            prefetch: read_prefetch,
-        } = self;
+        let ParsedBody { value } = self;
         let root = Obj::of(&value, "")?;
 
         let hook = root.req_str("hook")?;
@@ -282,23 +233,13 @@ impl ParsedBody {
         let fhir_server = fhir_server.map(str::to_owned);
         let context = HookContext::new(context.map.clone());
 
-        let prefetch = match read_prefetch {
-            // Read in one pass (`None` inside: the member was absent or `null`).
-            Some(pages) => pages,
-            // Parsed the ordinary way: each value is read from its tree. The prefetch is most of
-            // the body: move it out of the parsed tree instead of copying it.
-            None => match value {
-                Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
-                    Some(Value::Object(prefetch)) => Some(
-                        prefetch
-                            .into_iter()
-                            .map(|(key, value)| (key, fhir_r4::Page::Value(value)))
-                            .collect(),
-                    ),
-                    _ => None,
-                },
+        // The prefetch is most of the body: moved out of the parsed tree, not copied.
+        let prefetch = match value {
+            Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
+                Some(Value::Object(prefetch)) => Some(prefetch.into_iter().collect()),
                 _ => None,
             },
+            _ => None,
         };
         Ok(HookRequest {
             hook,
@@ -309,52 +250,6 @@ impl ParsedBody {
             prefetch,
             extension,
         })
-    }
-}
-
-/// The request object with its `prefetch` read in one pass by [`fhir_r4::PagesSeed`] (most of
-/// a request is resource content no rule reads; see `fhir_r4::stream`), every other member
-/// parsed as is. Gives the object without `prefetch`, and the prefetch when the member is
-/// present (`Some(None)` for `null`). [`fhir_r4::try_stream`] gives `None` when the body may
-/// not or cannot take that path: the caller then parses it the ordinary way, which reads the
-/// same and gives the usual error for what is invalid.
-struct StreamedRoot {
-    max_prefetch_resources: usize,
-}
-
-/// What [`StreamedRoot`] gives.
-type Streamed = (Value, Option<Option<fhir_r4::Pages>>);
-
-impl<'de> DeserializeSeed<'de> for StreamedRoot {
-    type Value = Streamed;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Streamed, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StreamedRoot {
-    type Value = Streamed;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Streamed, A::Error> {
-        let mut out = Map::new();
-        let mut prefetch = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "prefetch" {
-                let seed = fhir_r4::PagesSeed {
-                    max_resources: self.max_prefetch_resources,
-                };
-                prefetch = Some(map.next_value_seed(seed)?);
-            } else {
-                let value = map.next_value()?;
-                out.insert(key, value);
-            }
-        }
-        Ok((Value::Object(out), prefetch))
     }
 }
 

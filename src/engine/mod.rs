@@ -60,6 +60,15 @@ pub struct CompiledPack {
     warnings: Vec<validate::Problem>,
 }
 
+/// What an evaluation gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The findings, ordered critical, warning, info, then by rule id.
+    pub findings: Vec<Finding>,
+    /// Resources a FHIRPath (a source's or a `where:`) failed on, each skipped for that read.
+    pub fhirpath_failures: usize,
+}
+
 /// What the engine needs about the call besides the record.
 #[derive(Debug, Clone)]
 pub struct EvalInput<'a> {
@@ -154,6 +163,12 @@ impl CompiledPack {
     /// Evaluates every active rule of the hook against the record; findings are ordered
     /// critical, warning, info, then by rule id. One rule gives at most one finding.
     pub fn evaluate(&self, input: &EvalInput) -> Vec<Finding> {
+        self.evaluate_counting(input).findings
+    }
+
+    /// [`evaluate`](CompiledPack::evaluate), with how many times a FHIRPath failed on a
+    /// resource (the resource was skipped for that rule or source).
+    pub fn evaluate_counting(&self, input: &EvalInput) -> Evaluation {
         let ctx = eval::Ctx::new(self, input);
         let mut findings: Vec<Finding> = self
             .on_hook(input.hook)
@@ -164,7 +179,10 @@ impl CompiledPack {
                 .cmp(&severity(&a.indicator))
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
-        findings
+        Evaluation {
+            findings,
+            fhirpath_failures: ctx.where_failures.get(),
+        }
     }
 
     /// Ids of the rules of the hook whose conditions hold, in pack order: what [`evaluate`]

@@ -173,7 +173,7 @@ impl FhirClient {
         base: &Url,
         url: &Url,
         token: Option<&SecretString>,
-    ) -> Result<fhir_r4::Page, FhirError> {
+    ) -> Result<serde_json::Value, FhirError> {
         let mut timer = self.metrics.as_deref().map(|metrics| FetchTimer {
             metrics,
             started: Instant::now(),
@@ -182,9 +182,8 @@ impl FhirClient {
         let result = self.fetch(base, url, token).await;
         if let Some(t) = timer.as_mut() {
             t.outcome = match &result {
-                Ok(page) => {
-                    let one_pass = !matches!(page, fhir_r4::Page::Value(_));
-                    t.metrics.fhir_read("fetch", one_pass);
+                Ok(_) => {
+                    t.metrics.fhir_read("fetch");
                     "ok"
                 }
                 Err(e) => e.outcome(),
@@ -198,7 +197,7 @@ impl FhirClient {
         base: &Url,
         url: &Url,
         token: Option<&SecretString>,
-    ) -> Result<fhir_r4::Page, FhirError> {
+    ) -> Result<serde_json::Value, FhirError> {
         if !is_under(base, url) {
             return Err(FhirError::ForeignLink);
         }
@@ -242,9 +241,7 @@ impl FhirClient {
             body.extend_from_slice(&chunk);
         }
         // Parsed as a tree, as a prefetch value is: the rules' FHIRPath reads it as received.
-        serde_json::from_slice(&body)
-            .map(fhir_r4::Page::Value)
-            .map_err(|_| FhirError::NotJson)
+        serde_json::from_slice(&body).map_err(|_| FhirError::NotJson)
     }
 }
 

@@ -1,8 +1,12 @@
 use super::*;
 use serde_json::json;
 
-fn utc() -> FixedOffset {
-    FixedOffset::east_opt(0).unwrap()
+/// The `Type/id` of the kept resources.
+fn kept(r: &PatientRecord) -> Vec<String> {
+    r.resources
+        .iter()
+        .map(|v| format!("{}/{}", v["resourceType"].as_str().unwrap(), v["id"].as_str().unwrap()))
+        .collect()
 }
 
 fn obs(id: &str, subject: &str) -> Value {
@@ -15,9 +19,9 @@ fn obs(id: &str, subject: &str) -> Value {
 
 #[test]
 fn keeps_this_patients_resources_and_drops_everyone_elses() {
-    let mut b = RecordBuilder::new("p1", utc());
+    let mut b = RecordBuilder::new("p1");
     b.add(
-        &json!({"resourceType": "Bundle", "type": "searchset", "entry": [
+        json!({"resourceType": "Bundle", "type": "searchset", "entry": [
             {"resource": obs("a", "Patient/p1")},
             {"resource": obs("b", "Patient/p2")},
             {"resource": obs("c", "https://ehr.example/fhir/Patient/p1")},
@@ -25,12 +29,7 @@ fn keeps_this_patients_resources_and_drops_everyone_elses() {
         ]}),
     );
     let r = b.finish();
-    let kept: Vec<_> = r
-        .observations
-        .iter()
-        .map(|o| o.reference.as_str())
-        .collect();
-    assert_eq!(kept, ["Observation/a", "Observation/c"]);
+    assert_eq!(kept(&r), ["Observation/a", "Observation/c"]);
     assert_eq!(r.stats.other_patient, 2);
 }
 
@@ -38,28 +37,43 @@ fn keeps_this_patients_resources_and_drops_everyone_elses() {
 fn a_broken_resource_is_skipped_not_fatal() {
     let mut broken = obs("x", "Patient/p1");
     broken["valueQuantity"]["value"] = json!("high");
-    let mut b = RecordBuilder::new("p1", utc());
-    b.add(&json!({"resourceType": "Bundle", "entry": [{"resource": broken}, {"resource": obs("ok", "Patient/p1")}, {"nope": 1}]}));
+    let mut b = RecordBuilder::new("p1");
+    b.add(json!({"resourceType": "Bundle", "entry": [{"resource": broken}, {"resource": obs("ok", "Patient/p1")}, {"nope": 1}]}));
     let r = b.finish();
-    assert_eq!(r.observations.len(), 1);
+    assert_eq!(kept(&r), ["Observation/ok"]);
     assert_eq!(r.stats.skipped_invalid, 2);
 }
 
 #[test]
 fn null_and_operation_outcome_add_nothing() {
-    let mut b = RecordBuilder::new("p1", utc());
-    b.add(&Value::Null);
-    b.add(&json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}));
+    let mut b = RecordBuilder::new("p1");
+    b.add(Value::Null);
+    b.add(json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}));
     let r = b.finish();
     assert_eq!(r.stats.operation_outcomes, 1);
-    assert!(r.observations.is_empty());
+    assert!(r.resources.is_empty());
+}
+
+#[test]
+fn a_type_the_checks_do_not_read_is_kept_when_it_names_the_patient() {
+    let allergy = |id: &str, patient: &str| {
+        json!({"resourceType": "AllergyIntolerance", "id": id, "code": {"text": "Sulfonamide"},
+            "patient": {"reference": patient}})
+    };
+    let mut b = RecordBuilder::new("p1");
+    b.add(json!({"resourceType": "Bundle", "entry": [
+        {"resource": allergy("a", "Patient/p1")}, {"resource": allergy("b", "Patient/p2")},
+        {"resource": {"resourceType": "AllergyIntolerance", "id": "c"}}]}));
+    let r = b.finish();
+    assert_eq!(kept(&r), ["AllergyIntolerance/a"]);
+    assert_eq!(r.stats.other_patient, 2, "another patient's, and one naming no patient");
 }
 
 #[test]
 fn patient_birth_date_only_from_the_right_patient() {
-    let mut b = RecordBuilder::new("p1", utc());
-    b.add(&json!({"resourceType": "Patient", "id": "p2", "birthDate": "1950-01-01"}));
-    b.add(&json!({"resourceType": "Patient", "id": "p1", "birthDate": "1960-05-06"}));
+    let mut b = RecordBuilder::new("p1");
+    b.add(json!({"resourceType": "Patient", "id": "p2", "birthDate": "1950-01-01"}));
+    b.add(json!({"resourceType": "Patient", "id": "p1", "birthDate": "1960-05-06"}));
     assert_eq!(b.finish().birth_date.unwrap().to_string(), "1960-05-06");
 }
 

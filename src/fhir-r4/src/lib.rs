@@ -16,12 +16,12 @@
 //!   reading a hook request for these two checks. fhirbolt's parse is kept as the tests'
 //!   reference (`oracle`): both readings are compared over every projected resource of the
 //!   fixtures and bench patients and over mutations of them;
-//! * the rule engine sees neither raw JSON nor fhirbolt generics.
+//! * the service keeps the resource as parsed (serde_json) for the rules' FHIRPath; a resource
+//!   [`decode`] refuses is skipped and counted.
 //!
-//! Entry points: [`read_page`], [`try_stream`] and the [`PageSeed`] and [`PagesSeed`] seeds
-//! (untrusted JSON text → [`Page`]s of decoded resources, projected while they are parsed, in
-//! one pass), [`decode`] (an untrusted resource already parsed as a `Value` → [`Facts`]) and
-//! [`to_json`] (resources the service builds itself → validated by fhirbolt, normalised JSON).
+//! Entry points: [`decode`] (an untrusted resource parsed as a `Value` → [`Facts`], or why
+//! not), [`page`] (what the service asks of a prefetch value or fetched page) and [`to_json`]
+//! (resources the service builds itself → validated by fhirbolt, normalised JSON).
 //!
 //! fhirbolt failures in [`to_json`] are caught with `catch_unwind`, so this crate relies on the
 //! default `panic = "unwind"`: a profile with `panic = "abort"` would turn a fhirbolt panic on a
@@ -33,14 +33,10 @@ mod fhirbolt_io;
 mod oracle;
 mod project;
 mod read;
-mod stream;
+pub mod page;
 mod tape;
 
 pub use facts::*;
-pub use stream::{
-    read_page, resource_count, try_stream, try_stream_within, Page, PageSeed, Pages, PagesSeed,
-    Read,
-};
 
 use fhirbolt_io::Failure;
 use serde_json::Value;
@@ -108,7 +104,7 @@ fn decode_with(
 }
 
 /// The elements a resource of type `resource_type` is projected onto; `None` for a type that is
-/// not projected (see [`unprojected`]). Shared by [`decode`] and the one-pass reader (`stream`).
+/// not projected (see [`unprojected`]).
 fn projection_of(resource_type: &str) -> Option<&'static [project::Element]> {
     match is_type_name(resource_type) && resource_type != "OperationOutcome" {
         true => project::elements_of(resource_type),
@@ -298,7 +294,7 @@ mod tests {
         // The choice values an object may hold: the resource's, or a component's `value[x]`.
         let may_hold = |map: &serde_json::Map<String, Value>, key: &str| {
             if map.contains_key("resourceType") {
-                table.iter().any(|e| e.name() == key)
+                table.iter().any(|e| e.name == key)
             } else {
                 map.get("code").is_some_and(Value::is_object) && key.starts_with("value")
             }

@@ -61,7 +61,7 @@ pub(crate) enum Card {
 
 /// One whitelisted element.
 pub(crate) struct Element {
-    name: &'static str,
+    pub(crate) name: &'static str,
     pub(crate) kind: Kind,
     pub(crate) card: Card,
 }
@@ -228,12 +228,6 @@ pub(crate) const TABLES: &[(&str, &[Element])] = &[
 
 /// `id`, projected like every other string element (read by every type).
 pub(crate) const ID: &[Element] = &[opt("id", STR)];
-
-impl Element {
-    pub(crate) fn name(&self) -> &'static str {
-        self.name
-    }
-}
 
 /// The index of the element named `name` in `elements`. Lengths and first bytes are compared
 /// before the names (member names are looked up for every member of every resource: issue

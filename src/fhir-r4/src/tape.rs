@@ -1,6 +1,6 @@
 //! The projection of a resource as a tape of tokens, and a serde `Deserializer` over it.
 //!
-//! The projection ([`crate::project`] from a `Value`, `crate::stream` while parsing) writes
+//! The projection ([`crate::project`], from a `Value`) writes
 //! what it keeps of a resource here, and `crate::read` reads the facts back with serde. A tape
 //! instead of JSON text (issue #6): writing needs no escaping, reading needs no tokenizing, no
 //! UTF-8 validation and no number parsing, and it still truncates back to a mark as text did

@@ -61,19 +61,17 @@ pub fn hook_request(data: &[u8]) {
         .copied()
         .find(|h| data.windows(h.len()).any(|w| w == h.as_bytes()))
         .unwrap_or("patient-view");
-    // As the service reads a body: in one pass when it can, nesting checked as it goes;
-    // otherwise the depth scan, then the ordinary parse.
+    // As the service reads a body: the depth scan, then the ordinary parse.
     let Ok(req) = ParsedBody::within(data, &limits).and_then(|p| p.into_request(hook)) else {
         return;
     };
     let _ = check_hook_limits(&req, &limits);
-    let mut builder = RecordBuilder::new(req.context.patient_id().unwrap_or_default(), utc());
+    let mut builder = RecordBuilder::new(req.context.patient_id().unwrap_or_default());
     if let Some(orders) = req.context.draft_orders() {
         builder.add_draft_orders(orders);
     }
     for page in req.prefetch.into_iter().flat_map(|p| p.into_values()) {
-        let _ = (page.next_link(), page.is_operation_outcome(), page.resource_count());
-        builder.add_page(page);
+        builder.add(page);
     }
     let record = builder.finish();
     evaluate(compiled_default(), &record, hook);
