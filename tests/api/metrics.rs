@@ -225,3 +225,35 @@ async fn metrics_are_not_counted_as_hook_calls() {
 
     assert!(!text.contains("cart_sentinel_hook_calls_total{"), "{text}");
 }
+
+/// A `where:` that fails on a resource (a string compared with a number) skips that resource
+/// for the rule and is counted; the call still answers 200.
+#[tokio::test]
+async fn a_fhirpath_that_fails_on_a_resource_skips_it_and_is_counted() {
+    let pack = tempfile::tempdir().unwrap();
+    crate::helpers::copy_pack(pack.path(), &|path, text| {
+        if path.ends_with("possible-crs-fever.yaml") {
+            text.replace(
+                "      within_hours: {param: lookback_hours}",
+                "      within_hours: {param: lookback_hours}\n      where: \"status > 5\"",
+            )
+        } else {
+            text
+        }
+    });
+    let dir = pack.path().to_path_buf();
+    let app = crate::helpers::spawn_with(move |s| s.rules.dir = dir).await;
+    let base = "fixtures/patients/possible-crs-fever/fires-day-0";
+    let expect = load_json(format!("{base}.expect.json"));
+    app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+    let resp = app.call("cart-monitoring", &load_json(format!("{base}.request.json"))).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        !body["cards"].as_array().unwrap().iter().any(|c| c["source"]["topic"]["code"] == "possible-crs-fever"),
+        "the temperature the expression failed on is skipped, so the rule stays silent"
+    );
+    let text = scrape(&app).await;
+    let failures = sample(&text, "cart_sentinel_fhirpath_failures_total").unwrap();
+    assert!(failures >= 1.0, "{text}");
+}
