@@ -24,6 +24,7 @@ pub(super) enum Bound {
     /// copies its codes and texts (issue #6: rule scale).
     Item(Option<Rc<Item>>),
     Num(Option<(f64, Option<String>)>),
+    Text(Option<String>),
     InProgress,
 }
 
@@ -130,7 +131,11 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 };
                 bound_ok(&range.from, |d, b| d >= b) && bound_ok(&range.to, |d, b| d <= b)
             }
-            Cond::Exists(name) => self.item(name).is_some(),
+            Cond::Exists(name) => match self.binding(name) {
+                Bound::Item(item) => item.is_some(),
+                Bound::Text(text) => text.is_some(),
+                _ => false,
+            },
             Cond::Within(w) => {
                 let Some(when) = self.item(&w.of).and_then(|i| i.when) else {
                     return false;
@@ -205,6 +210,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 Some((item.value?, item.unit.clone().map(Cow::Owned)))
             }
             NumOp::Count(q) => Some((query::run(self, q).len() as f64, None)),
+            NumOp::Path(p) => super::path::num_of(self, p).map(|(v, u)| (v, u.map(Cow::Owned))),
             NumOp::Patient(PatientNum::Day) => {
                 self.ctx.day().map(|d| (d as f64, Some(Cow::Borrowed("d"))))
             }
@@ -280,6 +286,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 Bound::Item(query::run(self, q).get(1).map(|h| Rc::new(h.item(self))))
             }
             Binding::Num(n) => Bound::Num(self.num(n).map(|(v, u)| (v, u.map(Cow::into_owned)))),
+            Binding::Text(p) => Bound::Text(super::path::text_of(self, p)),
         };
         self.env.bound.borrow_mut().insert(key, value.clone());
         value

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::eval::RuleEval;
-use super::rule::{Binding, Query};
+use super::rule::{Binding, PathOf, Query};
 use super::source::Json;
 use super::CompiledPack;
 
@@ -169,4 +169,57 @@ pub(super) fn admits(re: &RuleEval, q: &Query, json: Json) -> bool {
             false
         }
     }
+}
+
+/// The results of `p.expr` on the resource the binding `p.of` found, read by `read`; `None`
+/// when the binding found nothing or the expression failed (counted).
+fn on_binding<T>(re: &RuleEval, p: &PathOf, read: impl FnOnce(Vec<Item>) -> T) -> Option<T> {
+    let record = re.ctx.input.record;
+    let resource = match re.item(&p.of)?.json? {
+        Json::Record(i) => record.resources.get(i)?,
+        Json::Draft(i) => record.draft_resources.get(i)?,
+    };
+    match p.expr.expr().evaluate(resource, &CallEnv::new(re)) {
+        Ok(items) => Some(read(items)),
+        Err(e) => {
+            re.ctx.where_failures.set(re.ctx.where_failures.get() + 1);
+            tracing::debug!(rule = %re.rule.id, error = %e, "a FHIRPath failed on a resource");
+            None
+        }
+    }
+}
+
+/// A `text:` binding: the results as text, joined with "; "; `None` when there are none.
+pub(super) fn text_of(re: &RuleEval, p: &PathOf) -> Option<String> {
+    on_binding(re, p, |items| {
+        let texts: Vec<String> = items
+            .iter()
+            .filter_map(|i| {
+                i.to_text()
+                    .or_else(|| super::source::concept(i).and_then(|c| concept_text(&c)))
+            })
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("; "))
+    })
+    .flatten()
+}
+
+/// A CodeableConcept's text, else its first display.
+fn concept_text(c: &fhir_r4::Concept) -> Option<String> {
+    c.text
+        .clone()
+        .or_else(|| c.codings.iter().find_map(|k| k.display.clone()))
+}
+
+/// A `path:` number: the first result that is a number or a Quantity (its value and unit).
+pub(super) fn num_of(re: &RuleEval, p: &PathOf) -> Option<(f64, Option<String>)> {
+    on_binding(re, p, |items| {
+        items.iter().find_map(|i| match i.plain(false) {
+            fhirpath::Plain::Integer(n) => Some((n as f64, None)),
+            fhirpath::Plain::Decimal(d) => Some((d, None)),
+            _ => i.quantity().filter(|_| matches!(i, Item::Node { .. } | Item::Quantity(..)))
+                .map(|(v, u)| (v, Some(u.to_owned()))),
+        })
+    })
+    .flatten()
 }

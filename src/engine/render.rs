@@ -149,6 +149,7 @@ impl RuleEval<'_, '_> {
                 .trim()
                 .to_owned()
             })),
+            Bound::Text(t) => text(t.unwrap_or_else(|| NONE.into())),
             Bound::InProgress => text("unknown".into()),
             Bound::Item(None) => match attr {
                 "code" => Filled::Json(json!({"text": NONE})),

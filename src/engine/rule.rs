@@ -111,6 +111,19 @@ pub enum Binding {
     Previous(Query),
     /// A number.
     Num(Num),
+    /// Text read by FHIRPath from the resource another query binding found (its results
+    /// joined with "; "); `exists:` holds when there is any.
+    Text(PathOf),
+}
+
+/// `{of: <query binding>, expr: <FHIRPath>}`: an expression on the resource a binding found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathOf {
+    /// The query binding whose resource the expression reads.
+    pub of: String,
+    /// The expression.
+    pub expr: super::path::Path,
 }
 
 /// Where a query looks.
@@ -346,6 +359,9 @@ pub enum NumOp {
     ValueOf(String),
     /// The number of items a query finds.
     Count(Query),
+    /// The first number (an integer, a decimal, or a Quantity's value with its unit) that a
+    /// FHIRPath finds in the resource a query binding found.
+    Path(PathOf),
     /// `age` (whole years, needs Patient.birthDate) or `day` (day N).
     Patient(PatientNum),
     /// Sum.
@@ -530,7 +546,7 @@ impl<'de> Deserialize<'de> for Num {
         impl<'de> serde::de::Visitor<'de> for NumVisitor {
             type Value = Num;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number or a map with one of: param, var, value_of, count, patient, add, sub, mul, div, case")
+                f.write_str("a number or a map with one of: param, var, value_of, count, path, patient, add, sub, mul, div, case")
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
                 Ok(Num::Lit(v))
@@ -557,6 +573,7 @@ impl<'de> Deserialize<'de> for Num {
                     "var" => NumOp::Var(map.next_value()?),
                     "value_of" => NumOp::ValueOf(map.next_value()?),
                     "count" => NumOp::Count(map.next_value()?),
+                    "path" => NumOp::Path(map.next_value()?),
                     "patient" => NumOp::Patient(map.next_value()?),
                     "add" => NumOp::Add(map.next_value()?),
                     "sub" => NumOp::Sub(map.next_value()?),
@@ -567,7 +584,7 @@ impl<'de> Deserialize<'de> for Num {
                         return Err(A::Error::unknown_variant(
                             other,
                             &[
-                                "param", "var", "value_of", "count", "patient", "add", "sub",
+                                "param", "var", "value_of", "count", "path", "patient", "add", "sub",
                                 "mul", "div", "case",
                             ],
                         ))

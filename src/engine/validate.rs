@@ -79,7 +79,32 @@ impl RuleChecker<'_, '_> {
     fn query_source(&self, name: &str) -> Option<&str> {
         match self.rule.bindings.get(name)? {
             Binding::Latest(q) | Binding::Previous(q) => source(q).first().copied(),
-            Binding::Num(_) => None,
+            Binding::Num(_) | Binding::Text(_) => None,
+        }
+    }
+
+    /// An expression on the resource a query binding found (`text:` or `path:`): the binding
+    /// is a query, the variables are known.
+    fn path_of(&mut self, path: &str, p: &super::rule::PathOf) {
+        self.query_binding(&format!("{path}.of"), &p.of);
+        self.where_like(&format!("{path}.expr"), p.expr.expr());
+    }
+
+    /// The value sets and variables an expression names exist.
+    fn where_like(&mut self, at: &str, expr: &fhirpath::Expr) {
+        for (id, column) in expr.value_sets() {
+            if !self.c.pack.valuesets.contains_key(id) {
+                self.c.err(at, format!("column {column}: memberOf: unknown value set `{id}`"));
+            }
+        }
+        for (name, column) in expr.variables() {
+            let binding = matches!(
+                self.rule.bindings.get(name),
+                Some(Binding::Latest(_) | Binding::Previous(_))
+            );
+            if !binding && !super::path::known_variable(name) {
+                self.c.err(at, format!("column {column}: unknown variable %{name}"));
+            }
         }
     }
 
@@ -89,6 +114,10 @@ impl RuleChecker<'_, '_> {
             Some(Binding::Num(_)) => self.c.err(
                 path,
                 format!("type error: `{name}` is a number, not a query"),
+            ),
+            Some(Binding::Text(_)) => self.c.err(
+                path,
+                format!("type error: `{name}` is a text, not a query"),
             ),
             Some(_) => {}
         }
@@ -191,20 +220,7 @@ impl RuleChecker<'_, '_> {
             if kind == "variants" {
                 self.c.err(&at, "`where` does not apply to variants");
             }
-            for (id, column) in w.expr().value_sets() {
-                if !self.c.pack.valuesets.contains_key(id) {
-                    self.c.err(&at, format!("column {column}: memberOf: unknown value set `{id}`"));
-                }
-            }
-            for (name, column) in w.expr().variables() {
-                let binding = matches!(
-                    self.rule.bindings.get(name),
-                    Some(Binding::Latest(_) | Binding::Previous(_))
-                );
-                if !binding && !super::path::known_variable(name) {
-                    self.c.err(&at, format!("column {column}: unknown variable %{name}"));
-                }
-            }
+            self.where_like(&at, w.expr());
         }
         if let Some(b) = &q.before {
             self.query_binding(&format!("{path}.before.of"), &b.of);
@@ -243,6 +259,7 @@ impl RuleChecker<'_, '_> {
                 }
             }
             NumOp::Count(q) => self.query(&format!("{path}.count"), q),
+            NumOp::Path(p) => self.path_of(&format!("{path}.path"), p),
             NumOp::Add(p) | NumOp::Sub(p) | NumOp::Mul(p) | NumOp::Div(p) => {
                 self.num(&format!("{path}[0]"), &p[0]);
                 self.num(&format!("{path}[1]"), &p[1]);
@@ -286,7 +303,10 @@ impl RuleChecker<'_, '_> {
                     }
                 }
             }
-            Cond::Exists(b) => self.query_binding(&format!("{path}.exists"), b),
+            Cond::Exists(b) => match self.rule.bindings.get(b.as_str()) {
+                Some(Binding::Text(_)) => {}
+                _ => self.query_binding(&format!("{path}.exists"), b),
+            },
             Cond::Within(w) => {
                 self.query_binding(&format!("{path}.within.of"), &w.of);
                 match (&w.days, &w.hours) {
@@ -337,7 +357,7 @@ impl RuleChecker<'_, '_> {
             "list" | "count" => self.rule.lists.contains_key(attr),
             _ => match self.rule.bindings.get(head) {
                 None => false,
-                Some(Binding::Num(_)) => attr.is_empty(),
+                Some(Binding::Num(_) | Binding::Text(_)) => attr.is_empty(),
                 Some(Binding::Latest(q) | Binding::Previous(q)) => {
                     let kind = source(q).first().copied().unwrap_or_default();
                     match attr {
@@ -407,6 +427,7 @@ fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
             Binding::Latest(q) => rc.query(&format!("{path}.latest"), q),
             Binding::Previous(q) => rc.query(&format!("{path}.previous"), q),
             Binding::Num(n) => rc.num(&format!("{path}.num"), n),
+            Binding::Text(p) => rc.path_of(&format!("{path}.text"), p),
         }
     }
     for (name, items) in &rule.lists {
@@ -549,6 +570,10 @@ fn binding_refs(b: &Binding) -> Vec<String> {
         match op.as_ref() {
             NumOp::Var(v) | NumOp::ValueOf(v) => out.push(v.clone()),
             NumOp::Count(q) => refs_in_query(q, out),
+            NumOp::Path(p) => {
+                out.push(p.of.clone());
+                out.extend(p.expr.expr().variables().map(|(n, _)| n.to_owned()));
+            }
             NumOp::Add(p) | NumOp::Sub(p) | NumOp::Mul(p) | NumOp::Div(p) => {
                 p.iter().for_each(|n| num(n, out))
             }
@@ -563,6 +588,10 @@ fn binding_refs(b: &Binding) -> Vec<String> {
     match b {
         Binding::Latest(q) | Binding::Previous(q) => refs_in_query(q, &mut out),
         Binding::Num(n) => num(n, &mut out),
+        Binding::Text(p) => {
+            out.push(p.of.clone());
+            out.extend(p.expr.expr().variables().map(|(n, _)| n.to_owned()));
+        }
     }
     out
 }

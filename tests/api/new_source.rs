@@ -29,13 +29,14 @@ fn request_with_allergy(verification: &str) -> Value {
         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
         "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": verification}]},
         "code": {"text": "Sulfonamide antibiotics"},
+        "reaction": [{"manifestation": [{"text": "rash"}]}],
         "patient": {"reference": format!("Patient/{patient}")}});
     request["prefetch"]["allergies"] = json!({"resourceType": "Bundle", "type": "searchset",
         "entry": [{"resource": allergy}]});
     request
 }
 
-/// The labels of the PJP card's suggestions.
+/// The PJP card's suggestions: label, then the first action's description.
 async fn pjp_suggestions(app: &TestApp, request: &Value) -> Vec<String> {
     let resp = app.call("cart-monitoring", request).await;
     assert_eq!(resp.status(), 200);
@@ -51,7 +52,7 @@ async fn pjp_suggestions(app: &TestApp, request: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["label"].as_str().unwrap().to_owned())
+        .map(|s| format!("{} | {}", s["label"].as_str().unwrap(), s["actions"][0]["description"].as_str().unwrap()))
         .collect()
 }
 
@@ -86,6 +87,9 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
     let yaml = std::fs::read(crate::helpers::root().join("cds-hooks/rules/pjp-prophylaxis-missing.yaml")).unwrap();
     let mut rule: Value = serde_yaml::from_slice(&yaml).unwrap();
     rule["let"]["sulfa_allergy"] = json!({"latest": {"source": "allergies", "codes": "sulfonamide-allergy"}});
+    // Any element of that resource, by FHIRPath: a text and a number.
+    rule["let"]["substance"] = json!({"text": {"of": "sulfa_allergy", "expr": "code.text"}});
+    rule["let"]["reactions"] = json!({"num": {"path": {"of": "sulfa_allergy", "expr": "reaction.count()"}}});
     let suggestions = rule["card"]["suggestions"].as_array_mut().unwrap();
     suggestions[0]["when"] = json!({"not": {"exists": "sulfa_allergy"}});
     suggestions.push(json!({
@@ -93,7 +97,7 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
         "recommended": true,
         "when": {"exists": "sulfa_allergy"},
         "actions": [{"type": "create",
-            "description": "Draft order for atovaquone PJP prophylaxis; dose per local protocol",
+            "description": "Draft order for atovaquone PJP prophylaxis; dose per local protocol (allergy on record: {{substance}}, {{reactions}} reaction(s))",
             "resource": {"resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
                 "medicationCodeableConcept": {"text": "atovaquone"},
                 "subject": {"reference": "{{patient.ref}}"},
@@ -106,6 +110,7 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
     let after = pjp_suggestions(&app, &with_allergy).await;
     assert_eq!(after.len(), 1, "{after:?}");
     assert!(after[0].starts_with("Atovaquone"), "{after:?}");
+    assert!(after[0].ends_with("(allergy on record: Sulfonamide antibiotics, 1 reaction(s))"), "{after:?}");
     let refuted = pjp_suggestions(&app, &request_with_allergy("refuted")).await;
     assert!(refuted[0].starts_with("Trimethoprim-sulfamethoxazole"), "a refuted allergy does not count: {refuted:?}");
 
