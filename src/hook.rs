@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use fhir_r4::page::{is_operation_outcome, next_link, Pages};
-use serde_json::Value;
 use futures::future::join_all;
 use secrecy::SecretString;
+use serde_json::Value;
 use url::Url;
 
 use crate::cds::discovery::ServiceDescriptor;
@@ -283,7 +283,9 @@ pub async fn answer(
         now,
         tz,
     });
-    let cards = cards::to_cards(evaluation.findings, &mut || uuid::Uuid::new_v4().to_string());
+    let cards = cards::to_cards(evaluation.findings, &mut || {
+        uuid::Uuid::new_v4().to_string()
+    });
     tracing::debug!(
         kept = record.stats.kept,
         skipped = record.stats.skipped_invalid,

@@ -282,10 +282,7 @@ mod tests {
             max_prefetch_resources: 1,
             ..limits
         };
-        assert_eq!(
-            check_hook_limits(&req, &one).unwrap_err().field,
-            "prefetch"
-        );
+        assert_eq!(check_hook_limits(&req, &one).unwrap_err().field, "prefetch");
         for bad in ["a\nINFO forged".to_owned(), "x".repeat(129)] {
             let mut forged = req.clone();
             forged.hook_instance = bad;
@@ -295,10 +292,7 @@ mod tests {
             );
         }
         let prefetch = req.prefetch.as_mut().unwrap();
-        prefetch.insert(
-            "d".into(),
-            json!({"resourceType": "Condition"}),
-        );
+        prefetch.insert("d".into(), json!({"resourceType": "Condition"}));
         assert_eq!(
             check_hook_limits(&req, &limits).unwrap_err().field,
             "prefetch"

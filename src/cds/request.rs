@@ -151,7 +151,6 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
     ParsedBody::ordinary(body)?.into_request(service_hook)
 }
 
-
 /// A hook call's body parsed as JSON, not yet checked as a request.
 pub struct ParsedBody {
     value: Value,

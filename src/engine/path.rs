@@ -51,7 +51,14 @@ pub const VARIABLES: [&str; 1] = ["day0"];
 
 /// Whether `%name` is defined for the pack's FHIRPath: the language's own or [`VARIABLES`].
 pub fn known_variable(name: &str) -> bool {
-    let builtin = ["resource", "context", "rootResource", "ucum", "sct", "loinc"];
+    let builtin = [
+        "resource",
+        "context",
+        "rootResource",
+        "ucum",
+        "sct",
+        "loinc",
+    ];
     builtin.contains(&name) || VARIABLES.contains(&name)
 }
 
@@ -93,10 +100,14 @@ impl<'c> fhirpath::Env<'c> for CallEnv<'c> {
                     return None;
                 }
                 let record = self.re.ctx.input.record;
-                let found = self.re.item(name).and_then(|i| i.json).and_then(|j| match j {
-                    Json::Record(i) => record.resources.get(i),
-                    Json::Draft(i) => record.draft_resources.get(i),
-                });
+                let found = self
+                    .re
+                    .item(name)
+                    .and_then(|i| i.json)
+                    .and_then(|j| match j {
+                        Json::Record(i) => record.resources.get(i),
+                        Json::Draft(i) => record.draft_resources.get(i),
+                    });
                 Some(found.map(Item::node).into_iter().collect())
             }
         }
@@ -217,7 +228,9 @@ pub(super) fn num_of(re: &RuleEval, p: &PathOf) -> Option<(f64, Option<String>)>
         items.iter().find_map(|i| match i.plain(false) {
             fhirpath::Plain::Integer(n) => Some((n as f64, None)),
             fhirpath::Plain::Decimal(d) => Some((d, None)),
-            _ => i.quantity().filter(|_| matches!(i, Item::Node { .. } | Item::Quantity(..)))
+            _ => i
+                .quantity()
+                .filter(|_| matches!(i, Item::Node { .. } | Item::Quantity(..)))
                 .map(|(v, u)| (v, Some(u.to_owned()))),
         })
     })

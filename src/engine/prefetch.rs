@@ -24,8 +24,13 @@ fn reads(rule: &Rule) -> BTreeSet<(String, String)> {
         match v {
             Value::Object(map) => {
                 let named = [
-                    "results", "medications", "conditions", "procedures", "encounters",
-                    "draft_orders", "variants",
+                    "results",
+                    "medications",
+                    "conditions",
+                    "procedures",
+                    "encounters",
+                    "draft_orders",
+                    "variants",
                 ];
                 for key in named {
                     if let Some(Value::String(vs)) = map.get(key) {
@@ -78,7 +83,9 @@ pub(super) fn derive(pack: &Pack, hooks: &[&str]) -> Derived {
         }
         let mut templates = BTreeMap::new();
         for (source, valuesets) in read {
-            let Some(def) = pack.sources.get(source) else { continue };
+            let Some(def) = pack.sources.get(source) else {
+                continue;
+            };
             for (key, template) in &def.prefetch {
                 if !template.contains("{{codes}}") {
                     templates.insert(key.clone(), template.clone());
@@ -86,7 +93,9 @@ pub(super) fn derive(pack: &Pack, hooks: &[&str]) -> Derived {
                 }
                 let mut codes = BTreeSet::new();
                 for id in &valuesets {
-                    let Ok(vs) = super::valueset::expanded(&pack.valuesets, id) else { continue };
+                    let Ok(vs) = super::valueset::expanded(&pack.valuesets, id) else {
+                        continue;
+                    };
                     codes.extend(vs.codes.iter().map(|c| format!("{}|{}", c.system, c.code)));
                     if !vs.text.is_empty() || !vs.prefixes.is_empty() {
                         warnings.push(Problem {
@@ -124,11 +133,20 @@ mod tests {
         );
         let compiled = super::super::compile(pack).expect("compiles");
         let monitoring = &compiled.prefetch("patient-view")["observations"];
-        assert!(monitoring.contains("http://loinc.org|2465-3"), "IgG: {monitoring}");
-        assert!(!monitoring.contains("{{codes}}"));
-        let warned: Vec<String> = compiled.warnings().iter().map(ToString::to_string).collect();
         assert!(
-            warned.iter().any(|w| w.contains("results.prefetch.observations") && w.contains("`hcv-screen`")),
+            monitoring.contains("http://loinc.org|2465-3"),
+            "IgG: {monitoring}"
+        );
+        assert!(!monitoring.contains("{{codes}}"));
+        let warned: Vec<String> = compiled
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            warned
+                .iter()
+                .any(|w| w.contains("results.prefetch.observations") && w.contains("`hcv-screen`")),
             "{warned:?}"
         );
         // A hook none of whose active rules reads results asks only for the cohort's sources.

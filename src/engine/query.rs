@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 
 use super::eval::RuleEval;
 use super::path;
-use super::source::{self, Json, SourceDef, SourceItem, Variant};
 use super::rule::{Comparison, Num, Query};
+use super::source::{self, Json, SourceDef, SourceItem, Variant};
 use super::valueset::{words, Compiled};
 use super::window::Window;
 use crate::record::{units, When};
@@ -302,13 +302,20 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     for &(i, c) in scan(re, def, variant, vs).iter() {
         let item = &items[i];
         if (!def.draft_orders && outside(item.when))
-            || q.status.as_ref().is_some_and(|s| Some(s) != item.status.as_ref())
+            || q.status
+                .as_ref()
+                .is_some_and(|s| Some(s) != item.status.as_ref())
             || exclude.is_some_and(|x| item.concepts.iter().any(|c| x.match_concept(c).is_some()))
         {
             continue;
         }
         if let Some(vin) = value_in {
-            if !value_matches(&re.ctx.scans, vin, item.value.as_ref(), &item.interpretation) {
+            if !value_matches(
+                &re.ctx.scans,
+                vin,
+                item.value.as_ref(),
+                &item.interpretation,
+            ) {
                 continue;
             }
         }
@@ -337,7 +344,12 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         }
         let when = if def.draft_orders { None } else { item.when };
         let found = Found::Item(items.clone(), i, c);
-        hits.push(Hit { when, value, unit, found });
+        hits.push(Hit {
+            when,
+            value,
+            unit,
+            found,
+        });
     }
     if def.draft_orders {
         return hits;
@@ -348,14 +360,22 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         date: re.ctx.today,
     });
     let ordering = matches!(re.ctx.input.hook, "order-select" | "order-sign");
-    let drafts = def.ordering.as_deref().and_then(|d| re.ctx.pack.pack.sources.get(d));
+    let drafts = def
+        .ordering
+        .as_deref()
+        .and_then(|d| re.ctx.pack.pack.sources.get(d));
     if let (Variant::Active, true, Some(drafts)) = (variant, ordering, drafts) {
         if !outside(now) {
             let items = source_items(re, drafts);
             for &(i, c) in scan(re, drafts, Variant::Filter, vs).iter() {
                 if path::admits(re, q, items[i].json) {
                     let found = Found::Item(items.clone(), i, c);
-                    hits.push(Hit { when: now, value: None, unit: None, found });
+                    hits.push(Hit {
+                        when: now,
+                        value: None,
+                        unit: None,
+                        found,
+                    });
                 }
             }
         }

@@ -584,8 +584,8 @@ impl<'de> Deserialize<'de> for Num {
                         return Err(A::Error::unknown_variant(
                             other,
                             &[
-                                "param", "var", "value_of", "count", "path", "patient", "add", "sub",
-                                "mul", "div", "case",
+                                "param", "var", "value_of", "count", "path", "patient", "add",
+                                "sub", "mul", "div", "case",
                             ],
                         ))
                     }

@@ -65,8 +65,11 @@ pub type Sources = BTreeMap<String, SourceDef>;
 
 /// The sources shipped with the service, for a pack stored before sources were pack data.
 pub fn shipped() -> Sources {
-    super::load::parse("sources.yaml", include_bytes!("../../cds-hooks/sources.yaml"))
-        .expect("the shipped sources.yaml parses (tested)")
+    super::load::parse(
+        "sources.yaml",
+        include_bytes!("../../cds-hooks/sources.yaml"),
+    )
+    .expect("the shipped sources.yaml parses (tested)")
 }
 
 /// Which of a source's filters a query applies.
@@ -137,7 +140,10 @@ pub(super) fn read_all<'r>(
         match read(def, resource, env, tz) {
             Ok(mut item) => {
                 item.json = json(i);
-                let id = resource.get("id").and_then(Value::as_str).unwrap_or("unknown");
+                let id = resource
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown");
                 item.reference = format!("{rt}/{id}");
                 out.push(item);
             }
@@ -188,11 +194,22 @@ fn read<'r>(
         when,
         value,
         interpretation,
-        status: resource.get("status").and_then(Value::as_str).map(str::to_owned),
+        status: resource
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         pass: [
             filter,
-            if def.active.is_some() { test(&def.active)? } else { filter },
-            if def.history.is_some() { test(&def.history)? } else { filter },
+            if def.active.is_some() {
+                test(&def.active)?
+            } else {
+                filter
+            },
+            if def.history.is_some() {
+                test(&def.history)?
+            } else {
+                filter
+            },
         ],
     })
 }
@@ -304,7 +321,12 @@ pub(super) fn components(resource: &Value) -> Vec<fhir_r4::Component> {
                     let suffix = k.strip_prefix("value")?;
                     suffix
                         .starts_with(|ch: char| ch.is_ascii_uppercase())
-                        .then(|| obs_value(&Item::Node { value: v, choice: Some(suffix) }))
+                        .then(|| {
+                            obs_value(&Item::Node {
+                                value: v,
+                                choice: Some(suffix),
+                            })
+                        })
                         .flatten()
                 })
             });
@@ -314,17 +336,26 @@ pub(super) fn components(resource: &Value) -> Vec<fhir_r4::Component> {
 }
 
 /// The problems of a pack's sources, each with its path in `sources.yaml`.
-pub(super) fn problems(sources: &Sources, valuesets: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+pub(super) fn problems(
+    sources: &Sources,
+    valuesets: &dyn Fn(&str) -> bool,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (name, def) in sources {
         if def.resources.is_empty() {
-            out.push((format!("{name}.resources"), "names no resource type".to_owned()));
+            out.push((
+                format!("{name}.resources"),
+                "names no resource type".to_owned(),
+            ));
         }
         for (i, r) in def.resources.iter().enumerate() {
             let type_name = r.starts_with(|c: char| c.is_ascii_uppercase())
                 && r.chars().all(|c| c.is_ascii_alphanumeric());
             if !type_name {
-                out.push((format!("{name}.resources[{i}]"), format!("`{r}` is not a resource type")));
+                out.push((
+                    format!("{name}.resources[{i}]"),
+                    format!("`{r}` is not a resource type"),
+                ));
             }
         }
         for (key, template) in &def.prefetch {
@@ -335,7 +366,10 @@ pub(super) fn problems(sources: &Sources, valuesets: &dyn Fn(&str) -> bool) -> V
         }
         if let Some(o) = &def.ordering {
             if !sources.get(o).is_some_and(|d| d.draft_orders) {
-                out.push((format!("{name}.ordering"), format!("`{o}` is not a source of draft orders")));
+                out.push((
+                    format!("{name}.ordering"),
+                    format!("`{o}` is not a source of draft orders"),
+                ));
             }
         }
         let paths = [
@@ -357,7 +391,10 @@ pub(super) fn problems(sources: &Sources, valuesets: &dyn Fn(&str) -> bool) -> V
             }
             for (var, column) in path.expr().variables() {
                 if !super::path::known_variable(var) {
-                    out.push((format!("{name}.{field}"), format!("column {column}: unknown variable %{var}")));
+                    out.push((
+                        format!("{name}.{field}"),
+                        format!("column {column}: unknown variable %{var}"),
+                    ));
                 }
             }
         }
@@ -366,37 +403,5 @@ pub(super) fn problems(sources: &Sources, valuesets: &dyn Fn(&str) -> bool) -> V
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pack_stored_before_sources_were_data_reads_the_shipped_ones() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cds-hooks");
-        let pack = super::super::load::load_dir(&dir).expect("shipped pack");
-        let mut stored = serde_json::to_value(&pack).unwrap();
-        stored.as_object_mut().unwrap().remove("sources");
-        let read = super::super::load::pack_from_json(&stored).unwrap();
-        assert_eq!(read.sources, shipped());
-        assert_eq!(read.sources, pack.sources);
-        assert!(read.sources.contains_key("allergies"));
-    }
-
-    #[test]
-    fn a_value_reads_as_an_observation_value_or_not_at_all() {
-        let obs = serde_json::json!({"resourceType": "Observation",
-            "valueQuantity": {"value": 3.50, "unit": "g/L", "code": "g/L"},
-            "component": [{"code": {"text": "gene"}, "valueRange": {"low": {"value": 1}}},
-                          {"code": {"text": "vaf"}, "valueQuantity": {"unit": "%"}},
-                          {"code": {"text": "n"}, "valueInteger": 4}]});
-        let value = |v: &Value, choice| obs_value(&Item::Node { value: v, choice });
-        match value(&obs["valueQuantity"], Some("Quantity")) {
-            Some(ObsValue::Quantity(q)) => assert_eq!((q.value, q.unit.as_deref()), (3.5, Some("g/L"))),
-            other => panic!("{other:?}"),
-        }
-        let parts = components(&obs);
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts[0].value, None, "a Range is not read");
-        assert_eq!(parts[1].value, None, "a Quantity without a value is not read");
-        assert!(matches!(&parts[2].value, Some(ObsValue::Quantity(q)) if q.value == 4.0 && q.unit.is_none()));
-    }
-}
+#[path = "source_tests.rs"]
+mod tests;

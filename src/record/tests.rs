@@ -5,7 +5,13 @@ use serde_json::json;
 fn kept(r: &PatientRecord) -> Vec<String> {
     r.resources
         .iter()
-        .map(|v| format!("{}/{}", v["resourceType"].as_str().unwrap(), v["id"].as_str().unwrap()))
+        .map(|v| {
+            format!(
+                "{}/{}",
+                v["resourceType"].as_str().unwrap(),
+                v["id"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -66,7 +72,10 @@ fn a_type_the_checks_do_not_read_is_kept_when_it_names_the_patient() {
         {"resource": {"resourceType": "AllergyIntolerance", "id": "c"}}]}));
     let r = b.finish();
     assert_eq!(kept(&r), ["AllergyIntolerance/a"]);
-    assert_eq!(r.stats.other_patient, 2, "another patient's, and one naming no patient");
+    assert_eq!(
+        r.stats.other_patient, 2,
+        "another patient's, and one naming no patient"
+    );
 }
 
 #[test]

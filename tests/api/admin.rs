@@ -696,7 +696,10 @@ async fn fixture_cards(app: &TestApp, base: &str) -> Vec<String> {
     let expect = load_json(format!("{base}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
     let body: Value = app
-        .call("cart-monitoring", &load_json(format!("{base}.request.json")))
+        .call(
+            "cart-monitoring",
+            &load_json(format!("{base}.request.json")),
+        )
         .await
         .json()
         .await
@@ -715,8 +718,14 @@ async fn retiring_the_t_cell_rule_brings_t_cell_cancers_back_to_the_malignancy_c
     let t = token(&app, ALL);
     let ptcl = "fixtures/patients/t-cell-malignancy-after-cart/fires-ptcl-c84-40";
     let before = fixture_cards(&app, ptcl).await;
-    assert!(before.contains(&"t-cell-malignancy-after-cart".to_owned()), "{before:?}");
-    assert!(!before.contains(&"new-malignancy-after-cart".to_owned()), "{before:?}");
+    assert!(
+        before.contains(&"t-cell-malignancy-after-cart".to_owned()),
+        "{before:?}"
+    );
+    assert!(
+        !before.contains(&"new-malignancy-after-cart".to_owned()),
+        "{before:?}"
+    );
 
     let retired = admin(
         &app,
@@ -729,7 +738,10 @@ async fn retiring_the_t_cell_rule_brings_t_cell_cancers_back_to_the_malignancy_c
     .await;
     assert_eq!(retired.status(), 200);
     let after = fixture_cards(&app, ptcl).await;
-    assert!(!after.contains(&"t-cell-malignancy-after-cart".to_owned()), "{after:?}");
+    assert!(
+        !after.contains(&"t-cell-malignancy-after-cart".to_owned()),
+        "{after:?}"
+    );
     assert!(
         after.contains(&"new-malignancy-after-cart".to_owned()),
         "a retired rule no longer silences the rules that refer to it: {after:?}"

@@ -22,15 +22,27 @@ async fn discovery_lists_exactly_the_services_declared_in_cds_hooks_services() {
     // The prefetch is the file's own keys and those the shipped pack's active rules need.
     for file in files.iter_mut() {
         let id = key(file);
-        file["prefetch"] = prefetch_templates(&id).into_iter().map(|(k, t)| (k, Value::String(t))).collect();
+        file["prefetch"] = prefetch_templates(&id)
+            .into_iter()
+            .map(|(k, t)| (k, Value::String(t)))
+            .collect();
     }
     assert_eq!(served, files);
-    let monitoring = served.iter().find(|s| s["id"] == "cart-monitoring").unwrap();
+    let monitoring = served
+        .iter()
+        .find(|s| s["id"] == "cart-monitoring")
+        .unwrap();
     assert!(
-        monitoring["prefetch"]["observations"].as_str().unwrap().contains("category=laboratory"),
+        monitoring["prefetch"]["observations"]
+            .as_str()
+            .unwrap()
+            .contains("category=laboratory"),
         "results are fetched by category, so text-only and local codes arrive too"
     );
-    assert!(monitoring["prefetch"].get("immunizations").is_none(), "no rule reads Immunization");
+    assert!(
+        monitoring["prefetch"].get("immunizations").is_none(),
+        "no rule reads Immunization"
+    );
     let hooks: Vec<&str> = served.iter().map(|s| s["hook"].as_str().unwrap()).collect();
     for hook in [
         "patient-view",

@@ -167,7 +167,10 @@ pub fn patient_view(patient: &str) -> Value {
 }
 
 pub fn prefetch_keys(service: &str) -> Vec<String> {
-    prefetch_templates(service).into_iter().map(|(k, _)| k).collect()
+    prefetch_templates(service)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// The service's prefetch as discovery gives it with the shipped pack (the descriptor's own
@@ -177,7 +180,10 @@ pub fn prefetch_templates(service: &str) -> Vec<(String, String)> {
     let pack = cart_sentinel::engine::load::compile_dir(&dir).expect("shipped pack");
     let services = cart_sentinel::cds::load_services(&dir.join("services")).unwrap();
     let s = services.iter().find(|s| s.id == service).expect("service");
-    s.with_prefetch(pack.prefetch(&s.hook)).prefetch.into_iter().collect()
+    s.with_prefetch(pack.prefetch(&s.hook))
+        .prefetch
+        .into_iter()
+        .collect()
 }
 
 /// Copies the shipped pack (`cds-hooks/`) into `into`, rewriting each text file through `edit`.

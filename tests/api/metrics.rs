@@ -211,7 +211,11 @@ async fn fhir_json_is_counted_by_reading_path_and_the_slower_path_reads_alike() 
     let keys = prefetch_keys("cart-monitoring").len() as f64;
     assert_eq!(reads("prefetch"), Some(2.0), "{text}");
     assert_eq!(reads("fetch"), Some(keys), "{text}");
-    assert_eq!(sample(&text, "cart_sentinel_fhirpath_failures_total"), Some(0.0), "{text}");
+    assert_eq!(
+        sample(&text, "cart_sentinel_fhirpath_failures_total"),
+        Some(0.0),
+        "{text}"
+    );
     assert!(text.contains("# TYPE cart_sentinel_fhir_reads_total counter\n"));
 }
 
@@ -246,11 +250,20 @@ async fn a_fhirpath_that_fails_on_a_resource_skips_it_and_is_counted() {
     let base = "fixtures/patients/possible-crs-fever/fires-day-0";
     let expect = load_json(format!("{base}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
-    let resp = app.call("cart-monitoring", &load_json(format!("{base}.request.json"))).await;
+    let resp = app
+        .call(
+            "cart-monitoring",
+            &load_json(format!("{base}.request.json")),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert!(
-        !body["cards"].as_array().unwrap().iter().any(|c| c["source"]["topic"]["code"] == "possible-crs-fever"),
+        !body["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["source"]["topic"]["code"] == "possible-crs-fever"),
         "the temperature the expression failed on is skipped, so the rule stays silent"
     );
     let text = scrape(&app).await;

@@ -9,12 +9,25 @@ use crate::helpers::{admin_token, load_json, spawn_app, TestApp};
 
 const PJP: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
-    let token = admin_token(app.data_dir.path(), "pharmacist-1", &["rules:read", "rules:write"], 600);
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
+    let token = admin_token(
+        app.data_dir.path(),
+        "pharmacist-1",
+        &["rules:read", "rules:write"],
+        600,
+    );
     app.client
         .request(method, format!("{}{path}", app.address))
         .bearer_auth(token)
-        .header("X-Change-Reason", "sulfonamide allergy: atovaquone instead of TMP-SMX")
+        .header(
+            "X-Change-Reason",
+            "sulfonamide allergy: atovaquone instead of TMP-SMX",
+        )
         .json(&body)
         .send()
         .await
@@ -52,7 +65,13 @@ async fn pjp_suggestions(app: &TestApp, request: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| format!("{} | {}", s["label"].as_str().unwrap(), s["actions"][0]["description"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{} | {}",
+                s["label"].as_str().unwrap(),
+                s["actions"][0]["description"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -74,22 +93,38 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
     let with_allergy = request_with_allergy("confirmed");
     let before = pjp_suggestions(&app, &with_allergy).await;
-    assert!(before[0].starts_with("Trimethoprim-sulfamethoxazole"), "{before:?}");
-    assert!(monitoring_prefetch(&app).await.get("allergies").is_none(), "no rule reads allergies yet");
+    assert!(
+        before[0].starts_with("Trimethoprim-sulfamethoxazole"),
+        "{before:?}"
+    );
+    assert!(
+        monitoring_prefetch(&app).await.get("allergies").is_none(),
+        "no rule reads allergies yet"
+    );
 
     let valueset = json!({"id": "sulfonamide-allergy", "title": "Sulfonamide allergy",
         "description": "Allergies to sulfonamide antibiotics, by name (no code is listed).",
         "text": [{"match": "sulfonamide"}, {"match": "sulfa"}, {"match": "sulfamethoxazole"},
                  {"match": "trimethoprim-sulfamethoxazole"}, {"match": "co-trimoxazole"}]});
-    let put = send(&app, reqwest::Method::PUT, "/admin/valuesets/sulfonamide-allergy", valueset).await;
+    let put = send(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/valuesets/sulfonamide-allergy",
+        valueset,
+    )
+    .await;
     assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
 
-    let yaml = std::fs::read(crate::helpers::root().join("cds-hooks/rules/pjp-prophylaxis-missing.yaml")).unwrap();
+    let yaml =
+        std::fs::read(crate::helpers::root().join("cds-hooks/rules/pjp-prophylaxis-missing.yaml"))
+            .unwrap();
     let mut rule: Value = serde_yaml::from_slice(&yaml).unwrap();
-    rule["let"]["sulfa_allergy"] = json!({"latest": {"source": "allergies", "codes": "sulfonamide-allergy"}});
+    rule["let"]["sulfa_allergy"] =
+        json!({"latest": {"source": "allergies", "codes": "sulfonamide-allergy"}});
     // Any element of that resource, by FHIRPath: a text and a number.
     rule["let"]["substance"] = json!({"text": {"of": "sulfa_allergy", "expr": "code.text"}});
-    rule["let"]["reactions"] = json!({"num": {"path": {"of": "sulfa_allergy", "expr": "reaction.count()"}}});
+    rule["let"]["reactions"] =
+        json!({"num": {"path": {"of": "sulfa_allergy", "expr": "reaction.count()"}}});
     let suggestions = rule["card"]["suggestions"].as_array_mut().unwrap();
     suggestions[0]["when"] = json!({"not": {"exists": "sulfa_allergy"}});
     suggestions.push(json!({
@@ -102,17 +137,32 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
                 "medicationCodeableConcept": {"text": "atovaquone"},
                 "subject": {"reference": "{{patient.ref}}"},
                 "dosageInstruction": [{"text": "PJP prophylaxis; dose and schedule per local protocol"}]}}]}));
-    let put = send(&app, reqwest::Method::PUT, "/admin/rules/pjp-prophylaxis-missing", rule).await;
+    let put = send(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/rules/pjp-prophylaxis-missing",
+        rule,
+    )
+    .await;
     assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
 
     let template = monitoring_prefetch(&app).await["allergies"].clone();
-    assert_eq!(template, "AllergyIntolerance?patient={{context.patientId}}", "discovery asks for them now");
+    assert_eq!(
+        template, "AllergyIntolerance?patient={{context.patientId}}",
+        "discovery asks for them now"
+    );
     let after = pjp_suggestions(&app, &with_allergy).await;
     assert_eq!(after.len(), 1, "{after:?}");
     assert!(after[0].starts_with("Atovaquone"), "{after:?}");
-    assert!(after[0].ends_with("(allergy on record: Sulfonamide antibiotics, 1 reaction(s))"), "{after:?}");
+    assert!(
+        after[0].ends_with("(allergy on record: Sulfonamide antibiotics, 1 reaction(s))"),
+        "{after:?}"
+    );
     let refuted = pjp_suggestions(&app, &request_with_allergy("refuted")).await;
-    assert!(refuted[0].starts_with("Trimethoprim-sulfamethoxazole"), "a refuted allergy does not count: {refuted:?}");
+    assert!(
+        refuted[0].starts_with("Trimethoprim-sulfamethoxazole"),
+        "a refuted allergy does not count: {refuted:?}"
+    );
 
     // Without the key the service now asks for, and no fhirServer to fetch it: 412.
     let without = load_json(format!("{PJP}.request.json"));
@@ -137,7 +187,13 @@ async fn a_source_with_a_bad_fhirpath_is_refused_with_its_column_and_nothing_cha
     let before = get().await;
     let mut broken = before.clone();
     broken["filter"] = json!("verificationStatus.coding.code.first() = 'confirmed' and");
-    let resp = send(&app, reqwest::Method::PUT, "/admin/sources/allergies", broken).await;
+    let resp = send(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/sources/allergies",
+        broken,
+    )
+    .await;
     assert_eq!(resp.status(), 422);
     let body = resp.text().await.unwrap();
     assert!(body.contains("filter") && body.contains("column"), "{body}");
@@ -145,7 +201,13 @@ async fn a_source_with_a_bad_fhirpath_is_refused_with_its_column_and_nothing_cha
 
     let mut narrower = before.clone();
     narrower["filter"] = json!("verificationStatus.coding.code.first() = 'confirmed'");
-    let resp = send(&app, reqwest::Method::PUT, "/admin/sources/allergies", narrower.clone()).await;
+    let resp = send(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/sources/allergies",
+        narrower.clone(),
+    )
+    .await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     assert_eq!(get().await, narrower);
 }

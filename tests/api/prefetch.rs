@@ -289,7 +289,8 @@ async fn a_fhir_response_over_the_size_limit_is_cut_off_with_412() {
 async fn screening_results_matched_by_text_are_fetched_by_category_and_count() {
     use wiremock::matchers::query_param;
     let app = spawn_app().await;
-    let base = "fixtures/patients/cart-order-baseline-risk/fires-warning-all-baseline-tests-missing";
+    let base =
+        "fixtures/patients/cart-order-baseline-risk/fires-warning-all-baseline-tests-missing";
     let expect = crate::helpers::load_json(format!("{base}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
     let mut req = crate::helpers::load_json(format!("{base}.request.json"));
@@ -305,25 +306,41 @@ async fn screening_results_matched_by_text_are_fetched_by_category_and_count() {
             .unwrap()
             .len()
     };
-    let before: Value = app.call("cart-order-safety-sign", &req).await.json().await.unwrap();
+    let before: Value = app
+        .call("cart-order-safety-sign", &req)
+        .await
+        .json()
+        .await
+        .unwrap();
 
-    let screening = |id: &str, text: &str| json!({"resource": {"resourceType": "Observation", "id": id,
+    let screening = |id: &str, text: &str| {
+        json!({"resource": {"resourceType": "Observation", "id": id,
         "status": "final", "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
         "code": {"text": text}, "subject": {"reference": format!("Patient/{patient}")},
-        "effectiveDateTime": "2026-06-10T09:00:00Z", "valueString": "negative"}});
+        "effectiveDateTime": "2026-06-10T09:00:00Z", "valueString": "negative"}})
+    };
     Mock::given(method("GET"))
         .and(path("/Observation"))
         .and(query_param("category", "laboratory,vital-signs"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"resourceType": "Bundle",
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"resourceType": "Bundle",
             "type": "searchset", "entry": [screening("hcv", "Hepatitis C virus antibody"),
-                screening("hiv", "HIV 1+2 antigen/antibody screen")]})))
+                screening("hiv", "HIV 1+2 antigen/antibody screen")]})),
+        )
         .expect(1)
         .mount(&app.fhir)
         .await;
-    req["prefetch"].as_object_mut().unwrap().remove("observations");
+    req["prefetch"]
+        .as_object_mut()
+        .unwrap()
+        .remove("observations");
     req["fhirServer"] = json!(app.fhir.uri());
     let resp = app.call("cart-order-safety-sign", &req).await;
     assert_eq!(resp.status(), 200);
     let after: Value = resp.json().await.unwrap();
-    assert_eq!(baseline_tests(&after), baseline_tests(&before) - 2, "HCV and HIV are no longer suggested: {after}");
+    assert_eq!(
+        baseline_tests(&after),
+        baseline_tests(&before) - 2,
+        "HCV and HIV are no longer suggested: {after}"
+    );
 }

@@ -213,8 +213,12 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 fn schema_ref(body: &str) -> Value {
     match body {
         "rule" => json!({"$ref": "#/components/schemas/Rule"}),
-        "valueset" => json!({"type": "object", "description": "a value set as in cds-hooks/valuesets/*.yaml", "required": ["id", "title", "description"]}),
-        "source" => json!({"type": "object", "description": "a source as in cds-hooks/sources.yaml", "required": ["description", "resources", "code"]}),
+        "valueset" => {
+            json!({"type": "object", "description": "a value set as in cds-hooks/valuesets/*.yaml", "required": ["id", "title", "description"]})
+        }
+        "source" => {
+            json!({"type": "object", "description": "a source as in cds-hooks/sources.yaml", "required": ["description", "resources", "code"]})
+        }
         "pack" => json!({"$ref": "#/components/schemas/Pack"}),
         "parameters" => {
             json!({"type": "object", "additionalProperties": {"type": "number"}, "description": "parameter name → new value"})

@@ -74,7 +74,12 @@ async fn put_source(
         )
         .await?;
     let (pack, _) = admin.active.get();
-    let view = pack.pack().sources.get(id.as_str()).map(source_json).unwrap_or(Value::Null);
+    let view = pack
+        .pack()
+        .sources
+        .get(id.as_str())
+        .map(source_json)
+        .unwrap_or(Value::Null);
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(&view)))
         .json(json!({"packVersion": committed.version, "source": view})))

@@ -31,9 +31,9 @@ mod facts;
 mod fhirbolt_io;
 #[cfg(test)]
 mod oracle;
+pub mod page;
 mod project;
 mod read;
-pub mod page;
 mod tape;
 
 pub use facts::*;

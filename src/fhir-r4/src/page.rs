@@ -46,7 +46,12 @@ mod tests {
         assert_eq!(resource_count(&bundle), 2);
         assert_eq!(resource_count(&json!({"resourceType": "Patient"})), 1);
         assert_eq!(resource_count(&Value::Null), 0);
-        assert!(is_operation_outcome(&json!({"resourceType": "OperationOutcome"})));
-        assert!(!is_operation_outcome(&bundle) && next_link(&json!({"resourceType": "Bundle"})).is_none());
+        assert!(is_operation_outcome(
+            &json!({"resourceType": "OperationOutcome"})
+        ));
+        assert!(
+            !is_operation_outcome(&bundle)
+                && next_link(&json!({"resourceType": "Bundle"})).is_none()
+        );
     }
 }

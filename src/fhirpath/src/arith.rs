@@ -53,7 +53,9 @@ pub(crate) fn arithmetic<'a>(
 ) -> Result<Collection<'a>, EvalError> {
     if op == BinOp::Concat {
         let text = |c: &Collection| -> Result<String, EvalError> {
-            Ok(singleton(c)?.and_then(|i| i.text().map(str::to_owned)).unwrap_or_default())
+            Ok(singleton(c)?
+                .and_then(|i| i.text().map(str::to_owned))
+                .unwrap_or_default())
         };
         return Ok(vec![Item::String(Cow::Owned(text(x)? + &text(y)?))]);
     }
@@ -80,8 +82,13 @@ pub(crate) fn arithmetic<'a>(
                 None => return fail(format!("a date cannot be moved by a quantity in '{u}'")),
             }
         }
-        (Plain::Quantity(p, u), Plain::Quantity(q, w)) if u == w && matches!(op, BinOp::Add | BinOp::Sub) => {
-            Some(Item::Quantity(if op == BinOp::Add { p + q } else { p - q }, Cow::Owned(u.to_owned())))
+        (Plain::Quantity(p, u), Plain::Quantity(q, w))
+            if u == w && matches!(op, BinOp::Add | BinOp::Sub) =>
+        {
+            Some(Item::Quantity(
+                if op == BinOp::Add { p + q } else { p - q },
+                Cow::Owned(u.to_owned()),
+            ))
         }
         (pa, pb) => {
             let num = |p: &Plain| match p {

@@ -57,9 +57,15 @@ pub enum Node {
     Index,
     Total,
     /// `%name`.
-    Variable { name: String, at: usize },
+    Variable {
+        name: String,
+        at: usize,
+    },
     /// `name` on the focus (`target` None: the input collection).
-    Member { target: Option<Box<Node>>, name: String },
+    Member {
+        target: Option<Box<Node>>,
+        name: String,
+    },
     /// `name(args)` on the focus.
     Call {
         target: Option<Box<Node>>,

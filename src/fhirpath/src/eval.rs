@@ -282,15 +282,15 @@ fn binary<'a>(
             let same = if x.len() != y.len() {
                 Some(false)
             } else {
-                x.iter().zip(&y).try_fold(true, |acc, (p, q)| {
-                    equal(p, q, offset).map(|e| acc && e)
-                })
+                x.iter()
+                    .zip(&y)
+                    .try_fold(true, |acc, (p, q)| equal(p, q, offset).map(|e| acc && e))
             };
             bools(same.map(|s| if op == BinOp::Eq { s } else { !s }))
         }
         BinOp::Equiv | BinOp::NotEquiv => {
-            let same = x.len() == y.len()
-                && x.iter().all(|p| y.iter().any(|q| equivalent(p, q, offset)));
+            let same =
+                x.len() == y.len() && x.iter().all(|p| y.iter().any(|q| equivalent(p, q, offset)));
             bools(Some(if op == BinOp::Equiv { same } else { !same }))
         }
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
@@ -308,9 +308,7 @@ fn binary<'a>(
             let (needle, hay) = if op == BinOp::In { (&x, &y) } else { (&y, &x) };
             match singleton(needle)? {
                 None => Vec::new(),
-                Some(n) => bools(Some(
-                    hay.iter().any(|h| equal(n, h, offset) == Some(true)),
-                )),
+                Some(n) => bools(Some(hay.iter().any(|h| equal(n, h, offset) == Some(true)))),
             }
         }
         _ => crate::arith::arithmetic(op, &x, &y)?,

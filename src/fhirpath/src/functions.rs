@@ -2,28 +2,71 @@
 
 use std::borrow::Cow;
 
+use crate::arith::convert;
 use crate::ast::Node;
 use crate::eval::{boolean, eval, fail, integer, singleton, Collection, Scope};
-use crate::arith::convert;
 use crate::item::{equal, Item, Plain};
 use crate::temporal::Temporal;
 use crate::{types, EvalError};
 
 /// The functions of the subset with their fewest and most arguments.
 pub(crate) const FUNCTIONS: &[(&str, usize, usize)] = &[
-    ("empty", 0, 0), ("exists", 0, 1), ("all", 1, 1), ("allTrue", 0, 0), ("anyTrue", 0, 0),
-    ("allFalse", 0, 0), ("anyFalse", 0, 0), ("count", 0, 0), ("distinct", 0, 0),
-    ("isDistinct", 0, 0), ("where", 1, 1), ("select", 1, 1), ("repeat", 1, 1),
-    ("ofType", 1, 1), ("is", 1, 1), ("as", 1, 1), ("single", 0, 0), ("first", 0, 0),
-    ("last", 0, 0), ("tail", 0, 0), ("skip", 1, 1), ("take", 1, 1), ("intersect", 1, 1),
-    ("exclude", 1, 1), ("union", 1, 1), ("combine", 1, 1), ("iif", 2, 3), ("not", 0, 0),
-    ("toString", 0, 0), ("toInteger", 0, 0), ("toDecimal", 0, 0), ("toBoolean", 0, 0),
-    ("toDate", 0, 0), ("toDateTime", 0, 0), ("startsWith", 1, 1), ("endsWith", 1, 1),
-    ("contains", 1, 1), ("indexOf", 1, 1), ("substring", 1, 2), ("upper", 0, 0),
-    ("lower", 0, 0), ("length", 0, 0), ("replace", 2, 2), ("matches", 1, 1), ("trim", 0, 0),
-    ("abs", 0, 0), ("ceiling", 0, 0), ("floor", 0, 0), ("today", 0, 0), ("now", 0, 0),
-    ("trace", 1, 2), ("hasValue", 0, 0), ("children", 0, 0), ("descendants", 0, 0),
-    ("extension", 1, 1), ("memberOf", 1, 1),
+    ("empty", 0, 0),
+    ("exists", 0, 1),
+    ("all", 1, 1),
+    ("allTrue", 0, 0),
+    ("anyTrue", 0, 0),
+    ("allFalse", 0, 0),
+    ("anyFalse", 0, 0),
+    ("count", 0, 0),
+    ("distinct", 0, 0),
+    ("isDistinct", 0, 0),
+    ("where", 1, 1),
+    ("select", 1, 1),
+    ("repeat", 1, 1),
+    ("ofType", 1, 1),
+    ("is", 1, 1),
+    ("as", 1, 1),
+    ("single", 0, 0),
+    ("first", 0, 0),
+    ("last", 0, 0),
+    ("tail", 0, 0),
+    ("skip", 1, 1),
+    ("take", 1, 1),
+    ("intersect", 1, 1),
+    ("exclude", 1, 1),
+    ("union", 1, 1),
+    ("combine", 1, 1),
+    ("iif", 2, 3),
+    ("not", 0, 0),
+    ("toString", 0, 0),
+    ("toInteger", 0, 0),
+    ("toDecimal", 0, 0),
+    ("toBoolean", 0, 0),
+    ("toDate", 0, 0),
+    ("toDateTime", 0, 0),
+    ("startsWith", 1, 1),
+    ("endsWith", 1, 1),
+    ("contains", 1, 1),
+    ("indexOf", 1, 1),
+    ("substring", 1, 2),
+    ("upper", 0, 0),
+    ("lower", 0, 0),
+    ("length", 0, 0),
+    ("replace", 2, 2),
+    ("matches", 1, 1),
+    ("trim", 0, 0),
+    ("abs", 0, 0),
+    ("ceiling", 0, 0),
+    ("floor", 0, 0),
+    ("today", 0, 0),
+    ("now", 0, 0),
+    ("trace", 1, 2),
+    ("hasValue", 0, 0),
+    ("children", 0, 0),
+    ("descendants", 0, 0),
+    ("extension", 1, 1),
+    ("memberOf", 1, 1),
 ];
 
 /// Functions whose arguments are evaluated per item of the focus (`$this` is the item), or
@@ -43,7 +86,10 @@ fn type_arg(args: &[Node]) -> Result<String, EvalError> {
             target: Some(t),
             name,
         } => match &**t {
-            Node::Member { target: None, name: ns } => Ok(format!("{ns}.{name}")),
+            Node::Member {
+                target: None,
+                name: ns,
+            } => Ok(format!("{ns}.{name}")),
             _ => fail("a type name was expected"),
         },
         _ => fail("a type name was expected"),
@@ -72,9 +118,8 @@ pub(crate) fn call<'a>(
     if per_item(name) {
         return iterate(name, focus, args, scope);
     }
-    let one = |c: &Collection<'a>| -> Result<Option<Item<'a>>, EvalError> {
-        Ok(singleton(c)?.cloned())
-    };
+    let one =
+        |c: &Collection<'a>| -> Result<Option<Item<'a>>, EvalError> { Ok(singleton(c)?.cloned()) };
     let string_of = |c: &Collection<'a>| -> Result<Option<String>, EvalError> {
         match singleton(c)? {
             None => Ok(None),
@@ -90,8 +135,14 @@ pub(crate) fn call<'a>(
         "count" => vec![Item::Integer(focus.len() as i64)],
         "allTrue" | "anyTrue" | "allFalse" | "anyFalse" => {
             let want = matches!(name, "allTrue" | "anyTrue");
-            let mut flags = focus.iter().map(|i| matches!(i.plain(false), Plain::Boolean(b) if b == want));
-            bools(Some(if name.starts_with("all") { flags.all(|f| f) } else { flags.any(|f| f) }))
+            let mut flags = focus
+                .iter()
+                .map(|i| matches!(i.plain(false), Plain::Boolean(b) if b == want));
+            bools(Some(if name.starts_with("all") {
+                flags.all(|f| f)
+            } else {
+                flags.any(|f| f)
+            }))
         }
         "distinct" => distinct(focus, offset),
         "isDistinct" => bools(Some(distinct(focus.clone(), offset).len() == focus.len())),
@@ -126,7 +177,11 @@ pub(crate) fn call<'a>(
                 .into_iter()
                 .filter(|i| other.iter().any(|o| equal(i, o, offset) == Some(true)) == keep)
                 .collect();
-            if keep { distinct(kept, offset) } else { kept }
+            if keep {
+                distinct(kept, offset)
+            } else {
+                kept
+            }
         }
         "union" => {
             let mut all = focus;
@@ -157,7 +212,8 @@ pub(crate) fn call<'a>(
             Some(i) => convert(name, &i).into_iter().collect(),
         },
         "startsWith" | "endsWith" | "contains" | "indexOf" => {
-            let (Some(s), Some(arg)) = (string_of(&focus)?, text_arg(args, 0, input, scope)?) else {
+            let (Some(s), Some(arg)) = (string_of(&focus)?, text_arg(args, 0, input, scope)?)
+            else {
                 return Ok(Vec::new());
             };
             match name {
@@ -170,7 +226,9 @@ pub(crate) fn call<'a>(
             }
         }
         "substring" => {
-            let Some(s) = string_of(&focus)? else { return Ok(Vec::new()) };
+            let Some(s) = string_of(&focus)? else {
+                return Ok(Vec::new());
+            };
             let start = integer(&eval(&args[0], input, scope)?)?;
             let len = match args.get(1) {
                 Some(a) => integer(&eval(a, input, scope)?)?,
@@ -189,7 +247,9 @@ pub(crate) fn call<'a>(
             }
         }
         "upper" | "lower" | "trim" | "length" => {
-            let Some(s) = string_of(&focus)? else { return Ok(Vec::new()) };
+            let Some(s) = string_of(&focus)? else {
+                return Ok(Vec::new());
+            };
             vec![match name {
                 "upper" => Item::String(Cow::Owned(s.to_uppercase())),
                 "lower" => Item::String(Cow::Owned(s.to_lowercase())),
@@ -198,14 +258,20 @@ pub(crate) fn call<'a>(
             }]
         }
         "replace" => {
-            let Some(s) = string_of(&focus)? else { return Ok(Vec::new()) };
-            let (Some(from), Some(to)) = (text_arg(args, 0, input, scope)?, text_arg(args, 1, input, scope)?) else {
+            let Some(s) = string_of(&focus)? else {
+                return Ok(Vec::new());
+            };
+            let (Some(from), Some(to)) = (
+                text_arg(args, 0, input, scope)?,
+                text_arg(args, 1, input, scope)?,
+            ) else {
                 return Ok(Vec::new());
             };
             vec![Item::String(Cow::Owned(s.replace(&from, &to)))]
         }
         "matches" => {
-            let (Some(s), Some(pattern)) = (string_of(&focus)?, text_arg(args, 0, input, scope)?) else {
+            let (Some(s), Some(pattern)) = (string_of(&focus)?, text_arg(args, 0, input, scope)?)
+            else {
                 return Ok(Vec::new());
             };
             // Single-line mode: `.` matches a line break too, as the specification asks.
@@ -226,7 +292,9 @@ pub(crate) fn call<'a>(
                 _ => return fail(format!("{name}() applies to a number")),
             }],
         },
-        "today" => vec![Item::Temporal(Temporal::from_date(scope.env.now().date_naive()))],
+        "today" => vec![Item::Temporal(Temporal::from_date(
+            scope.env.now().date_naive(),
+        ))],
         "now" => vec![Item::Temporal(Temporal::from_date_time(scope.env.now()))],
         "trace" => focus,
         "hasValue" => bools(Some(
@@ -244,17 +312,23 @@ pub(crate) fn call<'a>(
             out
         }
         "extension" => {
-            let Some(url) = text_arg(args, 0, input, scope)? else { return Ok(Vec::new()) };
+            let Some(url) = text_arg(args, 0, input, scope)? else {
+                return Ok(Vec::new());
+            };
             crate::eval::member(&focus, "extension")
                 .into_iter()
                 .filter(|e| match e {
-                    Item::Node { value, .. } => value.get("url").and_then(|u| u.as_str()) == Some(url.as_str()),
+                    Item::Node { value, .. } => {
+                        value.get("url").and_then(|u| u.as_str()) == Some(url.as_str())
+                    }
                     _ => false,
                 })
                 .collect()
         }
         "memberOf" => {
-            let Some(vs) = text_arg(args, 0, input, scope)? else { return Ok(Vec::new()) };
+            let Some(vs) = text_arg(args, 0, input, scope)? else {
+                return Ok(Vec::new());
+            };
             match one(&focus)? {
                 None => Vec::new(),
                 Some(i) => bools(Some(scope.env.member_of(&i, &vs))),
@@ -312,7 +386,10 @@ fn iterate<'a>(
                 for (k, item) in level.into_iter().enumerate() {
                     let inner = scope.with_item(item.clone(), k);
                     for found in eval(&args[0], &vec![item], &inner)? {
-                        if !out.iter().any(|o| equal(o, &found, scope.offset) == Some(true)) {
+                        if !out
+                            .iter()
+                            .any(|o| equal(o, &found, scope.offset) == Some(true))
+                        {
                             out.push(found.clone());
                             next.push(found);
                         }
@@ -338,7 +415,11 @@ fn distinct<'a>(items: Collection<'a>, offset: i32) -> Collection<'a> {
 fn children<'a>(focus: &Collection<'a>) -> Collection<'a> {
     let mut out = Vec::new();
     for item in focus {
-        if let Item::Node { value: serde_json::Value::Object(map), .. } = item {
+        if let Item::Node {
+            value: serde_json::Value::Object(map),
+            ..
+        } = item
+        {
             for (key, v) in map {
                 if key.starts_with('_') || key == "resourceType" {
                     continue;
@@ -353,4 +434,3 @@ fn children<'a>(focus: &Collection<'a>) -> Collection<'a> {
     }
     out
 }
-

@@ -150,7 +150,11 @@ fn quantity_of(value: &Value) -> Option<(f64, &str)> {
 
 /// The calendar words and UCUM codes that name the same duration for comparisons.
 fn unit_key(unit: &str) -> &str {
-    let word = if unit.len() > 3 { unit.trim_end_matches('s') } else { unit };
+    let word = if unit.len() > 3 {
+        unit.trim_end_matches('s')
+    } else {
+        unit
+    };
     match word {
         "year" => "a",
         "month" => "mo",
@@ -253,9 +257,9 @@ pub fn compare(a: &Item, b: &Item, offset: i32) -> Result<Option<Ordering>, Stri
             }
             Ok(x.compare(y, offset))
         }
-        (Plain::Quantity(x, u), Plain::Quantity(y, v)) => {
-            Ok((unit_key(u) == unit_key(v)).then(|| x.partial_cmp(y)).flatten())
-        }
+        (Plain::Quantity(x, u), Plain::Quantity(y, v)) => Ok((unit_key(u) == unit_key(v))
+            .then(|| x.partial_cmp(y))
+            .flatten()),
         _ => Err("values of different types compared".to_owned()),
     }
 }

@@ -130,15 +130,22 @@ fn check(node: &Node, expr: &mut Expr, problems: &mut Vec<(usize, String)>) {
             }
             match functions::FUNCTIONS.iter().find(|(n, ..)| n == name) {
                 None => problems.push((*at, format!("unknown or unsupported function {name}()"))),
-                Some((_, min, max)) if args.len() < *min || args.len() > *max => {
-                    problems.push((*at, format!("{name}() takes {min} to {max} arguments, not {}", args.len())))
-                }
+                Some((_, min, max)) if args.len() < *min || args.len() > *max => problems.push((
+                    *at,
+                    format!(
+                        "{name}() takes {min} to {max} arguments, not {}",
+                        args.len()
+                    ),
+                )),
                 Some(_) => {}
             }
             if matches!(name.as_str(), "ofType" | "is" | "as") {
                 let known = match args.first() {
                     Some(Node::Member { target: None, name }) => types::known(name),
-                    Some(Node::Member { target: Some(t), name }) => matches!(&**t,
+                    Some(Node::Member {
+                        target: Some(t),
+                        name,
+                    }) => matches!(&**t,
                         Node::Member { target: None, name: ns } if types::known(&format!("{ns}.{name}"))),
                     _ => false,
                 };
@@ -149,8 +156,12 @@ fn check(node: &Node, expr: &mut Expr, problems: &mut Vec<(usize, String)>) {
             }
             if name == "memberOf" {
                 match args.first() {
-                    Some(Node::Literal(ast::Literal::String(id))) => expr.value_sets.push((id.clone(), *at)),
-                    _ => problems.push((*at, "memberOf() needs a value set id in quotes".to_owned())),
+                    Some(Node::Literal(ast::Literal::String(id))) => {
+                        expr.value_sets.push((id.clone(), *at))
+                    }
+                    _ => {
+                        problems.push((*at, "memberOf() needs a value set id in quotes".to_owned()))
+                    }
                 }
             }
             for a in args {
@@ -193,7 +204,11 @@ impl Expr {
     }
 
     /// Evaluates the expression with `resource` as its focus and `%resource`.
-    pub fn evaluate<'a>(&self, resource: &'a Value, env: &dyn Env<'a>) -> Result<Collection<'a>, EvalError> {
+    pub fn evaluate<'a>(
+        &self,
+        resource: &'a Value,
+        env: &dyn Env<'a>,
+    ) -> Result<Collection<'a>, EvalError> {
         self.evaluate_on(vec![Item::node(resource)], resource, env)
     }
 
@@ -217,7 +232,11 @@ impl Expr {
 
     /// Evaluates the expression as a condition on `resource`: `Some(true)`, `Some(false)`, or
     /// `None` when the result is empty.
-    pub fn test<'a>(&self, resource: &'a Value, env: &dyn Env<'a>) -> Result<Option<bool>, EvalError> {
+    pub fn test<'a>(
+        &self,
+        resource: &'a Value,
+        env: &dyn Env<'a>,
+    ) -> Result<Option<bool>, EvalError> {
         eval::boolean(&self.evaluate(resource, env)?)
     }
 }

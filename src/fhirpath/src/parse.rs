@@ -6,7 +6,7 @@
 use winnow::combinator::{alt, cut_err, delimited, expression, fail, opt, preceded, separated};
 use winnow::combinator::{Infix, Postfix, Prefix};
 use winnow::error::{AddContext, ContextError, ErrMode, StrContext, StrContextValue};
-use winnow::stream::{Location, LocatingSlice, Stream};
+use winnow::stream::{LocatingSlice, Location, Stream};
 use winnow::token::{any, one_of, take_till, take_while};
 use winnow::{ModalResult, Parser};
 
@@ -19,17 +19,15 @@ type R<O> = ModalResult<O, ContextError>;
 /// Parses a whole expression; the error is the byte offset where parsing stopped.
 pub(crate) fn parse(source: &str) -> Result<Node, (usize, String)> {
     let input = LocatingSlice::new(source);
-    delimited(ws, expr, ws)
-        .parse(input)
-        .map_err(|e| {
-            let expected = e.inner().to_string();
-            let what = if expected.is_empty() {
-                "unexpected input".to_owned()
-            } else {
-                expected
-            };
-            (e.offset(), what)
-        })
+    delimited(ws, expr, ws).parse(input).map_err(|e| {
+        let expected = e.inner().to_string();
+        let what = if expected.is_empty() {
+            "unexpected input".to_owned()
+        } else {
+            expected
+        };
+        (e.offset(), what)
+    })
 }
 
 fn expected(what: &'static str) -> StrContext {
@@ -70,7 +68,9 @@ type E = ErrMode<ContextError>;
 fn prefix_op<'a>(i: &mut In<'a>) -> R<Prefix<In<'a>, Node, E>> {
     alt((
         '+'.value(Prefix(18, |_: &mut In<'a>, a| Ok(a))),
-        '-'.value(Prefix(18, |_: &mut In<'a>, a| Ok(Node::Negate(Box::new(a))))),
+        '-'.value(Prefix(18, |_: &mut In<'a>, a| {
+            Ok(Node::Negate(Box::new(a)))
+        })),
     ))
     .parse_next(i)
 }
@@ -247,11 +247,7 @@ fn word_literal(i: &mut In) -> R<Node> {
 fn variable(i: &mut In) -> R<Node> {
     let at = i.current_token_start();
     '%'.parse_next(i)?;
-    let name = cut_err(alt((
-        identifier,
-        delimited('\'', escaped('\''), '\''),
-    )))
-    .parse_next(i)?;
+    let name = cut_err(alt((identifier, delimited('\'', escaped('\''), '\'')))).parse_next(i)?;
     Ok(Node::Variable { name, at })
 }
 
@@ -290,8 +286,22 @@ fn escaped<'a>(quote: char) -> impl Parser<In<'a>, String, ErrMode<ContextError>
 }
 
 const CALENDAR_UNITS: [&str; 16] = [
-    "years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour",
-    "minutes", "minute", "seconds", "second", "milliseconds", "millisecond",
+    "years",
+    "year",
+    "months",
+    "month",
+    "weeks",
+    "week",
+    "days",
+    "day",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "seconds",
+    "second",
+    "milliseconds",
+    "millisecond",
 ];
 
 fn number(i: &mut In) -> R<Node> {
@@ -325,7 +335,9 @@ fn number(i: &mut In) -> R<Node> {
         None => {
             i.reset(&before_unit);
             if decimal {
-                Ok(Node::Literal(Literal::Decimal(text.parse().map_err(|_| bad())?)))
+                Ok(Node::Literal(Literal::Decimal(
+                    text.parse().map_err(|_| bad())?,
+                )))
             } else {
                 text.parse()
                     .map(|n| Node::Literal(Literal::Integer(n)))

@@ -2,7 +2,9 @@
 //! different precision are equal or ordered only when the fields both have decide it, else the
 //! result is empty.
 
-use chrono::{Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{
+    Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike,
+};
 use std::cmp::Ordering;
 
 /// Which kind of temporal value.
@@ -114,7 +116,15 @@ impl Temporal {
     pub fn from_date(d: NaiveDate) -> Temporal {
         Temporal {
             kind: Kind::Date,
-            fields: [d.year() as i64, d.month() as i64, d.day() as i64, 0, 0, 0, 0],
+            fields: [
+                d.year() as i64,
+                d.month() as i64,
+                d.day() as i64,
+                0,
+                0,
+                0,
+                0,
+            ],
             precision: 3,
             offset: None,
         }
@@ -148,7 +158,11 @@ impl Temporal {
     /// The calendar date, when the day is known.
     pub fn date(&self) -> Option<NaiveDate> {
         (self.kind != Kind::Time && self.precision >= 3).then(|| {
-            NaiveDate::from_ymd_opt(self.fields[0] as i32, self.fields[1] as u32, self.fields[2] as u32)
+            NaiveDate::from_ymd_opt(
+                self.fields[0] as i32,
+                self.fields[1] as u32,
+                self.fields[2] as u32,
+            )
         })?
     }
 
@@ -189,7 +203,10 @@ impl Temporal {
         if (self.kind == Kind::Time) != (other.kind == Kind::Time) {
             return None;
         }
-        let (a, b) = (self.normalised(default_offset), other.normalised(default_offset));
+        let (a, b) = (
+            self.normalised(default_offset),
+            other.normalised(default_offset),
+        );
         let start = if self.kind == Kind::Time { 3 } else { 0 };
         // Seconds and milliseconds are one precision in the specification.
         let p = |t: &Temporal| if t.precision == 6 { 7 } else { t.precision };
@@ -208,7 +225,11 @@ impl Temporal {
     pub fn add(&self, amount: f64, unit: &str) -> Option<Temporal> {
         let whole = amount.trunc() as i64;
         // Calendar words may be plural; UCUM codes (`s`, `ms`) are left as they are.
-        let unit = if unit.len() > 3 { unit.trim_end_matches('s') } else { unit };
+        let unit = if unit.len() > 3 {
+            unit.trim_end_matches('s')
+        } else {
+            unit
+        };
         let mut out = *self;
         let months = match unit {
             "year" | "a" => Some(whole * 12),
@@ -239,9 +260,17 @@ impl Temporal {
             _ => return None,
         };
         if self.kind == Kind::Time {
-            let base = self.fields[3] * 3_600_000 + self.fields[4] * 60_000 + self.fields[5] * 1000 + self.fields[6];
+            let base = self.fields[3] * 3_600_000
+                + self.fields[4] * 60_000
+                + self.fields[5] * 1000
+                + self.fields[6];
             let t = (base + millis).rem_euclid(86_400_000);
-            out.fields[3..].copy_from_slice(&[t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000]);
+            out.fields[3..].copy_from_slice(&[
+                t / 3_600_000,
+                t / 60_000 % 60,
+                t / 1000 % 60,
+                t % 1000,
+            ]);
             return Some(out);
         }
         if self.precision < 3 {

@@ -9,7 +9,9 @@ impl<'a> Env<'a> for Site {
         (name == "threshold").then(|| vec![Item::Integer(400)])
     }
     fn member_of(&self, item: &Item<'a>, id: &str) -> bool {
-        let Item::Node { value, .. } = item else { return false };
+        let Item::Node { value, .. } = item else {
+            return false;
+        };
         id == "ivig" && value.to_string().contains("J06BA02")
     }
     fn now(&self) -> DateTime<FixedOffset> {
@@ -44,42 +46,100 @@ fn reports_value_sets_and_variables_with_columns() {
 fn choice_elements_are_found_by_their_stem_and_typed_by_their_suffix() {
     let obs = json!({"resourceType": "Observation", "valueQuantity": {"value": 350, "unit": "mg/dL", "code": "mg/dL"},
         "effectiveDateTime": "2026-02-20"});
-    assert_eq!(test("value.ofType(Quantity).value <= %threshold", &obs), Some(true));
-    assert_eq!(test("value.ofType(CodeableConcept).exists()", &obs), Some(false));
+    assert_eq!(
+        test("value.ofType(Quantity).value <= %threshold", &obs),
+        Some(true)
+    );
+    assert_eq!(
+        test("value.ofType(CodeableConcept).exists()", &obs),
+        Some(false)
+    );
     assert_eq!(test("value > 300 'mg/dL'", &obs), Some(true));
-    assert_eq!(test("value > 300 'g/L'", &obs), None, "no UCUM conversion: undecided");
-    assert_eq!(test("Observation.value.exists() and Condition.exists().not()", &obs), Some(true));
+    assert_eq!(
+        test("value > 300 'g/L'", &obs),
+        None,
+        "no UCUM conversion: undecided"
+    );
+    assert_eq!(
+        test(
+            "Observation.value.exists() and Condition.exists().not()",
+            &obs
+        ),
+        Some(true)
+    );
 }
 
 #[test]
 fn dates_compare_with_today_and_durations() {
     let given = |d: &str| json!({"resourceType": "MedicationAdministration", "status": "completed", "effectiveDateTime": d});
     let recent = "effective >= today() - 28 days";
-    assert_eq!(test(recent, &given("2026-02-01")), Some(true), "28 days before 1 March");
+    assert_eq!(
+        test(recent, &given("2026-02-01")),
+        Some(true),
+        "28 days before 1 March"
+    );
     assert_eq!(test(recent, &given("2026-01-31")), Some(false));
-    assert_eq!(test(recent, &given("2026-02-01T08:00:00+01:00")), None, "a time against a date is undecided");
-    assert_eq!(test("effective.toDate() >= today() - 4 weeks", &given("2026-02-01T08:00:00+01:00")), Some(true));
-    assert_eq!(test("effective < now() - 24 hours", &given("2026-02-28T08:00:00+01:00")), Some(true));
+    assert_eq!(
+        test(recent, &given("2026-02-01T08:00:00+01:00")),
+        None,
+        "a time against a date is undecided"
+    );
+    assert_eq!(
+        test(
+            "effective.toDate() >= today() - 4 weeks",
+            &given("2026-02-01T08:00:00+01:00")
+        ),
+        Some(true)
+    );
+    assert_eq!(
+        test(
+            "effective < now() - 24 hours",
+            &given("2026-02-28T08:00:00+01:00")
+        ),
+        Some(true)
+    );
 }
 
 #[test]
 fn member_of_asks_the_environment() {
     let med = json!({"resourceType": "MedicationRequest", "status": "stopped",
         "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "J06BA02"}]}});
-    assert_eq!(test("medication.memberOf('ivig') and status in ('active' | 'completed')", &med), Some(false));
-    assert_eq!(test("medication.memberOf('ivig') and status = 'stopped'", &med), Some(true));
+    assert_eq!(
+        test(
+            "medication.memberOf('ivig') and status in ('active' | 'completed')",
+            &med
+        ),
+        Some(false)
+    );
+    assert_eq!(
+        test("medication.memberOf('ivig') and status = 'stopped'", &med),
+        Some(true)
+    );
     assert_eq!(test("medication.memberOf('scig')", &med), Some(false));
 }
 
 #[test]
 fn three_valued_logic_and_string_functions() {
     let c = json!({"resourceType": "Condition", "code": {"text": "Acute Myeloid Leukemia"}});
-    assert_eq!(test("code.text.lower().contains('myeloid')", &c), Some(true));
-    assert_eq!(test("code.text.startsWith('Acute') implies onset.exists()", &c), Some(false));
-    assert_eq!(test("onset.exists().not() or onset > @2020-01-01", &c), Some(true));
+    assert_eq!(
+        test("code.text.lower().contains('myeloid')", &c),
+        Some(true)
+    );
+    assert_eq!(
+        test("code.text.startsWith('Acute') implies onset.exists()", &c),
+        Some(false)
+    );
+    assert_eq!(
+        test("onset.exists().not() or onset > @2020-01-01", &c),
+        Some(true)
+    );
     assert_eq!(test("onset > @2020-01-01", &c), None);
     assert_eq!(test("(onset > @2020-01-01) or true", &c), Some(true));
-    assert_eq!(test("code.coding.all(system = 'x')", &c), Some(true), "all() of nothing is true");
+    assert_eq!(
+        test("code.coding.all(system = 'x')", &c),
+        Some(true),
+        "all() of nothing is true"
+    );
 }
 
 #[test]
@@ -88,5 +148,8 @@ fn a_type_mismatch_at_run_time_is_an_error_not_a_panic() {
     let expr = compile("status > 5").unwrap();
     assert!(expr.test(&obs, &Site).is_err());
     let two = json!({"resourceType": "Patient", "name": [{"given": ["a", "b"]}]});
-    assert!(compile("name.given.single() = 'a'").unwrap().test(&two, &Site).is_err());
+    assert!(compile("name.given.single() = 'a'")
+        .unwrap()
+        .test(&two, &Site)
+        .is_err());
 }

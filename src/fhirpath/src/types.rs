@@ -7,9 +7,25 @@ use crate::item::{Item, Plain};
 
 /// The FHIR primitive types, by the name a choice suffix spells with a capital.
 const PRIMITIVES: [&str; 19] = [
-    "boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary",
-    "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt",
-    "positiveInt", "uuid",
+    "boolean",
+    "integer",
+    "string",
+    "decimal",
+    "uri",
+    "url",
+    "canonical",
+    "base64Binary",
+    "instant",
+    "date",
+    "dateTime",
+    "time",
+    "code",
+    "oid",
+    "id",
+    "markdown",
+    "unsignedInt",
+    "positiveInt",
+    "uuid",
 ];
 
 /// Whether `name` (optionally `FHIR.` or `System.` qualified) names a type the subset knows:
@@ -19,7 +35,14 @@ pub fn known(name: &str) -> bool {
     match ns {
         Some("System") => matches!(
             bare,
-            "Boolean" | "String" | "Integer" | "Decimal" | "Date" | "DateTime" | "Time" | "Quantity"
+            "Boolean"
+                | "String"
+                | "Integer"
+                | "Decimal"
+                | "Date"
+                | "DateTime"
+                | "Time"
+                | "Quantity"
         ),
         _ => PRIMITIVES.contains(&bare) || bare.starts_with(|c: char| c.is_ascii_uppercase()),
     }

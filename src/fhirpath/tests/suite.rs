@@ -56,7 +56,9 @@ fn cases(xml: &str) -> Vec<Case> {
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t.into_inner())),
             Event::End(e) => match e.name().as_ref() {
                 b"expression" => case.expression = text.clone(),
-                b"output" => case.outputs.push((output_type.take().flatten(), text.clone())),
+                b"output" => case
+                    .outputs
+                    .push((output_type.take().flatten(), text.clone())),
                 b"test" => out.push(case.clone()),
                 _ => {}
             },
@@ -77,14 +79,18 @@ impl Env<'_> for Clock {
 
 fn matches(item: &Item, ty: Option<&str>, expected: &str) -> bool {
     let expected = expected.trim();
-    match (ty, item.plain(matches!(ty, Some("date" | "dateTime" | "time")))) {
+    match (
+        ty,
+        item.plain(matches!(ty, Some("date" | "dateTime" | "time"))),
+    ) {
         (_, Plain::Boolean(b)) => b.to_string() == expected,
         (_, Plain::Integer(n)) => expected.parse::<f64>() == Ok(n as f64),
         (_, Plain::Decimal(d)) => expected.parse::<f64>().is_ok_and(|e| (e - d).abs() < 1e-9),
         (_, Plain::String(s)) => s == expected,
         (_, Plain::Temporal(t)) => {
             let e = expected.trim_start_matches('@');
-            Temporal::parse_literal(e).is_some_and(|e| e.compare(&t, 0) == Some(std::cmp::Ordering::Equal))
+            Temporal::parse_literal(e)
+                .is_some_and(|e| e.compare(&t, 0) == Some(std::cmp::Ordering::Equal))
         }
         (_, Plain::Quantity(v, u)) => {
             let (n, unit) = expected.split_once(' ').unwrap_or((expected, "'1'"));
@@ -112,7 +118,9 @@ fn run(case: &Case, inputs: &BTreeMap<String, Value>) -> Result<(), String> {
     let result = expr.evaluate(resource, &Clock);
     let result = match (result, case.invalid.as_deref()) {
         (Err(_), Some("execution")) => return Ok(()),
-        (Ok(_), Some("execution")) => return Err("evaluated, but the suite expects an error".to_owned()),
+        (Ok(_), Some("execution")) => {
+            return Err("evaluated, but the suite expects an error".to_owned())
+        }
         (Err(e), _) => return Err(format!("failed: {e}")),
         (Ok(r), _) => r,
     };
@@ -121,7 +129,11 @@ fn run(case: &Case, inputs: &BTreeMap<String, Value>) -> Result<(), String> {
         _ => result,
     };
     if result.len() != case.outputs.len() {
-        return Err(format!("{} results, {} expected", result.len(), case.outputs.len()));
+        return Err(format!(
+            "{} results, {} expected",
+            result.len(),
+            case.outputs.len()
+        ));
     }
     for (item, (ty, text)) in result.iter().zip(&case.outputs) {
         if !matches(item, ty.as_deref(), text) {
@@ -139,7 +151,8 @@ fn official_suite() {
     for case in cases(&xml) {
         if let Some(f) = case.input {
             let json = dir.join(f.replace(".xml", ".json"));
-            let value = serde_json::from_str(&std::fs::read_to_string(json).expect("input")).expect("json");
+            let value =
+                serde_json::from_str(&std::fs::read_to_string(json).expect("input")).expect("json");
             inputs.insert(f, value);
         }
     }
@@ -157,7 +170,12 @@ fn official_suite() {
     for case in cases(&xml) {
         let outcome = run(&case, &inputs);
         if report {
-            println!("{}\t{}\t{:?}", case.name, case.expression.replace('\n', " "), outcome);
+            println!(
+                "{}\t{}\t{:?}",
+                case.name,
+                case.expression.replace('\n', " "),
+                outcome
+            );
         }
         match (skipped.contains_key(&case.name), outcome) {
             (false, Ok(())) => passed += 1,
@@ -165,7 +183,9 @@ fn official_suite() {
                 failed += 1;
                 problems.push(format!("{}: {} -> {e}", case.name, case.expression));
             }
-            (true, Ok(())) => problems.push(format!("{} passes: remove it from skipped.txt", case.name)),
+            (true, Ok(())) => {
+                problems.push(format!("{} passes: remove it from skipped.txt", case.name))
+            }
             (true, Err(_)) => skipped_n += 1,
         }
     }
