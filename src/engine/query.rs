@@ -285,7 +285,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
                 found: Found::Variant(found.clone(), k),
             });
         }
-        hits.sort_by(|a, b| b.when.cmp(&a.when));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.when));
         return hits;
     }
     let variant = match (q.active, q.include_inactive) {
@@ -380,7 +380,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
             }
         }
     }
-    hits.sort_by(|a, b| b.when.cmp(&a.when));
+    hits.sort_by_key(|h| std::cmp::Reverse(h.when));
     hits
 }
 

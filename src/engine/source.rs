@@ -28,7 +28,7 @@ pub struct SourceDef {
     /// It reads the orders being placed (`context.draftOrders`), not the patient's record.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub draft_orders: bool,
-    /// The codes a value set is matched against (CodeableConcepts, Codings or References).
+    /// The codes a value set is matched against (a `CodeableConcept`, `Coding` or `Reference`).
     pub code: Path,
     /// When it happened: the first date or date-time found.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,8 +94,8 @@ impl RecordBuilder {
     }
 
     /// Adds the orders of `context.draftOrders` (not attributed by subject: the EHR is
-    /// ordering them for this patient now); only MedicationRequests and ServiceRequests that
-    /// pass the check are kept.
+    /// ordering them for this patient now); only a `MedicationRequest` or `ServiceRequest`
+    /// that passes the check is kept.
     pub fn add_draft_orders(&mut self, bundle: &Value) {
         let entries = bundle.get("entry").and_then(Value::as_array);
         for (index, entry) in entries.into_iter().flatten().enumerate() {

@@ -53,11 +53,11 @@ impl Temporal {
         let (year, mut rest) = digits(text, 4)?;
         fields[0] = year;
         let mut precision = 1;
-        for slot in 1..3 {
+        for field in fields.iter_mut().take(3).skip(1) {
             match rest.strip_prefix('-') {
                 Some(r) => {
                     let (v, r) = digits(r, 2)?;
-                    fields[slot] = v;
+                    *field = v;
                     precision += 1;
                     rest = r;
                 }
@@ -339,11 +339,11 @@ fn parse_clock(text: &str) -> Option<([i64; 4], usize, Option<i32>)> {
     let (h, mut rest) = digits(text, 2)?;
     fields[0] = h;
     let mut precision = 1;
-    for slot in 1..3 {
+    for field in fields.iter_mut().take(3).skip(1) {
         match rest.strip_prefix(':') {
             Some(r) => {
                 let (v, r) = digits(r, 2)?;
-                fields[slot] = v;
+                *field = v;
                 precision += 1;
                 rest = r;
             }
