@@ -2,7 +2,7 @@
 """Generate the synthetic patients of cart-sentinel's benchmarks (issue #6).
 
 Writes full CDS Hooks 2.0 `patient-view` requests for the `cart-monitoring` service (every
-prefetch key of `cds-hooks/services/cart-monitoring.json`, filled as searchset Bundles the way an
+prefetch key its discovery entry gives with the shipped pack, filled as searchset Bundles the way an
 EHR answers them) for three sizes of CAR-T recipient:
 
     small    about    50 resources: infused 8 months ago, monthly CBCs since
@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import random
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -386,10 +387,16 @@ class Patient:
 
 
 def check_keys(req):
-    with open(os.path.join(REPO, "cds-hooks", "services", "cart-monitoring.json")) as f:
-        keys = set(json.load(f)["prefetch"])
-    if set(req["prefetch"]) != keys:
-        sys.exit(f"prefetch keys differ from cart-monitoring: {sorted(keys ^ set(req['prefetch']))}")
+    """Every key discovery asks for with the shipped pack is filled (`cart-sentinel rules
+    discovery`; CART_SENTINEL_BIN names a built binary, else `cargo run`)."""
+    binary = os.environ.get("CART_SENTINEL_BIN")
+    command = [binary] if binary else ["cargo", "run", "-q", "--"]
+    out = subprocess.run(command + ["rules", "discovery", os.path.join(REPO, "cds-hooks")],
+                         cwd=REPO, check=True, capture_output=True, text=True).stdout
+    service = next(s for s in json.loads(out)["services"] if s["id"] == "cart-monitoring")
+    missing = set(service.get("prefetch", {})) - set(req["prefetch"])
+    if missing:
+        sys.exit(f"prefetch keys cart-monitoring asks for are missing: {sorted(missing)}")
 
 
 def main():

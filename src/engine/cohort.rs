@@ -35,10 +35,7 @@ struct Event {
 /// skipped and counted in `failures`.
 pub(super) fn compute(pack: &CompiledPack, input: &EvalInput, failures: &Cell<usize>) -> Cohort {
     let def = &pack.pack.cohort;
-    let env = PackEnv {
-        pack,
-        now: input.now.with_timezone(&input.tz),
-    };
+    let now = input.now.with_timezone(&input.tz);
     let mut events = Vec::new();
     for (source, vs) in [
         (&def.product_source, &def.product_valueset),
@@ -48,13 +45,20 @@ pub(super) fn compute(pack: &CompiledPack, input: &EvalInput, failures: &Cell<us
         else {
             return Cohort::default();
         };
-        for item in source::read_all(input.record, input.tz, &env, failures, source) {
+        let reader = source::Reader {
+            record: input.record,
+            tz: input.tz,
+            env: PackEnv { pack, now },
+            failures,
+            def: source,
+        };
+        for item in reader.read_all() {
             if !item.passes(source::Variant::Filter) {
                 continue;
             }
             if let Some(tag) = item.concepts.iter().find_map(|c| vs.match_concept(c)) {
                 events.push(Event {
-                    date: item.when.map(|w| w.date),
+                    date: reader.when(&item).map(|w| w.date),
                     product: tag,
                     reference: item.reference,
                 });

@@ -233,7 +233,7 @@ impl Hit<'_> {
                     when: self.when,
                     value: self.value,
                     unit: self.unit.as_deref().map(str::to_owned),
-                    shown: shown(s.value.as_ref()),
+                    shown: shown(s.value_read()),
                     concept: s.concepts.get(*c).cloned(),
                     json: Some(s.json),
                     ..Item::default()
@@ -299,9 +299,10 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     let mut bounds = Bounds { last: None };
     let mut to_target = units::Converter::default();
     let items = source_items(re, def);
+    let reader = source::reader(re, def);
     for &(i, c) in scan(re, def, variant, vs).iter() {
         let item = &items[i];
-        if (!def.draft_orders && outside(item.when))
+        if (!def.draft_orders && outside(reader.when(item)))
             || q.status
                 .as_ref()
                 .is_some_and(|s| Some(s) != item.status.as_ref())
@@ -313,13 +314,13 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
             if !value_matches(
                 &re.ctx.scans,
                 vin,
-                item.value.as_ref(),
-                &item.interpretation,
+                reader.value(item),
+                reader.interpretation(item),
             ) {
                 continue;
             }
         }
-        let (value, unit) = match &item.value {
+        let (value, unit) = match reader.value(item) {
             Some(ObsValue::Quantity(qty)) => match (q.unit.as_deref(), qty.unit.as_deref()) {
                 (Some(target), Some(u)) => (
                     to_target.convert(qty.value, u, target),
@@ -342,7 +343,11 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         if !path::admits(re, q, item.json) {
             continue;
         }
-        let when = if def.draft_orders { None } else { item.when };
+        let when = if def.draft_orders {
+            None
+        } else {
+            reader.when(item)
+        };
         let found = Found::Item(items.clone(), i, c);
         hits.push(Hit {
             when,
@@ -392,12 +397,18 @@ fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) -> Rc<[Item]>
         return items.clone();
     }
     let record = re.ctx.input.record;
+    let reader = source::reader(re, def);
     let items: Rc<[Item]> = source_items(re, def)
         .iter()
         .filter(|s| s.passes(Variant::Filter))
         .filter_map(|s| {
             let Json::Record(j) = s.json else { return None };
-            variant(s, &source::components(&record.resources[j]), genes)
+            let read = Read {
+                when: reader.when(s),
+                value: reader.value(s),
+                interpretation: reader.interpretation(s),
+            };
+            variant(s, &read, &source::components(&record.resources[j]), genes)
         })
         .collect();
     re.ctx
@@ -408,7 +419,19 @@ fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) -> Rc<[Item]>
     items
 }
 
-fn variant(o: &SourceItem, components: &[Component], genes: &Compiled) -> Option<Item> {
+/// What a variant finding needs of its Observation besides its code and components.
+struct Read<'i> {
+    when: Option<When>,
+    value: Option<&'i ObsValue>,
+    interpretation: &'i [Concept],
+}
+
+fn variant(
+    o: &SourceItem,
+    read: &Read,
+    components: &[Component],
+    genes: &Compiled,
+) -> Option<Item> {
     let mut gene = None;
     let mut significance: Option<Vec<String>> = None;
     let mut vaf = None;
@@ -454,13 +477,13 @@ fn variant(o: &SourceItem, components: &[Component], genes: &Compiled) -> Option
     let pathogenic = match significance {
         Some(w) => w.iter().any(|w| w == "pathogenic") && !w.iter().any(|w| w == "benign"),
         None => {
-            let mut texts: Vec<String> = o
+            let mut texts: Vec<String> = read
                 .interpretation
                 .iter()
                 .flat_map(|c| concept_text(c))
                 .map(str::to_owned)
                 .collect();
-            match &o.value {
+            match read.value {
                 Some(ObsValue::Concept(c)) => {
                     texts.extend(concept_text(c).into_iter().map(str::to_owned))
                 }
@@ -480,7 +503,7 @@ fn variant(o: &SourceItem, components: &[Component], genes: &Compiled) -> Option
     }
     Some(Item {
         reference: o.reference.clone(),
-        when: o.when,
+        when: read.when,
         value: vaf,
         unit: vaf.map(|_| "%".to_owned()),
         shown: vaf.map(|v| format!("{} %", units::fmt_num(v))),

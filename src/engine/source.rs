@@ -3,7 +3,7 @@
 //! clinical meaning (which statuses count, which date stands for the event) is pack data:
 //! administrators change it like a rule, and a new resource type is a new source.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
 
 use chrono::FixedOffset;
@@ -87,131 +87,184 @@ pub(super) enum Json {
     Draft(usize),
 }
 
-/// One resource of a source, read once per call.
+/// One resource of a source, read once per call: its codes and which filters admit it at
+/// once (every query scans them), its date, value and interpretation when first asked
+/// (most resources match no value set a query names, and these expressions cost most).
 #[derive(Debug, Clone)]
 pub(super) struct SourceItem {
     pub json: Json,
     /// `Type/id`.
     pub reference: String,
     pub concepts: Vec<Concept>,
-    pub when: Option<When>,
-    pub value: Option<ObsValue>,
-    pub interpretation: Vec<Concept>,
     pub status: Option<String>,
     /// Whether `filter`, `active` and `history` admit it (true when the source has none).
     pub pass: [bool; 3],
+    when: OnceCell<Option<When>>,
+    value: OnceCell<Option<ObsValue>>,
+    interpretation: OnceCell<Vec<Concept>>,
 }
 
 impl SourceItem {
     pub fn passes(&self, v: Variant) -> bool {
         self.pass[v as usize]
     }
+
+    /// The value, when it has been read (a query over a valued source reads it for each hit).
+    pub fn value_read(&self) -> Option<&ObsValue> {
+        self.value.get().and_then(Option::as_ref)
+    }
+}
+
+/// Reads the items of one source in one call's record with one environment.
+pub(super) struct Reader<'r, E> {
+    pub record: &'r PatientRecord,
+    pub tz: FixedOffset,
+    pub env: E,
+    pub failures: &'r Cell<usize>,
+    pub def: &'r SourceDef,
+}
+
+/// A reader for a rule's queries.
+pub(super) fn reader<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Reader<'c, CallEnv<'c>> {
+    Reader {
+        record: re.ctx.input.record,
+        tz: re.ctx.input.tz,
+        env: CallEnv::new(re),
+        failures: &re.ctx.where_failures,
+        def,
+    }
 }
 
 /// Reads every resource of `def` in the call's record (or draft orders), for a rule's query.
-pub(super) fn items(re: &RuleEval, def: &SourceDef) -> Vec<SourceItem> {
-    let env = CallEnv::new(re);
-    let (record, tz) = (re.ctx.input.record, re.ctx.input.tz);
-    read_all(record, tz, &env, &re.ctx.where_failures, def)
+pub(super) fn items<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Vec<SourceItem> {
+    reader(re, def).read_all()
 }
 
-/// Reads every resource of `def` in `record` (or its draft orders) with `env`; a resource a
-/// FHIRPath of the source fails on is skipped and counted in `failures`.
-pub(super) fn read_all<'r>(
-    record: &'r PatientRecord,
-    tz: FixedOffset,
-    env: &dyn fhirpath::Env<'r>,
-    failures: &Cell<usize>,
-    def: &SourceDef,
-) -> Vec<SourceItem> {
-    let (list, json): (&[Value], fn(usize) -> Json) = if def.draft_orders {
-        (&record.draft_resources, Json::Draft)
-    } else {
-        (&record.resources, Json::Record)
-    };
-    let mut out = Vec::new();
-    for (i, resource) in list.iter().enumerate() {
-        let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
-            continue;
-        };
-        if !def.resources.iter().any(|r| r == rt) {
-            continue;
-        }
-        match read(def, resource, env, tz) {
-            Ok(mut item) => {
-                item.json = json(i);
-                let id = resource
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown");
-                item.reference = format!("{rt}/{id}");
-                out.push(item);
-            }
-            Err(e) => {
-                failures.set(failures.get() + 1);
-                tracing::debug!(error = %e, "a source's FHIRPath failed on a resource; skipped");
-            }
+impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
+    fn resource(&self, item: &SourceItem) -> &'r Value {
+        match item.json {
+            Json::Record(i) => &self.record.resources[i],
+            Json::Draft(i) => &self.record.draft_resources[i],
         }
     }
-    out
-}
 
-fn read<'r>(
-    def: &SourceDef,
-    resource: &'r Value,
-    env: &dyn fhirpath::Env<'r>,
-    tz: FixedOffset,
-) -> Result<SourceItem, fhirpath::EvalError> {
-    let eval = |p: &Path| p.expr().evaluate(resource, env);
-    let test = |p: &Option<Path>| -> Result<bool, fhirpath::EvalError> {
-        match p {
-            Some(p) => Ok(p.expr().test(resource, env)? == Some(true)),
-            None => Ok(true),
+    fn failed(&self, e: fhirpath::EvalError) {
+        self.failures.set(self.failures.get() + 1);
+        tracing::debug!(error = %e, "a source's FHIRPath failed on a resource; skipped");
+    }
+
+    fn eval(&self, p: &Path, resource: &'r Value) -> Option<Vec<fhirpath::Item<'r>>> {
+        p.expr()
+            .evaluate(resource, &self.env)
+            .map_err(|e| self.failed(e))
+            .ok()
+    }
+
+    /// When it happened: the first date or date-time the source's `date` finds.
+    pub fn when(&self, item: &SourceItem) -> Option<When> {
+        *item.when.get_or_init(|| {
+            let p = self.def.date.as_ref()?;
+            self.eval(p, self.resource(item))?
+                .iter()
+                .find_map(|i| i.text().and_then(|t| parse_when(t, self.tz)))
+        })
+    }
+
+    /// The value the source's `value` finds, as an Observation's.
+    pub fn value<'i>(&self, item: &'i SourceItem) -> Option<&'i ObsValue> {
+        item.value
+            .get_or_init(|| {
+                let p = self.def.value.as_ref()?;
+                self.eval(p, self.resource(item))?
+                    .first()
+                    .and_then(obs_value)
+            })
+            .as_ref()
+    }
+
+    /// The interpretations the source's `interpretation` finds.
+    pub fn interpretation<'i>(&self, item: &'i SourceItem) -> &'i [Concept] {
+        item.interpretation.get_or_init(|| {
+            let Some(p) = self.def.interpretation.as_ref() else {
+                return Vec::new();
+            };
+            self.eval(p, self.resource(item))
+                .map(|found| found.iter().filter_map(concept).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Every resource of the source's types in the record (or its draft orders), with its
+    /// codes and filters read; a resource they fail on is skipped and counted.
+    pub fn read_all(&self) -> Vec<SourceItem> {
+        let def = self.def;
+        let (list, json): (&[Value], fn(usize) -> Json) = if def.draft_orders {
+            (&self.record.draft_resources, Json::Draft)
+        } else {
+            (&self.record.resources, Json::Record)
+        };
+        let mut out = Vec::new();
+        for (i, resource) in list.iter().enumerate() {
+            let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
+                continue;
+            };
+            if !def.resources.iter().any(|r| r == rt) {
+                continue;
+            }
+            match self.read(resource) {
+                Ok((concepts, pass)) => {
+                    let id = resource
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown");
+                    out.push(SourceItem {
+                        json: json(i),
+                        reference: format!("{rt}/{id}"),
+                        concepts,
+                        status: resource
+                            .get("status")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        pass,
+                        when: OnceCell::new(),
+                        value: OnceCell::new(),
+                        interpretation: OnceCell::new(),
+                    });
+                }
+                Err(e) => self.failed(e),
+            }
         }
-    };
-    let concepts = |p: &Path| -> Result<Vec<Concept>, fhirpath::EvalError> {
-        Ok(eval(p)?.iter().filter_map(concept).collect())
-    };
-    let when = match &def.date {
-        Some(p) => eval(p)?
+        out
+    }
+
+    fn read(&self, resource: &'r Value) -> Result<(Vec<Concept>, [bool; 3]), fhirpath::EvalError> {
+        let def = self.def;
+        let test = |p: &Option<Path>| -> Result<bool, fhirpath::EvalError> {
+            match p {
+                Some(p) => Ok(p.expr().test(resource, &self.env)? == Some(true)),
+                None => Ok(true),
+            }
+        };
+        let filter = test(&def.filter)?;
+        let active = if def.active.is_some() {
+            test(&def.active)?
+        } else {
+            filter
+        };
+        let history = if def.history.is_some() {
+            test(&def.history)?
+        } else {
+            filter
+        };
+        let concepts = def
+            .code
+            .expr()
+            .evaluate(resource, &self.env)?
             .iter()
-            .find_map(|i| i.text().and_then(|t| parse_when(t, tz))),
-        None => None,
-    };
-    let value = match &def.value {
-        Some(p) => eval(p)?.first().and_then(obs_value),
-        None => None,
-    };
-    let interpretation = match &def.interpretation {
-        Some(p) => concepts(p)?,
-        None => Vec::new(),
-    };
-    let filter = test(&def.filter)?;
-    Ok(SourceItem {
-        json: Json::Record(0),
-        reference: String::new(),
-        concepts: concepts(&def.code)?,
-        when,
-        value,
-        interpretation,
-        status: resource
-            .get("status")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        pass: [
-            filter,
-            if def.active.is_some() {
-                test(&def.active)?
-            } else {
-                filter
-            },
-            if def.history.is_some() {
-                test(&def.history)?
-            } else {
-                filter
-            },
-        ],
-    })
+            .filter_map(concept)
+            .collect();
+        Ok((concepts, [filter, active, history]))
+    }
 }
 
 /// A CodeableConcept, a Coding, a Reference (its display as text) or a string as a [`Concept`].
