@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use fhir_r4::page::{is_operation_outcome, next_link, Pages};
 use futures::future::join_all;
 use secrecy::SecretString;
-use serde_json::Value;
+use sonic_rs::{JsonValueTrait, Value};
 use url::Url;
 
 use crate::cds::discovery::ServiceDescriptor;

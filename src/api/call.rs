@@ -68,7 +68,7 @@ async fn call_service(
     if req
         .prefetch
         .as_ref()
-        .is_some_and(|p| p.values().any(|v| !v.is_null()))
+        .is_some_and(|p| p.values().any(|v| !sonic_rs::JsonValueTrait::is_null(v)))
     {
         metrics.fhir_read("prefetch");
     }

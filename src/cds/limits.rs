@@ -97,10 +97,12 @@ pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<()
             ),
         ));
     }
-    let orders = req
-        .context
-        .draft_orders()
-        .map_or(0, fhir_r4::page::resource_count);
+    let orders = req.context.draft_orders().map_or(0, |orders| {
+        orders
+            .get("entry")
+            .and_then(serde_json::Value::as_array)
+            .map_or(0, Vec::len)
+    });
     if orders > limits.max_draft_orders {
         return Err(RequestError::new(
             "context.draftOrders.entry",
@@ -292,7 +294,7 @@ mod tests {
             );
         }
         let prefetch = req.prefetch.as_mut().unwrap();
-        prefetch.insert("d".into(), json!({"resourceType": "Condition"}));
+        prefetch.insert("d".into(), sonic_rs::json!({"resourceType": "Condition"}));
         assert_eq!(
             check_hook_limits(&req, &limits).unwrap_err().field,
             "prefetch"

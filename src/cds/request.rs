@@ -151,9 +151,12 @@ pub fn parse_hook_request(body: &[u8], service_hook: &str) -> Result<HookRequest
     ParsedBody::ordinary(body)?.into_request(service_hook)
 }
 
-/// A hook call's body parsed as JSON, not yet checked as a request.
+/// A hook call's body parsed as JSON, not yet checked as a request: the prefetch as sonic-rs
+/// values (most of a body, read by the rules' FHIRPath), the rest as `serde_json` values (what
+/// the request checks walk).
 pub struct ParsedBody {
     value: Value,
+    prefetch: Option<sonic_rs::Value>,
 }
 
 impl ParsedBody {
@@ -164,22 +167,39 @@ impl ParsedBody {
     ///
     /// The body is nested deeper than `limits.max_json_depth`, or is not JSON.
     pub fn within(body: &[u8], limits: &RequestLimits) -> Result<Self, RequestError> {
-        // The rules' FHIRPath reads the resources as received, so the prefetch is kept as
-        // parsed trees: the one-pass projection (`ParsedBody::one_pass`) keeps only the
-        // elements of the fixed vocabulary, and is no longer taken.
         check_json_depth(body, limits.max_json_depth)?;
         ParsedBody::ordinary(body)
     }
 
-    /// The ordinary parse: the whole body as one `Value`.
+    /// Parses the body with sonic-rs, moves its `prefetch` out, and gives the rest to
+    /// `serde_json` (a prefetch object is left there as `{}`, so that its shape is checked as
+    /// every other member's). A body sonic-rs refuses is parsed by `serde_json`, whose error
+    /// names the line and column.
     ///
     /// # Errors
     ///
     /// The body is not JSON.
     pub fn ordinary(body: &[u8]) -> Result<Self, RequestError> {
-        Ok(ParsedBody {
-            value: parse_body(body)?,
-        })
+        use sonic_rs::{JsonContainerTrait, JsonValueMutTrait, JsonValueTrait};
+        let Ok(mut doc) = sonic_rs::from_slice::<sonic_rs::Value>(body) else {
+            parse_body(body)?;
+            return Err(RequestError::new("", "body could not be read as JSON"));
+        };
+        let prefetch = doc
+            .as_object_mut()
+            .and_then(|root| root.remove(&"prefetch"));
+        let mut value: Value = serde_json::from_str(&doc.to_string())
+            .map_err(|_| RequestError::new("", "body could not be read as JSON"))?;
+        if let (Some(p), Value::Object(root)) = (&prefetch, &mut value) {
+            let placeholder = match p.as_object() {
+                Some(_) => Value::Object(Map::new()),
+                None if p.is_null() => Value::Null,
+                None => serde_json::from_str(&p.to_string()).unwrap_or(Value::Null),
+            };
+            root.insert("prefetch".to_owned(), placeholder);
+        }
+        let prefetch = prefetch.filter(|p| p.as_object().is_some());
+        Ok(ParsedBody { value, prefetch })
     }
 
     /// The `hook` member, when it is a string.
@@ -194,7 +214,10 @@ impl ParsedBody {
     ///
     /// The first violation found, its `field` naming the offending element's path.
     pub fn into_request(self, service_hook: &str) -> Result<HookRequest, RequestError> {
-        let ParsedBody { value } = self;
+        let ParsedBody {
+            value,
+            prefetch: read_prefetch,
+        } = self;
         let root = Obj::of(&value, "")?;
 
         let hook = root.req_str("hook")?;
@@ -232,12 +255,16 @@ impl ParsedBody {
         let fhir_server = fhir_server.map(str::to_owned);
         let context = HookContext::new(context.map.clone());
 
-        // The prefetch is most of the body: moved out of the parsed tree, not copied.
-        let prefetch = match value {
-            Value::Object(mut root) if has_prefetch => match root.remove("prefetch") {
-                Some(Value::Object(prefetch)) => Some(prefetch.into_iter().collect()),
-                _ => None,
-            },
+        // The prefetch values are moved out of the sonic-rs tree, not copied.
+        let prefetch = match read_prefetch {
+            Some(mut p) if has_prefetch => {
+                use sonic_rs::JsonValueMutTrait;
+                p.as_object_mut().map(|o| {
+                    o.iter_mut()
+                        .map(|(k, v)| (k.to_owned(), std::mem::replace(v, sonic_rs::Value::new())))
+                        .collect()
+                })
+            }
             _ => None,
         };
         Ok(HookRequest {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, FixedOffset};
 use fhirpath::{Item, Temporal};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use sonic_rs::JsonValueTrait;
 
 use super::eval::RuleEval;
 use super::rule::{Binding, PathOf, Query};
@@ -128,10 +128,9 @@ fn member_of(pack: &CompiledPack, item: &Item, id: &str) -> bool {
         return false;
     };
     match item {
-        Item::Node {
-            value: Value::String(text),
-            ..
-        } => vs.match_text(text).is_some(),
+        Item::Node { value, .. } if value.as_str().is_some() => {
+            vs.match_text(value.as_str().unwrap_or_default()).is_some()
+        }
         Item::String(text) => vs.match_text(text).is_some(),
         Item::Node { .. } => {
             super::source::concept(item).is_some_and(|c| vs.match_concept(&c).is_some())

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use chrono::FixedOffset;
 
 use fhir_r4::{Coding, Concept, ObsValue, Quantity};
+use fhirpath::json::{get_str, view, View};
 use fhirpath::Item;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
 use super::eval::RuleEval;
 use super::path::{CallEnv, Path};
@@ -205,7 +206,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         };
         let mut out = Vec::new();
         for (i, resource) in list.iter().enumerate() {
-            let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
+            let Some(rt) = get_str(resource, "resourceType") else {
                 continue;
             };
             if !def.resources.iter().any(|r| r == rt) {
@@ -213,18 +214,12 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
             }
             match self.read(resource) {
                 Ok((concepts, pass)) => {
-                    let id = resource
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or("unknown");
+                    let id = get_str(resource, "id").unwrap_or("unknown");
                     out.push(SourceItem {
                         json: json(i),
                         reference: format!("{rt}/{id}"),
                         concepts,
-                        status: resource
-                            .get("status")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned),
+                        status: get_str(resource, "status").map(str::to_owned),
                         pass,
                         when: OnceCell::new(),
                         value: OnceCell::new(),
@@ -279,23 +274,18 @@ pub(super) fn concept(item: &Item) -> Option<Concept> {
         }
         _ => return None,
     };
-    let text = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |v: &Value, k: &str| get_str(v, k).filter(|s| !s.is_empty()).map(str::to_owned);
     let coding = |c: &Value| Coding {
         system: text(c, "system"),
         code: text(c, "code"),
         display: text(c, "display"),
     };
-    Some(match value {
-        Value::String(s) => Concept {
+    Some(match view(value) {
+        View::String(s) => Concept {
             codings: Vec::new(),
-            text: Some(s.clone()),
+            text: Some(s.to_owned()),
         },
-        Value::Object(_) => match value.get("coding").and_then(Value::as_array) {
+        View::Object(_) => match value.get("coding").and_then(|c| c.as_array()) {
             Some(codings) => Concept {
                 codings: codings.iter().map(coding).collect(),
                 text: text(value, "text"),
@@ -320,22 +310,26 @@ fn obs_value(item: &Item) -> Option<ObsValue> {
     let Item::Node { value, choice } = item else {
         return None;
     };
+    // A number's text as written (sonic-rs's arbitrary_precision prints it so).
+    let number = |n: &Value| -> Option<(f64, String)> {
+        let v = n.as_f64().filter(|v| n.is_number() && v.is_finite())?;
+        Some((v, n.to_string()))
+    };
     let quantity = || {
-        let o = value.as_object()?;
-        let n = o.get("value").and_then(Value::as_number)?;
-        let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+        let (v, raw) = value.get("value").and_then(number)?;
+        let text = |k: &str| get_str(value, k).map(str::to_owned);
         Some(ObsValue::Quantity(Quantity {
-            value: n.as_f64().filter(|v| v.is_finite())?,
-            raw: n.to_string(),
+            value: v,
+            raw,
             unit: text("code").or_else(|| text("unit")),
             comparator: text("comparator"),
         }))
     };
     let integer = || {
-        let n = value.as_number()?;
+        let (v, raw) = number(value)?;
         Some(ObsValue::Quantity(Quantity {
-            value: n.as_f64()?,
-            raw: n.to_string(),
+            value: v,
+            raw,
             unit: None,
             comparator: None,
         }))
@@ -347,12 +341,12 @@ fn obs_value(item: &Item) -> Option<ObsValue> {
         Some("String") => value.as_str().map(|s| ObsValue::Text(s.to_owned())),
         Some("Boolean") => value.as_bool().map(ObsValue::Boolean),
         Some(_) => None,
-        None => match value {
-            Value::Bool(b) => Some(ObsValue::Boolean(*b)),
-            Value::Number(_) => integer(),
-            Value::String(s) => Some(ObsValue::Text(s.clone())),
-            Value::Object(o) if o.contains_key("value") => quantity(),
-            Value::Object(_) => concept(item).map(ObsValue::Concept),
+        None => match view(value) {
+            View::Bool(b) => Some(ObsValue::Boolean(b)),
+            View::Number => integer(),
+            View::String(s) => Some(ObsValue::Text(s.to_owned())),
+            View::Object(o) if o.contains_key(&"value") => quantity(),
+            View::Object(_) => concept(item).map(ObsValue::Concept),
             _ => None,
         },
     }
@@ -360,7 +354,7 @@ fn obs_value(item: &Item) -> Option<ObsValue> {
 
 /// An Observation's components (`component`), each code with its value as an Observation's.
 pub(super) fn components(resource: &Value) -> Vec<fhir_r4::Component> {
-    let Some(list) = resource.get("component").and_then(Value::as_array) else {
+    let Some(list) = resource.get("component").and_then(|c| c.as_array()) else {
         return Vec::new();
     };
     list.iter()

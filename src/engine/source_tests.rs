@@ -14,7 +14,7 @@ fn a_pack_stored_before_sources_were_data_reads_the_shipped_ones() {
 
 #[test]
 fn a_value_reads_as_an_observation_value_or_not_at_all() {
-    let obs = serde_json::json!({"resourceType": "Observation",
+    let obs = sonic_rs::json!({"resourceType": "Observation",
         "valueQuantity": {"value": 3.50, "unit": "g/L", "code": "g/L"},
         "component": [{"code": {"text": "gene"}, "valueRange": {"low": {"value": 1}}},
                       {"code": {"text": "vaf"}, "valueQuantity": {"unit": "%"}},

@@ -173,7 +173,7 @@ impl FhirClient {
         base: &Url,
         url: &Url,
         token: Option<&SecretString>,
-    ) -> Result<serde_json::Value, FhirError> {
+    ) -> Result<sonic_rs::Value, FhirError> {
         let mut timer = self.metrics.as_deref().map(|metrics| FetchTimer {
             metrics,
             started: Instant::now(),
@@ -197,7 +197,7 @@ impl FhirClient {
         base: &Url,
         url: &Url,
         token: Option<&SecretString>,
-    ) -> Result<serde_json::Value, FhirError> {
+    ) -> Result<sonic_rs::Value, FhirError> {
         if !is_under(base, url) {
             return Err(FhirError::ForeignLink);
         }
@@ -241,7 +241,7 @@ impl FhirClient {
             body.extend_from_slice(&chunk);
         }
         // Parsed as a tree, as a prefetch value is: the rules' FHIRPath reads it as received.
-        serde_json::from_slice(&body).map_err(|_| FhirError::NotJson)
+        sonic_rs::from_slice(&body).map_err(|_| FhirError::NotJson)
     }
 }
 

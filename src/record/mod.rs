@@ -13,7 +13,8 @@ pub mod units;
 
 use chrono::NaiveDate;
 use fhir_r4::Facts;
-use serde_json::Value;
+use serde_json::Value as Json;
+use sonic_rs::{JsonValueMutTrait, JsonValueTrait, Value};
 
 pub use time::{parse_when, When};
 
@@ -74,15 +75,17 @@ impl RecordBuilder {
     /// Adds a prefetch value or fetched page: a resource, a Bundle of entries, or null. A
     /// Bundle's resources are moved out of it, not copied.
     pub fn add(&mut self, mut value: Value) {
-        match value.get("resourceType").and_then(Value::as_str) {
+        match value.get("resourceType").and_then(|t| t.as_str()) {
             Some("Bundle") => {
-                let entries = match value.get_mut("entry").map(Value::take) {
-                    Some(Value::Array(entries)) => entries,
-                    _ => Vec::new(),
+                let Some(entries) = value.get_mut("entry").and_then(|e| e.as_array_mut()) else {
+                    return;
                 };
-                for (index, mut entry) in entries.into_iter().enumerate() {
-                    match entry.get_mut("resource").map(Value::take) {
-                        Some(resource) => self.add_resource(resource, index),
+                for (index, entry) in entries.iter_mut().enumerate() {
+                    match entry.get_mut("resource") {
+                        Some(resource) => {
+                            let resource = std::mem::replace(resource, Value::new());
+                            self.add_resource(resource, index)
+                        }
                         None => self.record.stats.skipped_invalid += 1,
                     }
                 }
@@ -96,15 +99,20 @@ impl RecordBuilder {
     /// Adds the orders of `context.draftOrders` (not attributed by subject: the EHR is
     /// ordering them for this patient now); only a `MedicationRequest` or `ServiceRequest`
     /// that passes the check is kept.
-    pub fn add_draft_orders(&mut self, bundle: &Value) {
-        let entries = bundle.get("entry").and_then(Value::as_array);
+    pub fn add_draft_orders(&mut self, bundle: &Json) {
+        let entries = bundle.get("entry").and_then(Json::as_array);
         for (index, entry) in entries.into_iter().flatten().enumerate() {
             let Some(resource) = entry.get("resource") else {
                 continue;
             };
-            match fhir_r4::decode(resource) {
+            // The context is read as serde_json values; the sources read sonic-rs ones.
+            let Ok(resource) = sonic_rs::from_str::<Value>(&resource.to_string()) else {
+                self.record.stats.skipped_invalid += 1;
+                continue;
+            };
+            match fhir_r4::check(&resource) {
                 Ok(Facts::MedicationRequest { .. } | Facts::ServiceRequest { .. }) => {
-                    self.record.draft_resources.push(resource.clone())
+                    self.record.draft_resources.push(resource)
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -126,7 +134,7 @@ impl RecordBuilder {
 
     /// Checks one resource and keeps it, or counts why not.
     fn add_resource(&mut self, resource: Value, index: usize) {
-        let facts = match fhir_r4::decode(&resource) {
+        let facts = match fhir_r4::check(&resource) {
             Ok(f) => f,
             Err(e) => {
                 self.record.stats.skipped_invalid += 1;
@@ -157,7 +165,7 @@ impl RecordBuilder {
                     .get("subject")
                     .or_else(|| resource.get("patient"))
                     .and_then(|r| r.get("reference"))
-                    .and_then(Value::as_str)
+                    .and_then(|r| r.as_str())
                     .map(str::to_owned),
             ),
             Facts::Observation { common, .. }

@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use sonic_rs::{json, JsonValueMutTrait};
 
 /// The `Type/id` of the kept resources.
 fn kept(r: &PatientRecord) -> Vec<String> {
@@ -42,7 +42,10 @@ fn keeps_this_patients_resources_and_drops_everyone_elses() {
 #[test]
 fn a_broken_resource_is_skipped_not_fatal() {
     let mut broken = obs("x", "Patient/p1");
-    broken["valueQuantity"]["value"] = json!("high");
+    *broken
+        .get_mut("valueQuantity")
+        .and_then(|q| q.get_mut("value"))
+        .unwrap() = json!("high");
     let mut b = RecordBuilder::new("p1");
     b.add(json!({"resourceType": "Bundle", "entry": [{"resource": broken}, {"resource": obs("ok", "Patient/p1")}, {"nope": 1}]}));
     let r = b.finish();
@@ -53,7 +56,7 @@ fn a_broken_resource_is_skipped_not_fatal() {
 #[test]
 fn null_and_operation_outcome_add_nothing() {
     let mut b = RecordBuilder::new("p1");
-    b.add(Value::Null);
+    b.add(Value::new());
     b.add(json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}));
     let r = b.finish();
     assert_eq!(r.stats.operation_outcomes, 1);
@@ -153,4 +156,23 @@ fn patient_reference_forms() {
     assert!(!refers_to_patient("Patient/a/b", "a/b"));
     assert!(refers_to_patient("Patient/a/b", "a"));
     assert!(!refers_to_patient("Patient/a?b", "a?b"));
+}
+
+#[test]
+fn a_repeated_member_the_checks_read_makes_the_resource_invalid() {
+    // The parser keeps both values; which one counts would be a guess, so neither does.
+    let twice = r#"{"resourceType": "Observation", "id": "t", "status": "final", "status": "entered-in-error",
+        "subject": {"reference": "Patient/p1"}, "code": {"text": "x"}}"#;
+    let ignored = r#"{"resourceType": "Observation", "id": "u", "status": "final", "note": [], "note": [],
+        "subject": {"reference": "Patient/p1"}, "code": {"text": "x"}}"#;
+    let mut b = RecordBuilder::new("p1");
+    b.add(sonic_rs::from_str(twice).unwrap());
+    b.add(sonic_rs::from_str(ignored).unwrap());
+    let r = b.finish();
+    assert_eq!(r.stats.skipped_invalid, 1);
+    assert_eq!(
+        kept(&r),
+        ["Observation/u"],
+        "a repeated member no source reads is not looked at"
+    );
 }

@@ -25,7 +25,7 @@
 //!
 //! The schema is not recursive, so the walk has a fixed depth whatever the input.
 
-use serde_json::{Map, Value};
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Object, Value};
 
 use crate::tape::Tape;
 
@@ -254,7 +254,7 @@ pub(crate) fn elements_of(resource_type: &str) -> Option<&'static [Element]> {
 pub(crate) fn project(
     resource_type: &str,
     elements: &[Element],
-    input: &Map<String, Value>,
+    input: &Object,
 ) -> Result<Tape, Mismatch> {
     let mut out = Tape::with_capacity();
     out.open();
@@ -267,17 +267,21 @@ pub(crate) fn project(
 }
 
 /// Writes the projected members of `input`; returns how many were written.
-fn write_members(
-    out: &mut Tape,
-    elements: &[Element],
-    input: &Map<String, Value>,
-) -> Result<usize, Mismatch> {
+fn write_members(out: &mut Tape, elements: &[Element], input: &Object) -> Result<usize, Mismatch> {
     let mut written = 0;
+    // A member the projection reads may appear once: the parser keeps repeated names, and
+    // which of two values counts would be a guess. (Tables have fewer than 64 elements.)
+    let mut seen = 0u64;
     // Walks the input's members and looks each name up in the short whitelist.
-    for (name, value) in input {
-        let Some(element) = position(elements, name).map(|i| &elements[i]) else {
+    for (name, value) in input.iter() {
+        let Some(index) = position(elements, name) else {
             continue;
         };
+        if seen & (1 << index) != 0 {
+            return Err(Mismatch);
+        }
+        seen |= 1 << index;
+        let element = &elements[index];
         let mark = out.mark();
         out.key(element.name);
         let kept = match element.card {
@@ -299,12 +303,12 @@ fn write_many(out: &mut Tape, kind: Kind, value: &Value) -> Result<bool, Mismatc
     if is_absent(value) {
         return Ok(false);
     }
-    let Value::Array(items) = value else {
+    let Some(items) = value.as_array() else {
         return Err(Mismatch);
     };
     let start = out.open_array();
     let mut written = 0;
-    for item in items {
+    for item in items.iter() {
         let mark = out.mark();
         if write_one(out, kind, false, item)? {
             written += 1;
@@ -331,13 +335,16 @@ fn write_one(
     if is_absent(value) {
         return Ok(false);
     }
-    match (kind, value) {
-        (Kind::Str, Value::String(s)) => out.str(s),
-        // The number's text, kept exactly (as `arbitrary_precision` does); `read` parses it.
-        (Kind::Decimal, Value::Number(n)) => out.str(&n.to_string()),
-        (Kind::Integer, Value::Number(n)) => out.int(integer(&n.to_string()).ok_or(Mismatch)?),
-        (Kind::Boolean, Value::Bool(b)) => out.bool(*b),
-        (Kind::Complex(elements), Value::Object(input)) => {
+    match kind {
+        Kind::Str if value.is_str() => out.str(value.as_str().unwrap_or_default()),
+        // The number's text, kept exactly (sonic-rs's `arbitrary_precision`); `read` parses it.
+        Kind::Decimal if value.is_number() => out.str(&value.to_string()),
+        Kind::Integer if value.is_number() => out.int(integer(&value.to_string()).ok_or(Mismatch)?),
+        Kind::Boolean if value.is_boolean() => out.bool(value.as_bool().unwrap_or_default()),
+        Kind::Complex(elements) if value.is_object() => {
+            let Some(input) = value.as_object() else {
+                return Err(Mismatch);
+            };
             let start = out.mark();
             out.open();
             let written = write_members(out, elements, input)?;
@@ -363,13 +370,16 @@ pub(crate) fn integer(text: &str) -> Option<i32> {
 
 /// `null`, `""`, `[]` or `{}`.
 fn is_absent(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(m) => m.is_empty(),
-        Value::Bool(_) | Value::Number(_) => false,
+    if let Some(s) = value.as_str() {
+        return s.is_empty();
     }
+    if let Some(a) = value.as_array() {
+        return a.is_empty();
+    }
+    if let Some(o) = value.as_object() {
+        return o.is_empty();
+    }
+    value.is_null()
 }
 
 /// How deep [`is_blank`] looks before calling a value non-blank (bounds the recursion on
@@ -384,17 +394,19 @@ fn is_blank(value: &Value, depth: usize) -> bool {
     if depth == 0 {
         return false;
     }
-    match value {
-        Value::Array(a) => a.iter().all(|v| is_blank(v, depth - 1)),
-        Value::Object(m) => m.values().all(|v| is_blank(v, depth - 1)),
-        _ => false,
+    if let Some(a) = value.as_array() {
+        return a.iter().all(|v| is_blank(v, depth - 1));
     }
+    if let Some(o) = value.as_object() {
+        return o.iter().all(|(_, v)| is_blank(v, depth - 1));
+    }
+    false
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn proj(v: &Value) -> Result<Value, Mismatch> {
         let rt = v["resourceType"]
@@ -402,7 +414,8 @@ pub(crate) mod tests {
             .expect("test input has a resourceType")
             .to_owned();
         let elements = elements_of(&rt).expect("supported type");
-        project(&rt, elements, v.as_object().expect("object"))
+        let doc: sonic_rs::Value = sonic_rs::from_str(&v.to_string()).expect("JSON");
+        project(&rt, elements, doc.as_object().expect("object"))
             .map(|tape| serde_json::from_slice(&tape.to_json()).expect("the projection is JSON"))
     }
 
@@ -513,10 +526,12 @@ pub(crate) mod tests {
     #[test]
     fn blankness_is_depth_limited() {
         let mut deep = json!(null);
-        for _ in 0..1000 {
+        // Deeper than the look-ahead, within the parser's nesting limit.
+        for _ in 0..40 {
             deep = json!([deep]);
         }
-        assert!(!is_blank(&deep, BLANK_DEPTH));
+        let sonic_deep: sonic_rs::Value = sonic_rs::from_str(&deep.to_string()).unwrap();
+        assert!(!is_blank(&sonic_deep, BLANK_DEPTH));
         let v = json!({"resourceType": "Procedure", "status": "done", "subject": {"x": deep}});
         assert_eq!(
             proj(&v),

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use crate::json::{get_str, view, Value, View};
+use sonic_rs::JsonValueTrait;
 
 use crate::ast::{BinOp, Literal, Node};
 use crate::item::{compare, equal, equivalent, Item, Plain};
@@ -149,24 +150,23 @@ pub(crate) fn member<'a>(focus: &Collection<'a>, name: &str) -> Collection<'a> {
     let mut out = Vec::new();
     let is_type = name.starts_with(|c: char| c.is_ascii_uppercase());
     for item in focus {
-        let Item::Node {
-            value: Value::Object(map),
-            ..
-        } = item
-        else {
+        let Item::Node { value, .. } = item else {
+            continue;
+        };
+        let View::Object(map) = view(value) else {
             continue;
         };
         if is_type {
-            if map.get("resourceType").and_then(Value::as_str) == Some(name) {
+            if get_str(value, "resourceType") == Some(name) {
                 out.push(item.clone());
             }
             continue;
         }
-        if let Some(v) = map.get(name) {
+        if let Some(v) = map.get(&name) {
             push(&mut out, v, None);
             continue;
         }
-        for (key, v) in map {
+        for (key, v) in map.iter() {
             if let Some(suffix) = key.strip_prefix(name) {
                 if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
                     push(&mut out, v, Some(suffix));
@@ -179,15 +179,15 @@ pub(crate) fn member<'a>(focus: &Collection<'a>, name: &str) -> Collection<'a> {
 }
 
 fn push<'a>(out: &mut Collection<'a>, v: &'a Value, choice: Option<&'a str>) {
-    match v {
-        Value::Null => {}
-        Value::Array(items) => out.extend(
+    match view(v) {
+        View::Null => {}
+        View::Array(items) => out.extend(
             items
                 .iter()
                 .filter(|v| !v.is_null())
                 .map(|value| Item::Node { value, choice }),
         ),
-        value => out.push(Item::Node { value, choice }),
+        _ => out.push(Item::Node { value: v, choice }),
     }
 }
 

@@ -6,6 +6,7 @@ use crate::arith::convert;
 use crate::ast::Node;
 use crate::eval::{boolean, eval, fail, integer, singleton, Collection, Scope};
 use crate::item::{equal, Item, Plain};
+use crate::json::{get_str, view, View};
 use crate::temporal::Temporal;
 use crate::{types, EvalError};
 
@@ -318,9 +319,7 @@ pub(crate) fn call<'a>(
             crate::eval::member(&focus, "extension")
                 .into_iter()
                 .filter(|e| match e {
-                    Item::Node { value, .. } => {
-                        value.get("url").and_then(|u| u.as_str()) == Some(url.as_str())
-                    }
+                    Item::Node { value, .. } => get_str(value, "url") == Some(url.as_str()),
                     _ => false,
                 })
                 .collect()
@@ -415,20 +414,20 @@ fn distinct<'a>(items: Collection<'a>, offset: i32) -> Collection<'a> {
 fn children<'a>(focus: &Collection<'a>) -> Collection<'a> {
     let mut out = Vec::new();
     for item in focus {
-        if let Item::Node {
-            value: serde_json::Value::Object(map),
-            ..
-        } = item
-        {
-            for (key, v) in map {
-                if key.starts_with('_') || key == "resourceType" {
-                    continue;
-                }
-                match v {
-                    serde_json::Value::Array(a) => out.extend(a.iter().map(Item::node)),
-                    serde_json::Value::Null => {}
-                    v => out.push(Item::node(v)),
-                }
+        let Item::Node { value, .. } = item else {
+            continue;
+        };
+        let View::Object(map) = view(value) else {
+            continue;
+        };
+        for (key, v) in map.iter() {
+            if key.starts_with('_') || key == "resourceType" {
+                continue;
+            }
+            match view(v) {
+                View::Array(a) => out.extend(a.iter().map(Item::node)),
+                View::Null => {}
+                _ => out.push(Item::node(v)),
             }
         }
     }

@@ -6,7 +6,8 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use serde_json::Value;
+use crate::json::{get_str, number, view, Num, Value, View};
+use sonic_rs::JsonValueTrait;
 
 use crate::temporal::{Kind, Temporal};
 
@@ -68,13 +69,14 @@ impl<'a> Item<'a> {
             }
             Item::Temporal(t) => Plain::Temporal(*t),
             Item::Quantity(v, u) => Plain::Quantity(*v, u),
-            Item::Node { value, choice } => match value {
-                Value::Bool(b) => Plain::Boolean(*b),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) if !n.to_string().contains(['.', 'e', 'E']) => Plain::Integer(i),
-                    _ => n.as_f64().map_or(Plain::Nothing, Plain::Decimal),
+            Item::Node { value, choice } => match view(value) {
+                View::Bool(b) => Plain::Boolean(b),
+                View::Number => match number(value) {
+                    Some(Num::Integer(i)) => Plain::Integer(i),
+                    Some(Num::Decimal(d)) => Plain::Decimal(d),
+                    None => Plain::Nothing,
                 },
-                Value::String(s) => {
+                View::String(s) => {
                     let dated = matches!(*choice, Some("Date" | "DateTime" | "Instant"));
                     if temporal || dated {
                         if let Some(t) = Temporal::parse_fhir(s) {
@@ -83,13 +85,13 @@ impl<'a> Item<'a> {
                     }
                     Plain::String(s)
                 }
-                Value::Object(_) => match quantity_of(value) {
+                View::Object(_) => match quantity_of(value) {
                     Some((v, u)) if matches!(*choice, Some("Quantity" | "Age" | "Duration")) => {
                         Plain::Quantity(v, u)
                     }
                     _ => Plain::Object(value),
                 },
-                Value::Null | Value::Array(_) => Plain::Nothing,
+                View::Null | View::Array(_) => Plain::Nothing,
             },
         }
     }
@@ -109,10 +111,7 @@ impl<'a> Item<'a> {
     pub fn text(&self) -> Option<&str> {
         match self {
             Item::String(s) => Some(s),
-            Item::Node {
-                value: Value::String(s),
-                ..
-            } => Some(s),
+            Item::Node { value, .. } => value.as_str(),
             _ => None,
         }
     }
@@ -139,11 +138,12 @@ pub fn fmt_decimal(d: f64) -> String {
 
 /// An object with a numeric `value` and a `code` (UCUM) or `unit`.
 fn quantity_of(value: &Value) -> Option<(f64, &str)> {
-    let v = value.get("value")?.as_f64()?;
-    let unit = value
-        .get("code")
-        .and_then(Value::as_str)
-        .or_else(|| value.get("unit").and_then(Value::as_str))
+    let v = value.get("value").and_then(number).map(|n| match n {
+        Num::Integer(i) => i as f64,
+        Num::Decimal(d) => d,
+    })?;
+    let unit = get_str(value, "code")
+        .or_else(|| get_str(value, "unit"))
         .unwrap_or("1");
     Some((v, unit))
 }

@@ -1,6 +1,6 @@
 //! The subset of FHIRPath (N1, <http://hl7.org/fhirpath/N1/>) that cart-sentinel's rules use,
-//! compiled once when a rule pack loads and evaluated over FHIR R4 resources as `serde_json`
-//! values.
+//! compiled once when a rule pack loads and evaluated over FHIR R4 resources as sonic-rs
+//! values ([`json`]).
 //!
 //! Why our own: the Rust FHIRPath crates that build on our toolchain evaluate asynchronously
 //! with a model provider (octofhir-fhirpath) or bring their own FHIR model and OpenSSL
@@ -14,7 +14,7 @@
 //!
 //! ```
 //! let expr = fhirpath::compile("status in ('final' | 'amended') and value.ofType(Quantity).value > 5").unwrap();
-//! let obs = serde_json::json!({"resourceType": "Observation", "status": "final",
+//! let obs = sonic_rs::json!({"resourceType": "Observation", "status": "final",
 //!     "valueQuantity": {"value": 7.5, "unit": "mg"}});
 //! assert_eq!(expr.test(&obs, &fhirpath::NoEnv).unwrap(), Some(true));
 //! ```
@@ -24,12 +24,13 @@ mod ast;
 mod eval;
 mod functions;
 mod item;
+pub mod json;
 mod parse;
 mod temporal;
 mod types;
 
 use chrono::{DateTime, FixedOffset};
-use serde_json::Value;
+pub use json::Value;
 
 pub use eval::Collection;
 pub use item::{Item, Plain};

@@ -1,6 +1,6 @@
 use super::*;
 use chrono::DateTime;
-use serde_json::json;
+use sonic_rs::json;
 
 struct Site;
 

@@ -1,7 +1,7 @@
 //! Type tests (`is`, `as`, `ofType`) on JSON, where a node's type is what its element name or
 //! its `resourceType` says, or what its JSON kind admits.
 
-use serde_json::Value;
+use crate::json::{get_str, view, View};
 
 use crate::item::{Item, Plain};
 
@@ -68,7 +68,7 @@ fn same(suffix: &str, bare: &str) -> bool {
 pub fn is(item: &Item, name: &str) -> bool {
     let (ns, bare) = split(name);
     if let Item::Node { value, choice } = item {
-        if let Some(rt) = value.get("resourceType").and_then(Value::as_str) {
+        if let Some(rt) = get_str(value, "resourceType") {
             return rt == bare || matches!(bare, "Resource" | "DomainResource");
         }
         if let Some(suffix) = choice {
@@ -81,14 +81,14 @@ pub fn is(item: &Item, name: &str) -> bool {
             return false;
         }
         {
-            return match value {
-                Value::String(_) => matches!(bare, "string" | "code" | "id" | "uri"),
-                Value::Bool(_) => bare == "boolean",
-                Value::Number(_) => match item.plain(false) {
+            return match view(value) {
+                View::String(_) => matches!(bare, "string" | "code" | "id" | "uri"),
+                View::Bool(_) => bare == "boolean",
+                View::Number => match item.plain(false) {
                     Plain::Integer(_) => matches!(bare, "integer" | "decimal"),
                     _ => bare == "decimal",
                 },
-                Value::Object(_) => bare == "Quantity" && item.quantity().is_some(),
+                View::Object(_) => bare == "Quantity" && item.quantity().is_some(),
                 _ => false,
             };
         }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
+use fhirpath::Value;
 use fhirpath::{Env, Item, Plain, Temporal};
 use quick_xml::events::Event;
-use serde_json::Value;
 
 #[derive(Debug, Default, Clone)]
 struct Case {
@@ -110,7 +110,7 @@ fn run(case: &Case, inputs: &BTreeMap<String, Value>) -> Result<(), String> {
         (Err(e), false) => return Err(format!("refused: {e}")),
         (Ok(e), false) => e,
     };
-    let empty = Value::Null;
+    let empty = Value::new();
     let resource = match &case.input {
         Some(f) => inputs.get(f).ok_or(format!("no input {f}"))?,
         None => &empty,
@@ -152,7 +152,7 @@ fn official_suite() {
         if let Some(f) = case.input {
             let json = dir.join(f.replace(".xml", ".json"));
             let value =
-                serde_json::from_str(&std::fs::read_to_string(json).expect("input")).expect("json");
+                sonic_rs::from_str(&std::fs::read_to_string(json).expect("input")).expect("json");
             inputs.insert(f, value);
         }
     }
