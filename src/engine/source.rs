@@ -154,7 +154,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         tracing::debug!(error = %e, "a source's FHIRPath failed on a resource; skipped");
     }
 
-    fn eval(&self, p: &Path, resource: &'r Value) -> Option<Vec<fhirpath::Item<'r>>> {
+    fn eval(&self, p: &'r Path, resource: &'r Value) -> Option<Vec<fhirpath::Item<'r>>> {
         p.expr()
             .evaluate(resource, &self.env)
             .map_err(|e| self.failed(e))
@@ -234,7 +234,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
 
     fn read(&self, resource: &'r Value) -> Result<(Vec<Concept>, [bool; 3]), fhirpath::EvalError> {
         let def = self.def;
-        let test = |p: &Option<Path>| -> Result<bool, fhirpath::EvalError> {
+        let test = |p: &'r Option<Path>| -> Result<bool, fhirpath::EvalError> {
             match p {
                 Some(p) => Ok(p.expr().test(resource, &self.env)? == Some(true)),
                 None => Ok(true),

@@ -43,7 +43,7 @@ pub(crate) fn fail<T>(message: impl Into<String>) -> Result<T, EvalError> {
 
 /// Evaluates `node` with `input` as the focus.
 pub(crate) fn eval<'a>(
-    node: &Node,
+    node: &'a Node,
     input: &Collection<'a>,
     scope: &Scope<'_, 'a>,
 ) -> Result<Collection<'a>, EvalError> {
@@ -58,13 +58,10 @@ pub(crate) fn eval<'a>(
             .collect(),
         Node::Total => scope.total.clone().unwrap_or_default(),
         Node::Variable { name, .. } => variable(name, scope)?,
-        Node::Member { target, name } => {
-            let focus = match target {
-                Some(t) => eval(t, input, scope)?,
-                None => input.clone(),
-            };
-            member(&focus, name)
-        }
+        Node::Member { target, name } => match target {
+            Some(t) => member(&eval(t, input, scope)?, name),
+            None => member(input, name),
+        },
         Node::Call {
             target, name, args, ..
         } => {
@@ -118,14 +115,14 @@ pub(crate) fn eval<'a>(
     })
 }
 
-fn literal<'a>(l: &Literal) -> Item<'a> {
+fn literal<'a>(l: &'a Literal) -> Item<'a> {
     match l {
         Literal::Boolean(b) => Item::Boolean(*b),
-        Literal::String(s) => Item::String(Cow::Owned(s.clone())),
+        Literal::String(s) => Item::String(Cow::Borrowed(s)),
         Literal::Integer(n) => Item::Integer(*n),
         Literal::Decimal(d) => Item::Decimal(*d),
         Literal::Temporal(t) => Item::Temporal(*t),
-        Literal::Quantity(v, u) => Item::Quantity(*v, Cow::Owned(u.clone())),
+        Literal::Quantity(v, u) => Item::Quantity(*v, Cow::Borrowed(u)),
     }
 }
 
@@ -225,8 +222,8 @@ fn bools(v: Option<bool>) -> Collection<'static> {
 
 fn binary<'a>(
     op: BinOp,
-    a: &Node,
-    b: &Node,
+    a: &'a Node,
+    b: &'a Node,
     input: &Collection<'a>,
     scope: &Scope<'_, 'a>,
 ) -> Result<Collection<'a>, EvalError> {

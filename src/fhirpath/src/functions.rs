@@ -98,7 +98,7 @@ fn type_arg(args: &[Node]) -> Result<String, EvalError> {
 }
 
 fn text_arg<'a>(
-    args: &[Node],
+    args: &'a [Node],
     k: usize,
     input: &Collection<'a>,
     scope: &Scope<'_, 'a>,
@@ -112,7 +112,7 @@ fn text_arg<'a>(
 pub(crate) fn call<'a>(
     name: &str,
     focus: Collection<'a>,
-    args: &[Node],
+    args: &'a [Node],
     input: &Collection<'a>,
     scope: &Scope<'_, 'a>,
 ) -> Result<Collection<'a>, EvalError> {
@@ -340,7 +340,7 @@ pub(crate) fn call<'a>(
 fn iterate<'a>(
     name: &str,
     focus: Collection<'a>,
-    args: &[Node],
+    args: &'a [Node],
     scope: &Scope<'_, 'a>,
 ) -> Result<Collection<'a>, EvalError> {
     let test = |item: &Item<'a>, k: usize| -> Result<Option<bool>, EvalError> {

@@ -204,9 +204,10 @@ impl Expr {
             .map(|(n, at)| (n.as_str(), self.source[..*at].chars().count() + 1))
     }
 
-    /// Evaluates the expression with `resource` as its focus and `%resource`.
+    /// Evaluates the expression with `resource` as its focus and `%resource`. Results may
+    /// borrow the expression's literals, so the expression outlives them.
     pub fn evaluate<'a>(
-        &self,
+        &'a self,
         resource: &'a Value,
         env: &dyn Env<'a>,
     ) -> Result<Collection<'a>, EvalError> {
@@ -215,7 +216,7 @@ impl Expr {
 
     /// Evaluates the expression with `input` as its focus, in `resource`.
     pub fn evaluate_on<'a>(
-        &self,
+        &'a self,
         input: Collection<'a>,
         resource: &'a Value,
         env: &dyn Env<'a>,
@@ -234,7 +235,7 @@ impl Expr {
     /// Evaluates the expression as a condition on `resource`: `Some(true)`, `Some(false)`, or
     /// `None` when the result is empty.
     pub fn test<'a>(
-        &self,
+        &'a self,
         resource: &'a Value,
         env: &dyn Env<'a>,
     ) -> Result<Option<bool>, EvalError> {
