@@ -14,7 +14,7 @@ mod versions;
 
 use std::future::{ready, Ready};
 
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::ApiError;
@@ -152,4 +152,47 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
         crate::engine::load::from_json(file, value)
     };
     parsed.map_err(|p| AdminError::Invalid(vec![p]).into())
+}
+
+/// A JSON body with its `ETag` header.
+pub(crate) fn tagged(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("ETag", crate::admin::etag(&body)))
+        .json(body)
+}
+
+/// One of the pack's maps of named entries (value sets, sources), for [`put_entry`].
+pub(crate) struct Entries<T> {
+    pub get: fn(&crate::engine::Pack) -> &std::collections::BTreeMap<String, T>,
+    pub get_mut: fn(&mut crate::engine::Pack) -> &mut std::collections::BTreeMap<String, T>,
+}
+
+/// Creates or replaces the entry `id` of one of the pack's maps, with If-Match against its
+/// current `ETag` when it exists; validated with the whole pack and audited as `action`.
+/// Gives the committed pack version.
+pub(crate) async fn put_entry<T: serde::Serialize>(
+    req: &HttpRequest,
+    actor: &str,
+    admin: &crate::admin::Admin,
+    (action, id): (&str, &str),
+    entry: T,
+    entries: Entries<T>,
+) -> Result<i64, ApiError> {
+    let json = |t: &T| serde_json::to_value(t).unwrap_or(serde_json::Value::Null);
+    let committed = admin
+        .change(
+            meta(req, actor, action, None),
+            |p| {
+                let current = (entries.get)(p).get(id).map(json);
+                check_if_match(
+                    req,
+                    &current.as_ref().map(crate::admin::etag).unwrap_or_default(),
+                )?;
+                (entries.get_mut)(p).insert(id.to_owned(), entry);
+                Ok(())
+            },
+            |p: &crate::engine::Pack| (entries.get)(p).get(id).map(json),
+        )
+        .await?;
+    Ok(committed.version)
 }

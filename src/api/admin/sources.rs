@@ -4,11 +4,10 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::{check_if_match, meta, parse_body, AdminUser};
+use super::{parse_body, put_entry, tagged, AdminUser, Entries};
 use crate::admin::{etag, Admin};
 use crate::api::ApiError;
 use crate::engine::source::SourceDef;
-use crate::engine::Pack;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/sources", web::get().to(list_sources))
@@ -44,13 +43,10 @@ async fn get_source(
         .sources
         .get(id.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("no source `{id}`")))?;
-    let body = source_json(source);
-    Ok(HttpResponse::Ok()
-        .insert_header(("ETag", etag(&body)))
-        .json(body))
+    Ok(tagged(source_json(source)))
 }
 
-/// Creates or replaces a source (If-Match with the current ETag when replacing).
+/// Creates or replaces a source (If-Match with the current `ETag` when replacing).
 async fn put_source(
     req: HttpRequest,
     user: AdminUser,
@@ -60,19 +56,11 @@ async fn put_source(
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require("rules:write")?;
     let source: SourceDef = parse_body(&req, &format!("sources.yaml: {id}"), &body)?;
-    let view_id = id.to_string();
-    let committed = admin
-        .change(
-            meta(&req, actor, "source.put", None),
-            |p| {
-                let current = p.sources.get(id.as_str()).map(source_json);
-                check_if_match(&req, &current.as_ref().map(etag).unwrap_or_default())?;
-                p.sources.insert(id.to_string(), source);
-                Ok(())
-            },
-            move |p: &Pack| p.sources.get(&view_id).map(source_json),
-        )
-        .await?;
+    let entries = Entries {
+        get: |p| &p.sources,
+        get_mut: |p| &mut p.sources,
+    };
+    let version = put_entry(&req, actor, &admin, ("source.put", &id), source, entries).await?;
     let (pack, _) = admin.active.get();
     let view = pack
         .pack()
@@ -82,5 +70,5 @@ async fn put_source(
         .unwrap_or(Value::Null);
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(&view)))
-        .json(json!({"packVersion": committed.version, "source": view})))
+        .json(json!({"packVersion": version, "source": view})))
 }

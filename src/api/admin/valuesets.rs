@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_if_match, meta, parse_body, AdminUser};
+use super::{check_if_match, meta, parse_body, put_entry, tagged, AdminUser, Entries};
 use crate::admin::{etag, Admin, AdminError};
 use crate::api::ApiError;
 use crate::engine::valueset::{CodeEntry, TextEntry, ValueSet};
@@ -55,13 +55,10 @@ async fn get_valueset(
         .valuesets
         .get(id.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("no value set `{id}`")))?;
-    let body = vs_json(vs);
-    Ok(HttpResponse::Ok()
-        .insert_header(("ETag", etag(&body)))
-        .json(body))
+    Ok(tagged(vs_json(vs)))
 }
 
-/// Creates a value set, or replaces one (If-Match with its current ETag).
+/// Creates a value set, or replaces one (If-Match with its current `ETag`).
 async fn put_valueset(
     req: HttpRequest,
     user: AdminUser,
@@ -72,20 +69,12 @@ async fn put_valueset(
     let actor = user.require("rules:write")?;
     let file = format!("valuesets/{id}.yaml");
     let vs: ValueSet = parse_body(&req, &file, &body)?;
-    let view_id = id.to_string();
-    let committed = admin
-        .change(
-            meta(&req, actor, "valueset.put", None),
-            |p| {
-                let current = p.valuesets.get(id.as_str()).map(vs_json);
-                check_if_match(&req, &current.as_ref().map(etag).unwrap_or_default())?;
-                p.valuesets.insert(id.to_string(), vs);
-                Ok(())
-            },
-            move |p: &Pack| p.valuesets.get(&view_id).map(vs_json),
-        )
-        .await?;
-    respond(&admin, &id, committed.version)
+    let entries = Entries {
+        get: |p| &p.valuesets,
+        get_mut: |p| &mut p.valuesets,
+    };
+    let version = put_entry(&req, actor, &admin, ("valueset.put", &id), vs, entries).await?;
+    respond(&admin, &id, version)
 }
 
 /// Codes, prefixes and text matches to add or remove.
