@@ -52,6 +52,9 @@ pub enum Node {
     /// `{}`.
     Empty,
     Literal(Literal),
+    /// A union of literals (`'final' | 'amended'`), folded when compiled: distinct values in
+    /// order.
+    Literals(Vec<Literal>),
     /// `$this`, `$index`, `$total`.
     This,
     Index,

@@ -49,6 +49,7 @@ pub(crate) fn eval<'a>(
 ) -> Result<Collection<'a>, EvalError> {
     Ok(match node {
         Node::Empty => Vec::new(),
+        Node::Literals(ls) => ls.iter().map(literal).collect(),
         Node::Literal(l) => vec![literal(l)],
         Node::This => scope.this.clone().into_iter().collect(),
         Node::Index => scope

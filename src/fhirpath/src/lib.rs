@@ -96,7 +96,7 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
     })?;
     let mut expr = Expr {
         source: source.to_owned(),
-        root,
+        root: fold(root),
         value_sets: Vec::new(),
         variables: Vec::new(),
     };
@@ -109,6 +109,55 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
             message,
         }),
         None => Ok(expr),
+    }
+}
+
+/// Folds unions of string literals (`'final' | 'amended' | 'corrected'`) into one node, so that
+/// a status list is not rebuilt and deduplicated on every evaluation. Only strings: their
+/// equality is the literals' (`1 | 1.0` is one value at run time, two literals).
+fn fold(node: Node) -> Node {
+    let boxed = |n: Box<Node>| Box::new(fold(*n));
+    match node {
+        Node::Binary(ast::BinOp::Union, a, b) => {
+            let (a, b) = (fold(*a), fold(*b));
+            let literals = |n: &Node| match n {
+                Node::Literal(l @ ast::Literal::String(_)) => Some(vec![l.clone()]),
+                Node::Literals(ls) => Some(ls.clone()),
+                _ => None,
+            };
+            match (literals(&a), literals(&b)) {
+                (Some(mut all), Some(more)) => {
+                    for l in more {
+                        if !all.contains(&l) {
+                            all.push(l);
+                        }
+                    }
+                    Node::Literals(all)
+                }
+                _ => Node::Binary(ast::BinOp::Union, Box::new(a), Box::new(b)),
+            }
+        }
+        Node::Binary(op, a, b) => Node::Binary(op, boxed(a), boxed(b)),
+        Node::Member { target, name } => Node::Member {
+            target: target.map(boxed),
+            name,
+        },
+        Node::Call {
+            target,
+            name,
+            args,
+            at,
+        } => Node::Call {
+            target: target.map(boxed),
+            name,
+            args: args.into_iter().map(fold).collect(),
+            at,
+        },
+        Node::Indexer(a, b) => Node::Indexer(boxed(a), boxed(b)),
+        Node::Negate(a) => Node::Negate(boxed(a)),
+        Node::Is(a, t) => Node::Is(boxed(a), t),
+        Node::As(a, t) => Node::As(boxed(a), t),
+        other => other,
     }
 }
 
@@ -180,7 +229,12 @@ fn check(node: &Node, expr: &mut Expr, problems: &mut Vec<(usize, String)>) {
             }
             check(a, expr, problems);
         }
-        Node::Empty | Node::Literal(_) | Node::This | Node::Index | Node::Total => {}
+        Node::Empty
+        | Node::Literal(_)
+        | Node::Literals(_)
+        | Node::This
+        | Node::Index
+        | Node::Total => {}
     }
 }
 

@@ -153,3 +153,16 @@ fn a_type_mismatch_at_run_time_is_an_error_not_a_panic() {
         .test(&two, &Site)
         .is_err());
 }
+
+#[test]
+fn a_union_of_strings_is_one_list_and_other_unions_still_deduplicate() {
+    let obs = json!({"resourceType": "Observation", "status": "amended"});
+    assert_eq!(
+        test("status in ('final' | 'amended' | 'final')", &obs),
+        Some(true)
+    );
+    let count = |e: &str| compile(e).unwrap().evaluate(&obs, &Site).unwrap().len();
+    assert_eq!(count("'final' | 'amended' | 'final'"), 2);
+    assert_eq!(count("1 | 1.0"), 1, "1 = 1.0, so the union keeps one");
+    assert_eq!(count("status | 'amended'"), 1);
+}
