@@ -277,50 +277,33 @@ impl Metrics {
         }
         counters(
             &mut out,
-            "cart_sentinel_fhir_fetches_total",
+            ("cart_sentinel_fhir_fetches_total", "outcome"),
             "FHIR requests by outcome (ok, or why they failed).",
             &self.fhir_fetches,
         );
-        header(
+        counters(
             &mut out,
-            "cart_sentinel_fhir_reads_total",
-            "counter",
+            ("cart_sentinel_fhir_reads_total", "source"),
             "FHIR JSON read: a hook request's prefetch, or a fetched page.",
+            &self.fhir_reads,
         );
-        for (source, n) in self.fhir_reads.snapshot() {
-            let _ = writeln!(
-                out,
-                "cart_sentinel_fhir_reads_total{{source=\"{source}\"}} {}",
-                n.load(Ordering::Relaxed)
-            );
-        }
-        header(
+        single(
             &mut out,
-            "cart_sentinel_fhirpath_failures_total",
-            "counter",
+            ("cart_sentinel_fhirpath_failures_total", "counter"),
             "Resources a FHIRPath of the rule pack failed on (a type mismatch); each was skipped for that rule or source.",
-        );
-        let _ = writeln!(
-            out,
-            "cart_sentinel_fhirpath_failures_total {}",
-            self.fhirpath_failures.load(Ordering::Relaxed)
+            self.fhirpath_failures.load(Ordering::Relaxed),
         );
         counters(
             &mut out,
-            "cart_sentinel_jwks_fetches_total",
+            ("cart_sentinel_jwks_fetches_total", "outcome"),
             "JWKS downloads for CDS client authentication, by outcome.",
             &self.jwks_fetches,
         );
-        header(
+        single(
             &mut out,
-            "cart_sentinel_pack_version",
-            "gauge",
+            ("cart_sentinel_pack_version", "gauge"),
             "Version number of the active rule pack.",
-        );
-        let _ = writeln!(
-            out,
-            "cart_sentinel_pack_version {}",
-            self.pack_version.load(Ordering::Relaxed)
+            self.pack_version.load(Ordering::Relaxed),
         );
         out
     }
@@ -331,16 +314,28 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-fn counters(out: &mut String, name: &str, help: &str, family: &Family<&'static str, AtomicU64>) {
+/// A counter family with one label: `(name, label)`.
+fn counters(
+    out: &mut String,
+    (name, label): (&str, &str),
+    help: &str,
+    family: &Family<&'static str, AtomicU64>,
+) {
     header(out, name, "counter", help);
-    for (outcome, n) in family.snapshot() {
+    for (value, n) in family.snapshot() {
         let _ = writeln!(
             out,
-            "{name}{{outcome=\"{}\"}} {}",
-            esc(outcome),
+            "{name}{{{label}=\"{}\"}} {}",
+            esc(value),
             n.load(Ordering::Relaxed)
         );
     }
+}
+
+/// One series without labels: `(name, kind)`.
+fn single(out: &mut String, (name, kind): (&str, &str), help: &str, value: impl std::fmt::Display) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
 }
 
 /// Escapes a label value (backslash, double quote, newline).

@@ -227,10 +227,7 @@ pub(super) fn num_of(re: &RuleEval, p: &PathOf) -> Option<(f64, Option<String>)>
         items.iter().find_map(|i| match i.plain(false) {
             fhirpath::Plain::Integer(n) => Some((n as f64, None)),
             fhirpath::Plain::Decimal(d) => Some((d, None)),
-            _ => i
-                .quantity()
-                .filter(|_| matches!(i, Item::Node { .. } | Item::Quantity(..)))
-                .map(|(v, u)| (v, Some(u.to_owned()))),
+            _ => i.quantity().map(|(v, u)| (v, Some(u.to_owned()))),
         })
     })
     .flatten()

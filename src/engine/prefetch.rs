@@ -64,20 +64,25 @@ fn reads(rule: &Rule) -> BTreeSet<(String, String)> {
 pub(super) fn derive(pack: &Pack, hooks: &[&str]) -> Derived {
     let mut by_hook = HashMap::new();
     let mut warnings = Vec::new();
+    let active: Vec<(&Rule, BTreeSet<(String, String)>)> = pack
+        .rules
+        .values()
+        .filter(|r| r.status == RuleStatus::Active)
+        .map(|r| (r, reads(r)))
+        .collect();
     for hook in hooks {
         // The cohort's two sources are read on every hook.
         let mut read: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for s in [&pack.cohort.product_source, &pack.cohort.infusion_source] {
             read.entry(s.as_str()).or_default();
         }
-        let active = pack
-            .rules
-            .values()
-            .filter(|r| r.status == RuleStatus::Active && r.hooks.iter().any(|h| h == hook));
-        for rule in active {
-            for (source, vs) in reads(rule) {
-                if let Some((name, _)) = pack.sources.get_key_value(&source) {
-                    read.entry(name.as_str()).or_default().insert(vs);
+        let on_hook = active
+            .iter()
+            .filter(|(r, _)| r.hooks.iter().any(|h| h == hook));
+        for (_, reads) in on_hook {
+            for (source, vs) in reads {
+                if let Some((name, _)) = pack.sources.get_key_value(source) {
+                    read.entry(name.as_str()).or_default().insert(vs.clone());
                 }
             }
         }

@@ -161,6 +161,22 @@ pub(crate) fn tagged(body: serde_json::Value) -> HttpResponse {
         .json(body)
 }
 
+/// The entry `id` of one of the pack's maps with its `ETag`, or 404 naming `what`.
+pub(crate) fn get_entry<T: serde::Serialize>(
+    admin: &crate::admin::Admin,
+    id: &str,
+    what: &str,
+    entries: Entries<T>,
+) -> Result<HttpResponse, ApiError> {
+    let (pack, _) = admin.active.get();
+    let entry = (entries.get)(pack.pack())
+        .get(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no {what} `{id}`")))?;
+    Ok(tagged(
+        serde_json::to_value(entry).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
 /// One of the pack's maps of named entries (value sets, sources), for [`put_entry`].
 pub(crate) struct Entries<T> {
     pub get: fn(&crate::engine::Pack) -> &std::collections::BTreeMap<String, T>,

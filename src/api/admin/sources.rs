@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::{parse_body, put_entry, tagged, AdminUser, Entries};
+use super::{get_entry, parse_body, put_entry, AdminUser, Entries};
 use crate::admin::{etag, Admin};
 use crate::api::ApiError;
 use crate::engine::source::SourceDef;
@@ -14,6 +14,11 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sources/{id}", web::get().to(get_source))
         .route("/sources/{id}", web::put().to(put_source));
 }
+
+const SOURCES: Entries<SourceDef> = Entries {
+    get: |p| &p.sources,
+    get_mut: |p| &mut p.sources,
+};
 
 fn source_json(s: &SourceDef) -> Value {
     serde_json::to_value(s).unwrap_or(Value::Null)
@@ -37,13 +42,7 @@ async fn get_source(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require("rules:read")?;
-    let (pack, _) = admin.active.get();
-    let source = pack
-        .pack()
-        .sources
-        .get(id.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("no source `{id}`")))?;
-    Ok(tagged(source_json(source)))
+    get_entry(&admin, &id, "source", SOURCES)
 }
 
 /// Creates or replaces a source (If-Match with the current `ETag` when replacing).
@@ -56,11 +55,7 @@ async fn put_source(
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require("rules:write")?;
     let source: SourceDef = parse_body(&req, &format!("sources.yaml: {id}"), &body)?;
-    let entries = Entries {
-        get: |p| &p.sources,
-        get_mut: |p| &mut p.sources,
-    };
-    let version = put_entry(&req, actor, &admin, ("source.put", &id), source, entries).await?;
+    let version = put_entry(&req, actor, &admin, ("source.put", &id), source, SOURCES).await?;
     let (pack, _) = admin.active.get();
     let view = pack
         .pack()

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_if_match, meta, parse_body, put_entry, tagged, AdminUser, Entries};
+use super::{check_if_match, get_entry, meta, parse_body, put_entry, AdminUser, Entries};
 use crate::admin::{etag, Admin, AdminError};
 use crate::api::ApiError;
 use crate::engine::valueset::{CodeEntry, TextEntry, ValueSet};
@@ -17,6 +17,11 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/valuesets/{id}/codes", web::post().to(add_codes))
         .route("/valuesets/{id}/codes", web::delete().to(remove_codes));
 }
+
+const VALUESETS: Entries<ValueSet> = Entries {
+    get: |p| &p.valuesets,
+    get_mut: |p| &mut p.valuesets,
+};
 
 fn vs_json(vs: &ValueSet) -> Value {
     serde_json::to_value(vs).unwrap_or(Value::Null)
@@ -49,13 +54,7 @@ async fn get_valueset(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require("rules:read")?;
-    let (pack, _) = admin.active.get();
-    let vs = pack
-        .pack()
-        .valuesets
-        .get(id.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("no value set `{id}`")))?;
-    Ok(tagged(vs_json(vs)))
+    get_entry(&admin, &id, "value set", VALUESETS)
 }
 
 /// Creates a value set, or replaces one (If-Match with its current `ETag`).
@@ -69,11 +68,7 @@ async fn put_valueset(
     let actor = user.require("rules:write")?;
     let file = format!("valuesets/{id}.yaml");
     let vs: ValueSet = parse_body(&req, &file, &body)?;
-    let entries = Entries {
-        get: |p| &p.valuesets,
-        get_mut: |p| &mut p.valuesets,
-    };
-    let version = put_entry(&req, actor, &admin, ("valueset.put", &id), vs, entries).await?;
+    let version = put_entry(&req, actor, &admin, ("valueset.put", &id), vs, VALUESETS).await?;
     respond(&admin, &id, version)
 }
 

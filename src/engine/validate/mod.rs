@@ -10,6 +10,7 @@ use super::rule::{Binding, Cond, Num, NumOp, Query, Rule};
 
 mod cycles;
 mod query;
+mod sources;
 
 use super::valueset::Compiled;
 use super::{CompiledPack, Pack};
@@ -431,9 +432,7 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
         }
     }
     c.file = "sources.yaml".into();
-    for (path, message) in
-        super::source::problems(&pack.sources, &|id| pack.valuesets.contains_key(id))
-    {
+    for (path, message) in sources::problems(&pack.sources, &|id| pack.valuesets.contains_key(id)) {
         c.err(&path, message);
     }
     for (key, vs) in &pack.valuesets {

@@ -7,6 +7,7 @@ use sonic_rs::JsonValueTrait;
 
 use crate::ast::{BinOp, Literal, Node};
 use crate::item::{compare, equal, equivalent, Item, Plain};
+use crate::iterate::bools;
 use crate::{functions, types, Env, EvalError};
 
 /// A collection.
@@ -215,10 +216,6 @@ pub(crate) fn integer(c: &Collection) -> Result<Option<i64>, EvalError> {
             _ => fail("an integer was expected"),
         },
     }
-}
-
-fn bools(v: Option<bool>) -> Collection<'static> {
-    v.map(Item::Boolean).into_iter().collect()
 }
 
 fn binary<'a>(

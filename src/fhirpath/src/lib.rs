@@ -24,6 +24,7 @@ mod ast;
 mod eval;
 mod functions;
 mod item;
+mod iterate;
 pub mod json;
 mod parse;
 mod temporal;

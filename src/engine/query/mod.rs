@@ -8,8 +8,10 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use fhir_r4::{Component, Concept, ObsValue};
+use fhir_r4::{Concept, ObsValue};
 use rustc_hash::FxHashMap;
+
+mod variants;
 
 use super::eval::RuleEval;
 use super::path;
@@ -18,11 +20,6 @@ use super::source::{self, Json, SourceDef, SourceItem, Variant};
 use super::valueset::{words, Compiled};
 use super::window::Window;
 use crate::record::{units, When};
-
-const LOINC: &str = "http://loinc.org";
-const GENE_STUDIED: &str = "48018-6";
-const SIGNIFICANCE: &str = "53037-8";
-const ALLELE_FREQUENCY: &str = "81258-6";
 
 /// One thing a query found.
 #[derive(Debug, Clone, Default)]
@@ -45,13 +42,6 @@ pub(super) struct Item {
     pub vaf: Option<f64>,
     /// Where the resource is, for FHIRPath that reads it.
     pub json: Option<Json>,
-}
-
-fn has_code(c: &Concept, system: &str, code: &str) -> bool {
-    c.codings.iter().any(|k| {
-        k.system.as_deref().map(|s| s.trim_end_matches('/')) == Some(system)
-            && k.code.as_deref() == Some(code)
-    })
 }
 
 fn concept_text(c: &Concept) -> Vec<&str> {
@@ -273,7 +263,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     let outside = |when: Option<When>| !window.contains(when);
     if name == "variants" {
         let min_vaf = q.vaf_min_percent.as_ref().and_then(|n| re.num_in(n, "%"));
-        let found = variant_items(re, def, vs);
+        let found = variants::variant_items(re, def, vs);
         for (k, item) in found.iter().enumerate() {
             if min_vaf.is_some_and(|m| item.vaf.is_some_and(|v| v < m)) || outside(item.when) {
                 continue;
@@ -389,148 +379,5 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     hits
 }
 
-/// Every pathogenic variant of a gene in `genes`, whatever its allele frequency, in record
-/// order; memoised per call (see [`Scans`]).
-fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) -> Rc<[Item]> {
-    let key = genes as *const Compiled;
-    if let Some(items) = re.ctx.scans.variants.borrow().get(&key) {
-        return items.clone();
-    }
-    let record = re.ctx.input.record;
-    let reader = source::reader(re, def);
-    let items: Rc<[Item]> = source_items(re, def)
-        .iter()
-        .filter(|s| s.passes(Variant::Filter))
-        .filter_map(|s| {
-            let Json::Record(j) = s.json else { return None };
-            let read = Read {
-                when: reader.when(s),
-                value: reader.value(s),
-                interpretation: reader.interpretation(s),
-            };
-            variant(s, &read, &source::components(&record.resources[j]), genes)
-        })
-        .collect();
-    re.ctx
-        .scans
-        .variants
-        .borrow_mut()
-        .insert(key, items.clone());
-    items
-}
-
-/// What a variant finding needs of its Observation besides its code and components.
-struct Read<'i> {
-    when: Option<When>,
-    value: Option<&'i ObsValue>,
-    interpretation: &'i [Concept],
-}
-
-fn variant(
-    o: &SourceItem,
-    read: &Read,
-    components: &[Component],
-    genes: &Compiled,
-) -> Option<Item> {
-    let mut gene = None;
-    let mut significance: Option<Vec<String>> = None;
-    let mut vaf = None;
-    for c in components {
-        if has_code(&c.code, LOINC, GENE_STUDIED) {
-            let hit = match &c.value {
-                Some(ObsValue::Concept(v)) => genes
-                    .match_concept(v)
-                    .map(|_| concept_text(v).first().map(|s| s.to_string())),
-                Some(ObsValue::Text(t)) => genes.match_text(t).map(|_| Some(t.clone())),
-                _ => None,
-            };
-            if let Some(name) = hit {
-                gene = Some(name.unwrap_or_else(|| "gene".to_owned()));
-            }
-        } else if has_code(&c.code, LOINC, SIGNIFICANCE) {
-            significance = Some(match &c.value {
-                Some(ObsValue::Concept(v)) => {
-                    concept_text(v).iter().flat_map(|t| words(t)).collect()
-                }
-                Some(ObsValue::Text(t)) => words(t),
-                _ => Vec::new(),
-            });
-        } else if has_code(&c.code, LOINC, ALLELE_FREQUENCY) {
-            if let Some(ObsValue::Quantity(q)) = &c.value {
-                vaf = Some(match q.unit.as_deref() {
-                    Some("%") => q.value,
-                    Some("1") | None if q.value <= 1.0 => q.value * 100.0,
-                    _ => q.value,
-                });
-            }
-        }
-    }
-    let code = o.concepts.first().cloned().unwrap_or_default();
-    if gene.is_none() {
-        if let Some(text) = &code.text {
-            if genes.match_text(text).is_some() {
-                gene = Some(text.clone());
-            }
-        }
-    }
-    let gene = gene?;
-    let pathogenic = match significance {
-        Some(w) => w.iter().any(|w| w == "pathogenic") && !w.iter().any(|w| w == "benign"),
-        None => {
-            let mut texts: Vec<String> = read
-                .interpretation
-                .iter()
-                .flat_map(|c| concept_text(c))
-                .map(str::to_owned)
-                .collect();
-            match read.value {
-                Some(ObsValue::Concept(c)) => {
-                    texts.extend(concept_text(c).into_iter().map(str::to_owned))
-                }
-                Some(ObsValue::Text(t)) => texts.push(t.clone()),
-                _ => {}
-            }
-            texts.iter().any(|t| {
-                let w = words(t);
-                (w.contains(&"detected".to_owned()) || w.contains(&"positive".to_owned()))
-                    && !w.contains(&"not".to_owned())
-                    && !w.contains(&"negative".to_owned())
-            })
-        }
-    };
-    if !pathogenic {
-        return None;
-    }
-    Some(Item {
-        reference: o.reference.clone(),
-        when: read.when,
-        value: vaf,
-        unit: vaf.map(|_| "%".to_owned()),
-        shown: vaf.map(|v| format!("{} %", units::fmt_num(v))),
-        concept: Some(code),
-        gene: Some(gene),
-        vaf,
-        json: Some(o.json),
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_are_memoised_by_content_whatever_the_address() {
-        let scans = Scans::default();
-        let (a, b) = (
-            String::from("Hemoglobin [Mass]"),
-            String::from("Hemoglobin [Mass]"),
-        );
-        assert_ne!(a.as_ptr(), b.as_ptr());
-        let first = scans.words_of(&a);
-        assert_eq!(&*first, words(&a).as_slice());
-        assert!(Rc::ptr_eq(&first, &scans.words_of(&b)), "split once");
-        let other = scans.words_of("Platelets");
-        assert_eq!(&*other, ["platelets".to_owned()].as_slice());
-        assert!(!Rc::ptr_eq(&first, &other));
-    }
-}
+mod tests;
