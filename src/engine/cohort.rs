@@ -10,7 +10,7 @@ use std::cell::Cell;
 use chrono::NaiveDate;
 
 use super::path::PackEnv;
-use super::{source, CompiledPack, EvalInput};
+use super::{query, source, CompiledPack, EvalInput};
 
 /// What the engine knows about the patient's CAR-T therapy.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,8 +32,13 @@ struct Event {
 }
 
 /// The cohort facts of the input's record; resources a source's FHIRPath fails on are
-/// skipped and counted in `failures`.
-pub(super) fn compute(pack: &CompiledPack, input: &EvalInput, failures: &Cell<usize>) -> Cohort {
+/// skipped and counted in `failures`. The sources' items are kept in `scans` for the rules.
+pub(super) fn compute(
+    pack: &CompiledPack,
+    input: &EvalInput,
+    failures: &Cell<usize>,
+    scans: &query::Scans,
+) -> Cohort {
     let def = &pack.pack.cohort;
     let now = input.now.with_timezone(&input.tz);
     let mut events = Vec::new();
@@ -52,15 +57,15 @@ pub(super) fn compute(pack: &CompiledPack, input: &EvalInput, failures: &Cell<us
             failures,
             def: source,
         };
-        for item in reader.read_all() {
+        for item in query::memo_items(scans, source, || reader.read_all()).iter() {
             if !item.passes(source::Variant::Filter) {
                 continue;
             }
             if let Some(tag) = item.concepts.iter().find_map(|c| vs.match_concept(c)) {
                 events.push(Event {
-                    date: reader.when(&item).map(|w| w.date),
+                    date: reader.when(item).map(|w| w.date),
                     product: tag,
-                    reference: item.reference,
+                    reference: item.reference.clone(),
                 });
             }
         }

@@ -63,14 +63,15 @@ pub(super) struct RuleEval<'a, 'c> {
 impl<'a> Ctx<'a> {
     pub fn new(pack: &'a CompiledPack, input: &'a EvalInput<'a>) -> Ctx<'a> {
         let where_failures = std::cell::Cell::new(0);
+        let scans = query::Scans::default();
         Ctx {
             pack,
             input,
-            cohort: cohort::compute(pack, input, &where_failures),
+            cohort: cohort::compute(pack, input, &where_failures, &scans),
             today: input.now.with_timezone(&input.tz).date_naive(),
             rule_results: RefCell::new(vec![None; pack.rules.len()]),
             rule_envs: RefCell::new(vec![None; pack.rules.len()]),
-            scans: query::Scans::default(),
+            scans,
             where_failures,
         }
     }

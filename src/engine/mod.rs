@@ -199,7 +199,12 @@ impl CompiledPack {
 
     /// The cohort facts (CAR-T recipient, day 0, product) of the input's record.
     pub fn cohort(&self, input: &EvalInput) -> Cohort {
-        cohort::compute(self, input, &std::cell::Cell::new(0))
+        cohort::compute(
+            self,
+            input,
+            &std::cell::Cell::new(0),
+            &query::Scans::default(),
+        )
     }
 }
 

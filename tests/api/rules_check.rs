@@ -48,6 +48,7 @@ fn a_broken_pack_is_refused_with_the_path_of_each_kind_of_error() {
         (crs, "      within_hours: {param: lookback_hours}", "      within_hours: {param: lookback_hours}\n      active: true", "rules/possible-crs-fever.yaml: let.fever.latest.active: `active` does not apply to results"),
         (crs, "      within_hours: {param: lookback_hours}", "      within_hours: {param: lookback_hours}\n      where: \"status = 'final' and value.exists(\"", "rules/possible-crs-fever.yaml: let.fever.latest.where: FHIRPath `status = 'final' and value.exists(`: column 35"),
         (crs, "      within_hours: {param: lookback_hours}", "      within_hours: {param: lookback_hours}\n      where: \"value.memberOf('no-such-set')\"", "rules/possible-crs-fever.yaml: let.fever.latest.where: column 7: memberOf: unknown value set `no-such-set`"),
+        ("sources.yaml", "  filter: status = 'completed'", "  filter: status = 'completed' and performed.ofType(dateTime) > %day0", "sources.yaml: procedures.filter: column 55: unknown variable %day0 (a source reads no rule or cohort variable)"),
         ("sources.yaml", "  filter: status = 'completed'", "  filter: status = 'completed' and", "sources.yaml: procedures.filter: FHIRPath `status = 'completed' and`: column 25"),
         (cbc, "resourceType: ServiceRequest", "resourceType: ServiceRequest\n            priority_level: urgent", "rules/cbc-surveillance-overdue.yaml: card.suggestions[0].actions[0].resource"),
         (crs, "  summary:", "  summary: 12\n  x-summary:", "rules/possible-crs-fever.yaml"),

@@ -164,12 +164,23 @@ type Hits = Rc<[(usize, usize)]>;
 
 /// The items of a source for this call.
 fn source_items(re: &RuleEval, def: &SourceDef) -> Rc<[SourceItem]> {
+    memo_items(&re.ctx.scans, def, || source::items(re, def))
+}
+
+/// The items of `def` for this call, read by `read` the first time: the cohort and the rules
+/// share them (a source's FHIRPath reads no rule's variables, so whoever reads first reads
+/// what the other would).
+pub(super) fn memo_items(
+    scans: &Scans,
+    def: &SourceDef,
+    read: impl FnOnce() -> Vec<SourceItem>,
+) -> Rc<[SourceItem]> {
     let key = def as *const SourceDef;
-    if let Some(items) = re.ctx.scans.items.borrow().get(&key) {
+    if let Some(items) = scans.items.borrow().get(&key) {
         return items.clone();
     }
-    let items: Rc<[SourceItem]> = source::items(re, def).into();
-    re.ctx.scans.items.borrow_mut().insert(key, items.clone());
+    let items: Rc<[SourceItem]> = read().into();
+    scans.items.borrow_mut().insert(key, items.clone());
     items
 }
 

@@ -58,10 +58,12 @@ pub(super) fn problems(
                 }
             }
             for (var, column) in path.expr().variables() {
-                if !crate::engine::path::known_variable(var) {
+                // Sources are read for the cohort, before day 0 is known, and shared with
+                // the rules: they read only the language's own variables.
+                if !crate::engine::path::known_variable(var) || var == "day0" {
                     out.push((
                         format!("{name}.{field}"),
-                        format!("column {column}: unknown variable %{var}"),
+                        format!("column {column}: unknown variable %{var} (a source reads no rule or cohort variable)"),
                     ));
                 }
             }
