@@ -11,7 +11,7 @@ use sonic_rs::JsonValueTrait;
 
 use super::eval::RuleEval;
 use super::rule::{Binding, PathOf, Query};
-use super::source::Json;
+use super::source::{failed, Json};
 use super::CompiledPack;
 
 /// A compiled FHIRPath expression, written in a rule as a string.
@@ -104,10 +104,7 @@ impl<'c> fhirpath::Env<'c> for CallEnv<'c> {
                     .re
                     .item(name)
                     .and_then(|i| i.json)
-                    .and_then(|j| match j {
-                        Json::Record(i) => record.resources.get(i),
-                        Json::Draft(i) => record.draft_resources.get(i),
-                    });
+                    .and_then(|j| j.in_record(record));
                 Some(found.map(Item::node).into_iter().collect())
             }
         }
@@ -162,20 +159,14 @@ pub(super) fn admits(re: &RuleEval, q: &Query, json: Json) -> bool {
     let Some(path) = &q.where_ else {
         return true;
     };
-    let record = re.ctx.input.record;
-    let resource = match json {
-        Json::Record(i) => record.resources.get(i),
-        Json::Draft(i) => record.draft_resources.get(i),
-    };
-    let Some(resource) = resource else {
+    let Some(resource) = json.in_record(re.ctx.input.record) else {
         return false;
     };
     let env = CallEnv::new(re);
     match path.expr().test(resource, &env) {
         Ok(result) => result == Some(true),
         Err(e) => {
-            re.ctx.where_failures.set(re.ctx.where_failures.get() + 1);
-            tracing::debug!(rule = %re.rule.id, error = %e, "where: failed on a resource; skipped");
+            failed(&re.ctx.where_failures, &e);
             false
         }
     }
@@ -184,16 +175,11 @@ pub(super) fn admits(re: &RuleEval, q: &Query, json: Json) -> bool {
 /// The results of `p.expr` on the resource the binding `p.of` found, read by `read`; `None`
 /// when the binding found nothing or the expression failed (counted).
 fn on_binding<T>(re: &RuleEval, p: &PathOf, read: impl FnOnce(Vec<Item>) -> T) -> Option<T> {
-    let record = re.ctx.input.record;
-    let resource = match re.item(&p.of)?.json? {
-        Json::Record(i) => record.resources.get(i)?,
-        Json::Draft(i) => record.draft_resources.get(i)?,
-    };
+    let resource = re.item(&p.of)?.json?.in_record(re.ctx.input.record)?;
     match p.expr.expr().evaluate(resource, &CallEnv::new(re)) {
         Ok(items) => Some(read(items)),
         Err(e) => {
-            re.ctx.where_failures.set(re.ctx.where_failures.get() + 1);
-            tracing::debug!(rule = %re.rule.id, error = %e, "a FHIRPath failed on a resource");
+            failed(&re.ctx.where_failures, &e);
             None
         }
     }

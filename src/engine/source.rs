@@ -88,6 +88,23 @@ pub(super) enum Json {
     Draft(usize),
 }
 
+impl Json {
+    /// The resource in `record`.
+    pub fn in_record(self, record: &PatientRecord) -> Option<&Value> {
+        match self {
+            Json::Record(i) => record.resources.get(i),
+            Json::Draft(i) => record.draft_resources.get(i),
+        }
+    }
+}
+
+/// A FHIRPath failed on a resource, which is skipped for that read: counted in `failures`
+/// (the call's metric), logged without content.
+pub(super) fn failed(failures: &Cell<usize>, e: &fhirpath::EvalError) {
+    failures.set(failures.get() + 1);
+    tracing::debug!(error = %e, "a FHIRPath of the pack failed on a resource; skipped");
+}
+
 /// One resource of a source, read once per call: its codes and which filters admit it at
 /// once (every query scans them), its date, value and interpretation when first asked
 /// (most resources match no value set a query names, and these expressions cost most).
@@ -142,16 +159,12 @@ pub(super) fn items<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Vec<Sou
 }
 
 impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
-    fn resource(&self, item: &SourceItem) -> &'r Value {
-        match item.json {
-            Json::Record(i) => &self.record.resources[i],
-            Json::Draft(i) => &self.record.draft_resources[i],
-        }
+    fn resource(&self, item: &SourceItem) -> Option<&'r Value> {
+        item.json.in_record(self.record)
     }
 
     fn failed(&self, e: fhirpath::EvalError) {
-        self.failures.set(self.failures.get() + 1);
-        tracing::debug!(error = %e, "a source's FHIRPath failed on a resource; skipped");
+        failed(self.failures, &e);
     }
 
     fn eval(&self, p: &'r Path, resource: &'r Value) -> Option<Vec<fhirpath::Item<'r>>> {
@@ -165,7 +178,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
     pub fn when(&self, item: &SourceItem) -> Option<When> {
         *item.when.get_or_init(|| {
             let p = self.def.date.as_ref()?;
-            self.eval(p, self.resource(item))?
+            self.eval(p, self.resource(item)?)?
                 .iter()
                 .find_map(|i| i.text().and_then(|t| parse_when(t, self.tz)))
         })
@@ -176,7 +189,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         item.value
             .get_or_init(|| {
                 let p = self.def.value.as_ref()?;
-                self.eval(p, self.resource(item))?
+                self.eval(p, self.resource(item)?)?
                     .first()
                     .and_then(obs_value)
             })
@@ -189,7 +202,8 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
             let Some(p) = self.def.interpretation.as_ref() else {
                 return Vec::new();
             };
-            self.eval(p, self.resource(item))
+            self.resource(item)
+                .and_then(|r| self.eval(p, r))
                 .map(|found| found.iter().filter_map(concept).collect())
                 .unwrap_or_default()
         })

@@ -8,7 +8,7 @@ use fhir_r4::{Component, Concept, ObsValue};
 
 use super::{concept_text, source_items, Item};
 use crate::engine::eval::RuleEval;
-use crate::engine::source::{self, Json, SourceDef, SourceItem, Variant};
+use crate::engine::source::{self, SourceDef, SourceItem, Variant};
 use crate::engine::valueset::{words, Compiled};
 use crate::record::{units, When};
 
@@ -37,13 +37,13 @@ pub(super) fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) ->
         .iter()
         .filter(|s| s.passes(Variant::Filter))
         .filter_map(|s| {
-            let Json::Record(j) = s.json else { return None };
+            let resource = s.json.in_record(record)?;
             let read = Read {
                 when: reader.when(s),
                 value: reader.value(s),
                 interpretation: reader.interpretation(s),
             };
-            variant(s, &read, &source::components(&record.resources[j]), genes)
+            variant(s, &read, &source::components(resource), genes)
         })
         .collect();
     re.ctx

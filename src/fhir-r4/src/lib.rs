@@ -85,7 +85,7 @@ pub fn check(value: &sonic_rs::Value) -> Result<Facts, DecodeError> {
     decode_with(value, read::facts)
 }
 
-/// [`check`] for a resource held as a `serde_json` value (a draft order of the hook context).
+/// [`check`] for a resource held as a `serde_json` value (the tests' fixtures and corpus).
 pub fn decode(value: &Value) -> Result<Facts, DecodeError> {
     let doc: sonic_rs::Value =
         sonic_rs::from_str(&value.to_string()).map_err(|_| DecodeError::NotAResource)?;
