@@ -17,6 +17,7 @@ mod render;
 pub mod rule;
 pub mod source;
 mod validate;
+mod values;
 pub mod valueset;
 mod window;
 

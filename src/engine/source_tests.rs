@@ -1,4 +1,5 @@
 use super::*;
+use fhirpath::Item;
 
 #[test]
 fn a_pack_stored_before_sources_were_data_reads_the_shipped_ones() {
