@@ -104,7 +104,7 @@ impl Comparison {
 /// A query's comparison bound, computed once per unit of the values compared, not once per
 /// record: the values of one query nearly always share a unit, and the bound (a parameter
 /// converted to that unit) would otherwise be looked up and converted for every result of
-/// every rule (issue #6: rule scale).
+/// every rule, which the 2,000-rule bench showed.
 struct Bounds {
     last: Option<(Option<String>, Option<f64>)>,
 }

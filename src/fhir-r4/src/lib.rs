@@ -11,13 +11,12 @@
 //!   never coerces (`"high"` is not a decimal, `"true"` not a boolean);
 //! * the projection, written as a `tape` of tokens, is then read into the plain [`Facts`]
 //!   types below (`read`), with the checks fhirbolt's strict mode makes on a projection:
-//!   required elements present, at most one value per choice element. Until issue #6's fifth
-//!   round the projection was JSON text and fhirbolt's typed model did this step, at 40 % of
-//!   reading a hook request for these two checks. fhirbolt's parse is kept as the tests'
+//!   required elements present, at most one value per choice element (fhirbolt's typed model
+//!   cost 40 % of reading a request for these two checks). fhirbolt's parse is the tests'
 //!   reference (`oracle`): both readings are compared over every projected resource of the
 //!   fixtures and bench patients and over mutations of them;
-//! * the service keeps the resource as parsed (serde_json) for the rules' FHIRPath; a resource
-//!   [`decode`] refuses is skipped and counted.
+//! * the service keeps the resource as parsed (sonic-rs) for the rules' FHIRPath; a resource
+//!   [`check`] refuses is skipped and counted.
 //!
 //! Entry points: [`decode`] (an untrusted resource parsed as a `Value` → [`Facts`], or why
 //! not), [`page`] (what the service asks of a prefetch value or fetched page) and [`to_json`]
