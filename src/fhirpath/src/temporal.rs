@@ -50,20 +50,10 @@ impl Temporal {
 
     fn parse_date_time(text: &str, literal: bool) -> Option<Temporal> {
         let mut fields = [0i64; 7];
-        let (year, mut rest) = digits(text, 4)?;
+        let (year, rest) = digits(text, 4)?;
         fields[0] = year;
-        let mut precision = 1;
-        for field in fields.iter_mut().take(3).skip(1) {
-            match rest.strip_prefix('-') {
-                Some(r) => {
-                    let (v, r) = digits(r, 2)?;
-                    *field = v;
-                    precision += 1;
-                    rest = r;
-                }
-                None => break,
-            }
-        }
+        let (precision, rest) = two_digit_fields(rest, '-', &mut fields[1..3])?;
+        let precision = 1 + precision;
         let mut t = Temporal {
             kind: Kind::Date,
             fields,
@@ -332,24 +322,33 @@ impl Temporal {
     }
 }
 
+/// Up to `slots.len()` fields of two digits, each after `sep`: how many were read, and the rest.
+fn two_digit_fields<'t>(
+    mut rest: &'t str,
+    sep: char,
+    slots: &mut [i64],
+) -> Option<(usize, &'t str)> {
+    let mut read = 0;
+    for slot in slots.iter_mut() {
+        let Some(r) = rest.strip_prefix(sep) else {
+            break;
+        };
+        let (v, r) = digits(r, 2)?;
+        *slot = v;
+        read += 1;
+        rest = r;
+    }
+    Some((read, rest))
+}
+
 /// `10:30`, `10:30:00.000`, optionally followed by `Z` or `±hh:mm`: the hour, minute, second
 /// and millisecond fields, how many are known, and the offset in minutes.
 fn parse_clock(text: &str) -> Option<([i64; 4], usize, Option<i32>)> {
     let mut fields = [0i64; 4];
-    let (h, mut rest) = digits(text, 2)?;
+    let (h, rest) = digits(text, 2)?;
     fields[0] = h;
-    let mut precision = 1;
-    for field in fields.iter_mut().take(3).skip(1) {
-        match rest.strip_prefix(':') {
-            Some(r) => {
-                let (v, r) = digits(r, 2)?;
-                *field = v;
-                precision += 1;
-                rest = r;
-            }
-            None => break,
-        }
-    }
+    let (precision, mut rest) = two_digit_fields(rest, ':', &mut fields[1..3])?;
+    let mut precision = 1 + precision;
     if let Some(r) = rest.strip_prefix('.') {
         if precision != 3 {
             return None;
