@@ -1,9 +1,9 @@
 //! The patient record: the FHIR R4 resources of one patient, as received, which the pack's
 //! sources and FHIRPath read.
 //!
-//! Built from prefetch values and fetched pages. Each resource is first checked by `fhir_r4`'s
-//! [`decode`](fhir_r4::decode) (the JSON types of the elements the shipped sources read, one
-//! value per choice element, required elements; nulls and empty values count as absent): one
+//! Built from prefetch values and fetched pages. Each resource is first checked by
+//! [`fhir_r4::check`] (the JSON types of the elements the shipped sources read, one value per
+//! choice element, required elements; nulls and empty values count as absent): one
 //! that fails is skipped and counted, never fatal to the call. Resources of another patient
 //! (or with no patient reference) are dropped and counted. No I/O, no clock. Must not import
 //! actix_web, sqlx or reqwest.
@@ -12,7 +12,7 @@ mod time;
 pub mod units;
 
 use chrono::NaiveDate;
-use fhir_r4::Facts;
+use fhir_r4::Checked;
 use serde_json::Value as Json;
 use sonic_rs::{JsonValueMutTrait, JsonValueTrait, Value};
 
@@ -110,10 +110,12 @@ impl RecordBuilder {
                 self.record.stats.skipped_invalid += 1;
                 continue;
             };
+            let order = matches!(
+                resource.get("resourceType").and_then(|t| t.as_str()),
+                Some("MedicationRequest" | "ServiceRequest")
+            );
             match fhir_r4::check(&resource) {
-                Ok(Facts::MedicationRequest { .. } | Facts::ServiceRequest { .. }) => {
-                    self.record.draft_resources.push(resource)
-                }
+                Ok(_) if order => self.record.draft_resources.push(resource),
                 Ok(_) => {}
                 Err(e) => {
                     self.record.stats.skipped_invalid += 1;
@@ -134,19 +136,9 @@ impl RecordBuilder {
 
     /// Checks one resource and keeps it, or counts why not.
     fn add_resource(&mut self, resource: Value, index: usize) {
-        let facts = match fhir_r4::check(&resource) {
-            Ok(f) => f,
-            Err(e) => {
-                self.record.stats.skipped_invalid += 1;
-                tracing::debug!(index, error = %e, "resource skipped");
-                return;
-            }
-        };
-        let subject = match &facts {
-            Facts::Patient {
-                common, birth_date, ..
-            } => {
-                if common.id.as_deref() != Some(self.record.patient_id.as_str()) {
+        let subject = match fhir_r4::check(&resource) {
+            Ok(Checked::Patient { id, birth_date }) => {
+                if id.as_deref() != Some(self.record.patient_id.as_str()) {
                     self.record.stats.other_patient += 1;
                     return;
                 }
@@ -155,28 +147,16 @@ impl RecordBuilder {
                     .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
                 None
             }
-            Facts::OperationOutcome => {
+            Ok(Checked::OperationOutcome) => {
                 self.record.stats.operation_outcomes += 1;
                 return;
             }
-            // The types `decode` does not read name the patient as `subject` or `patient`.
-            Facts::Other { .. } => Some(
-                resource
-                    .get("subject")
-                    .or_else(|| resource.get("patient"))
-                    .and_then(|r| r.get("reference"))
-                    .and_then(|r| r.as_str())
-                    .map(str::to_owned),
-            ),
-            Facts::Observation { common, .. }
-            | Facts::Condition { common, .. }
-            | Facts::MedicationRequest { common, .. }
-            | Facts::MedicationAdministration { common, .. }
-            | Facts::MedicationStatement { common, .. }
-            | Facts::Procedure { common, .. }
-            | Facts::Immunization { common, .. }
-            | Facts::Encounter { common, .. }
-            | Facts::ServiceRequest { common, .. } => Some(common.subject.clone()),
+            Ok(Checked::Clinical { subject }) => Some(subject),
+            Err(e) => {
+                self.record.stats.skipped_invalid += 1;
+                tracing::debug!(index, error = %e, "resource skipped");
+                return;
+            }
         };
         if let Some(subject) = subject {
             if !self.mine(subject.as_deref()) {

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use fhir_r4::{decode, DecodeError, Facts};
+use fhir_r4::{decode, Checked, DecodeError};
 use serde_json::Value;
 
 /// Parses JSON text (keeps decimal text such as `98.60` exactly, unlike `json!`).
@@ -16,7 +16,7 @@ pub fn parse(text: &str) -> Value {
 
 /// Decodes on another thread and fails the test if that takes more than a few seconds: a
 /// hang guard (fhirbolt's lax modes loop forever on unknown arrays), not a performance test.
-pub fn decode_in_time(value: Value) -> Result<Facts, DecodeError> {
+pub fn decode_in_time(value: Value) -> Result<Checked, DecodeError> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let _ = tx.send(decode(&value));
