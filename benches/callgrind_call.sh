@@ -5,6 +5,7 @@
 #   benches/callgrind_call.sh                          # typical patient, target/release build
 #   SIZE=large benches/callgrind_call.sh
 #   SENTINEL_BIN=/tmp/old/cart-sentinel benches/callgrind_call.sh   # another build
+#   KEEP=/tmp/cg.out benches/callgrind_call.sh   # keep the profile for callgrind_annotate
 #
 # Starts the release binary under `valgrind --tool=callgrind` on the embedded default (as
 # benches/load.sh does, no FHIR server), sends CALLS (3) patient-view calls with the full
@@ -31,6 +32,7 @@ TMP=$(mktemp -d)
 PID=""
 cleanup() {
     if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; fi
+    if [ -n "${KEEP:-}" ] && [ -f "$TMP/cg.out" ]; then cp "$TMP/cg.out" "$KEEP"; fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
