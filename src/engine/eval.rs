@@ -200,7 +200,8 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         match op.as_ref() {
             NumOp::Param(name) => {
                 let p = self.rule.parameters.get(name)?;
-                Some((p.value, Some(Cow::Borrowed(p.unit.as_str()))))
+                let value = p.value_for(self.ctx.cohort.product.as_deref());
+                Some((value, Some(Cow::Borrowed(p.unit.as_str()))))
             }
             NumOp::Var(name) => match self.binding(name) {
                 Bound::Num(v) => v.map(|(v, u)| (v, u.map(Cow::Owned))),

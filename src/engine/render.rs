@@ -115,8 +115,9 @@ impl RuleEval<'_, '_> {
         let (head, attr) = name.split_once('.').unwrap_or((name, ""));
         match head {
             "param" => {
+                let product = ctx.cohort.product.as_deref();
                 return text(self.rule.parameters.get(attr).map_or(String::new(), |p| {
-                    format!("{} {}", fmt_num(p.value), display(&p.unit))
+                    format!("{} {}", fmt_num(p.value_for(product)), display(&p.unit))
                         .trim()
                         .to_owned()
                 }))

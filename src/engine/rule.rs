@@ -99,6 +99,20 @@ pub struct Parameter {
     /// Highest accepted value (inclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// Values for patients who received one of these products (ids of `cohort.yaml`), in
+    /// place of `value`: labels differ by product (obe-cel's proximity and driving durations).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub products: BTreeMap<String, f64>,
+}
+
+impl Parameter {
+    /// The value for a patient who received `product` (its own value, else `value`).
+    pub fn value_for(&self, product: Option<&str>) -> f64 {
+        product
+            .and_then(|p| self.products.get(p))
+            .copied()
+            .unwrap_or(self.value)
+    }
 }
 
 /// A named binding.

@@ -45,6 +45,55 @@ async fn cbc_rule_fires(app: &TestApp) -> bool {
         .contains(&"cbc-surveillance-overdue".to_owned())
 }
 
+/// A parameter's per-product values are what the product's recipients get, and an
+/// administrator can change or remove them; an unknown product is refused with its path.
+#[tokio::test]
+async fn per_product_parameter_values_apply_to_that_products_recipients() {
+    let app = spawn_app().await;
+    let t = token(&app, ALL);
+    let obecel_day_28 = "fixtures/patients/early-toxicity-window/fires-obecel-day-28";
+    let rule = "early-toxicity-window".to_owned();
+    assert!(
+        fixture_cards(&app, obecel_day_28).await.contains(&rule),
+        "obe-cel's own proximity (28 days) and driving (56 days) durations"
+    );
+
+    let unknown = admin(
+        &app,
+        reqwest::Method::PATCH,
+        "/admin/rules/early-toxicity-window/parameters",
+        Some(&t),
+        Some(json!({"proximity_end_day": {"products": {"zzz-cel": 30}}})),
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status(), 422);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(
+        body["problems"][0]["path"], "parameters.proximity_end_day.products.zzz-cel",
+        "{body}"
+    );
+    assert!(fixture_cards(&app, obecel_day_28).await.contains(&rule));
+
+    // The site follows the June 2025 durations for obe-cel too: day 28 is past all of them.
+    let same_for_all = json!({"value": 14, "products": {}});
+    let changed = admin(
+        &app,
+        reqwest::Method::PATCH,
+        "/admin/rules/early-toxicity-window/parameters",
+        Some(&t),
+        Some(json!({"proximity_end_day": same_for_all, "no_driving_end_day": same_for_all})),
+        None,
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    let view: Value = changed.json().await.unwrap();
+    let proximity = &view["rule"]["parameters"]["proximity_end_day"];
+    assert_eq!(proximity["value"].as_f64(), Some(14.0), "{view}");
+    assert!(proximity.get("products").is_none(), "{view}");
+    assert!(!fixture_cards(&app, obecel_day_28).await.contains(&rule));
+}
+
 #[tokio::test]
 async fn every_admin_endpoint_needs_a_token_with_the_right_scope() {
     let app = spawn_app().await;

@@ -221,7 +221,7 @@ fn schema_ref(body: &str) -> Value {
         }
         "pack" => json!({"$ref": "#/components/schemas/Pack"}),
         "parameters" => {
-            json!({"type": "object", "additionalProperties": {"type": "number"}, "description": "parameter name → new value"})
+            json!({"type": "object", "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "object", "properties": {"value": {"type": "number"}, "products": {"type": "object", "additionalProperties": {"type": "number"}}}, "additionalProperties": false}]}, "description": "parameter name → new value, or {value, products} (products: product id of cohort.yaml → value for its recipients; replaces the current ones)"})
         }
         "status" => {
             json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["draft", "active", "retired"]}}})

@@ -128,7 +128,8 @@ async fn patch_parameters(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require("rules:write")?;
-    let body: BTreeMap<String, f64> = parse_body(&req, &format!("rules/{id}.yaml"), &body)?;
+    let body: BTreeMap<String, ParameterPatch> =
+        parse_body(&req, &format!("rules/{id}.yaml"), &body)?;
     let committed = admin
         .change(
             meta(&req, actor, "rule.parameters", Some(&id)),
@@ -150,9 +151,15 @@ async fn patch_parameters(
                 if !unknown.is_empty() {
                     return Err(AdminError::Invalid(unknown));
                 }
-                for (k, v) in body.iter() {
+                for (k, patch) in body.iter() {
                     if let Some(p) = rule.parameters.get_mut(k) {
-                        p.value = *v;
+                        match patch {
+                            ParameterPatch::Value(v) => p.value = *v,
+                            ParameterPatch::Values { value, products } => {
+                                p.value = value.unwrap_or(p.value);
+                                p.products.clone_from(products);
+                            }
+                        }
                     }
                 }
                 Ok(())
@@ -161,6 +168,20 @@ async fn patch_parameters(
         )
         .await?;
     respond_rule(&admin, &id, committed.version, false)
+}
+
+/// One parameter's change: a number sets its value; an object may set the value and replaces
+/// the per-product values (`{"value": 14, "products": {"obe-cel": 28}}`; `{}` removes them).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ParameterPatch {
+    Value(f64),
+    Values {
+        #[serde(default)]
+        value: Option<f64>,
+        #[serde(default)]
+        products: BTreeMap<String, f64>,
+    },
 }
 
 #[derive(Deserialize)]

@@ -272,6 +272,16 @@ fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
         if !p.value.is_finite() {
             rc.c.err(&format!("{path}.value"), "must be a finite number");
         }
+        for (product, value) in &p.products {
+            let at = format!("{path}.products.{product}");
+            if !rc.c.pack.cohort.products.contains_key(product) {
+                rc.c.err(&at, format!("unknown product `{product}`"));
+            }
+            let outside = p.min.is_some_and(|m| *value < m) || p.max.is_some_and(|m| *value > m);
+            if !value.is_finite() || outside {
+                rc.c.err(&at, format!("{value} is not a finite number in [{:?}, {:?}]", p.min, p.max));
+            }
+        }
     }
     for (name, b) in &rule.bindings {
         let path = format!("let.{name}");
