@@ -75,12 +75,20 @@ pub(super) fn compute(
     }
     let mut dated: Vec<&Event> = events.iter().filter(|e| e.date.is_some()).collect();
     dated.sort_by_key(|e| e.date);
-    // Walk back from the newest administration while the gap stays under the course gap.
+    // Walk back from the newest administration while the gap stays under the course gap (a
+    // product's own when either administration names one with a longer gap).
+    let gap = |e: &Event| {
+        let own = e.product.as_deref().and_then(|p| def.products.get(p));
+        own.and_then(|p| p.course_gap_days)
+            .map_or(def.course_gap_days, |g| g.max(def.course_gap_days))
+    };
     let mut course_start = dated.len().saturating_sub(1);
     while course_start > 0 {
-        let (a, b) = (dated[course_start - 1].date, dated[course_start].date);
-        match (a, b) {
-            (Some(a), Some(b)) if (b - a).num_days() < def.course_gap_days => course_start -= 1,
+        let (a, b) = (dated[course_start - 1], dated[course_start]);
+        match (a.date, b.date) {
+            (Some(da), Some(db)) if (db - da).num_days() < gap(a).max(gap(b)) => {
+                course_start -= 1
+            }
             _ => break,
         }
     }

@@ -149,6 +149,10 @@ pub struct Product {
     pub brand: Option<String>,
     /// `CD19` or `BCMA`.
     pub target: String,
+    /// This product's course gap, when its label spaces doses further apart than
+    /// `course_gap_days` (obe-cel's split dose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_gap_days: Option<i64>,
 }
 
 impl Product {

@@ -433,6 +433,11 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
     if pack.cohort.course_gap_days < 1 {
         c.err("course_gap_days", "must be at least 1");
     }
+    for (id, product) in &pack.cohort.products {
+        if product.course_gap_days.is_some_and(|g| g < 1) {
+            c.err(&format!("products.{id}.course_gap_days"), "must be at least 1");
+        }
+    }
     for (field, s) in [
         ("product_source", &pack.cohort.product_source),
         ("infusion_source", &pack.cohort.infusion_source),
