@@ -202,8 +202,8 @@ async fn eval(
     };
     let tz = Settings::load()
         .ok()
-        .and_then(|s| s.utc_offset().ok())
-        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset"));
+        .and_then(|s| s.time_zone().ok())
+        .unwrap_or(chrono_tz::Tz::UTC);
     let answer = hook::answer(&pack, service, &mut req, Source::Offline, tz, now)
         .await
         .map_err(|e| anyhow::anyhow!(e.0))?;

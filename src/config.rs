@@ -169,8 +169,9 @@ pub struct FhirSettings {
 pub struct RuleSettings {
     /// Directory with `services/`, `rules/`, `valuesets/`, `cohort.yaml`.
     pub dir: PathBuf,
-    /// UTC offset in which calendar dates are compared, e.g. `+00:00` or `-05:00`.
-    pub utc_offset: String,
+    /// IANA time zone in which calendar dates are compared (day N, "in the last X days"),
+    /// e.g. `UTC` or `America/Chicago`: daylight saving moves the local midnight.
+    pub time_zone: String,
 }
 
 /// `[log]`.
@@ -227,7 +228,7 @@ impl Default for Settings {
             },
             rules: RuleSettings {
                 dir: PathBuf::from("cds-hooks"),
-                utc_offset: "+00:00".into(),
+                time_zone: "UTC".into(),
             },
             log: LogSettings {
                 format: "text".into(),
@@ -318,17 +319,14 @@ impl Settings {
             .unwrap_or(self.server.mode == Mode::Production)
     }
 
-    /// The offset in which calendar dates are compared.
-    pub fn utc_offset(&self) -> Result<chrono::FixedOffset, String> {
-        self.rules
-            .utc_offset
-            .parse::<chrono::FixedOffset>()
-            .map_err(|_| {
-                format!(
-                    "rules.utc_offset `{}` is not like +01:00",
-                    self.rules.utc_offset
-                )
-            })
+    /// The IANA time zone in which calendar dates are compared.
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, String> {
+        self.rules.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            format!(
+                "rules.time_zone `{}` is not an IANA time zone such as America/Chicago",
+                self.rules.time_zone
+            )
+        })
     }
 }
 
@@ -354,6 +352,17 @@ mod tests {
             .iter()
             .all(|u| u.contains("127.0.0.1") || u.contains("localhost") || u.contains("[::1]")));
         assert_eq!(s.database_url(), "sqlite:data/cart-sentinel.db");
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name() {
+        let mut s = Settings::default();
+        assert_eq!(s.time_zone(), Ok(chrono_tz::Tz::UTC));
+        s.rules.time_zone = "America/Chicago".into();
+        assert_eq!(s.time_zone(), Ok(chrono_tz::Tz::America__Chicago));
+        s.rules.time_zone = "-05:00".into();
+        let err = s.time_zone().unwrap_err();
+        assert!(err.contains("rules.time_zone `-05:00`"), "{err}");
     }
 
     #[test]

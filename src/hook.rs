@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use fhir_r4::page::{is_operation_outcome, next_link, Pages};
 use futures::future::join_all;
 use secrecy::SecretString;
@@ -271,7 +272,7 @@ pub async fn answer(
     service: &ServiceDescriptor,
     req: &mut HookRequest,
     source: Source<'_>,
-    tz: FixedOffset,
+    tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Answer, Precondition> {
     // The keys to read or fetch are the descriptor's and those the active pack's rules need.

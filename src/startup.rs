@@ -163,7 +163,7 @@ impl Application {
         settings: Settings,
         clock: api::Clock,
     ) -> anyhow::Result<Application> {
-        let tz = settings.utc_offset().map_err(anyhow::Error::msg)?;
+        let tz = settings.time_zone().map_err(anyhow::Error::msg)?;
         let services =
             load_services(&settings.rules.dir.join("services")).map_err(anyhow::Error::msg)?;
         if settings.storage.database_url.is_none() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use cart_sentinel::cds::limits::RequestLimits;
 use cart_sentinel::cds::{load_services, ServiceDescriptor};
 use cart_sentinel::config::Settings;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 /// The service's allocator (`src/main.rs`), so the benches measure what the service runs.
 #[global_allocator]
@@ -27,8 +27,8 @@ pub fn now() -> DateTime<Utc> {
     NOW.parse().expect("NOW is RFC 3339")
 }
 
-pub fn utc() -> FixedOffset {
-    FixedOffset::east_opt(0).expect("zero offset")
+pub fn utc() -> chrono_tz::Tz {
+    chrono_tz::Tz::UTC
 }
 
 pub fn root() -> PathBuf {

@@ -14,7 +14,7 @@ pub mod metrics;
 use std::sync::Arc;
 
 use actix_web::web;
-use chrono::FixedOffset;
+use chrono_tz::Tz;
 
 use crate::cds::ServiceDescriptor;
 use crate::engine::CompiledPack;
@@ -35,7 +35,7 @@ pub struct AppState {
     /// Fetch-path limits.
     pub limits: FetchLimits,
     /// Offset for calendar dates.
-    pub tz: FixedOffset,
+    pub tz: Tz,
     /// Issued cards go to a background writer; hook calls never wait on the database.
     pub issued: tokio::sync::mpsc::Sender<Vec<IssuedCard>>,
     /// The clock ("now" of a hook call); injectable for tests.

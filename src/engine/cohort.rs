@@ -40,7 +40,7 @@ pub(super) fn compute(
     scans: &query::Scans,
 ) -> Cohort {
     let def = &pack.pack.cohort;
-    let now = input.now.with_timezone(&input.tz);
+    let now = input.now.with_timezone(&input.tz).fixed_offset();
     let mut events = Vec::new();
     for (source, vs) in [
         (&def.product_source, &def.product_valueset),

@@ -23,7 +23,8 @@ mod window;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::record::PatientRecord;
@@ -79,8 +80,8 @@ pub struct EvalInput<'a> {
     pub hook: &'a str,
     /// The moment of the hook call.
     pub now: DateTime<Utc>,
-    /// The offset in which calendar dates are compared.
-    pub tz: FixedOffset,
+    /// The IANA time zone in which calendar dates are compared.
+    pub tz: Tz,
 }
 
 /// A rule that fired, rendered: everything a card needs except uuids.

@@ -72,7 +72,7 @@ impl<'c> CallEnv<'c> {
     pub(super) fn new(re: &'c RuleEval<'c, 'c>) -> CallEnv<'c> {
         CallEnv {
             re,
-            now: re.ctx.input.now.with_timezone(&re.ctx.input.tz),
+            now: re.ctx.input.now.with_timezone(&re.ctx.input.tz).fixed_offset(),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
 
-use chrono::FixedOffset;
+use chrono_tz::Tz;
 
 use fhir_r4::{Concept, ObsValue};
 use fhirpath::json::get_str;
@@ -136,7 +136,7 @@ impl SourceItem {
 /// Reads the items of one source in one call's record with one environment.
 pub(super) struct Reader<'r, E> {
     pub record: &'r PatientRecord,
-    pub tz: FixedOffset,
+    pub tz: Tz,
     pub env: E,
     pub failures: &'r Cell<usize>,
     pub def: &'r SourceDef,

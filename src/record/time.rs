@@ -1,6 +1,8 @@
-//! FHIR date and dateTime values as calendar dates (in the configured offset) and instants.
+//! FHIR date and dateTime values as calendar dates (in the configured IANA time zone) and
+//! instants.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 /// When something happened: its calendar date in the service's offset, and its instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -13,7 +15,7 @@ pub struct When {
 
 /// Parses a FHIR date (`2024`, `2024-03`, `2024-03-05`) or dateTime/instant.
 /// Partial dates are taken as their first day. Returns `None` for anything else.
-pub fn parse_when(s: &str, tz: FixedOffset) -> Option<When> {
+pub fn parse_when(s: &str, tz: Tz) -> Option<When> {
     if s.len() > 10 {
         let at = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc);
         let date = at.with_timezone(&tz).date_naive();
@@ -25,10 +27,16 @@ pub fn parse_when(s: &str, tz: FixedOffset) -> Option<When> {
         10 => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?,
         _ => return None,
     };
-    let at = tz
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()?
-        .with_timezone(&Utc);
+    // Midnight may not exist (a daylight-saving jump at 00:00): the earliest instant of the
+    // date is taken then.
+    let local = tz.from_local_datetime(&date.and_time(NaiveTime::MIN));
+    let at = match local.earliest() {
+        Some(at) => at.with_timezone(&Utc),
+        None => tz
+            .from_local_datetime(&date.and_hms_opt(1, 0, 0)?)
+            .earliest()?
+            .with_timezone(&Utc),
+    };
     Some(When { at, date })
 }
 
@@ -38,7 +46,7 @@ mod tests {
 
     #[test]
     fn reads_every_fhir_precision() {
-        let utc = FixedOffset::east_opt(0).unwrap();
+        let utc = Tz::UTC;
         assert_eq!(
             parse_when("2024", utc).unwrap().date.to_string(),
             "2024-01-01"
@@ -59,8 +67,22 @@ mod tests {
 
     #[test]
     fn calendar_date_follows_the_configured_offset() {
-        let plus8 = FixedOffset::east_opt(8 * 3600).unwrap();
-        let w = parse_when("2024-03-05T20:00:00Z", plus8).unwrap();
+        let w = parse_when("2024-03-05T20:00:00Z", Tz::Asia__Shanghai).unwrap();
         assert_eq!(w.date.to_string(), "2024-03-06");
+    }
+
+    /// Calendar dates follow daylight saving: 05:30Z is 23:30 the day before in a Chicago winter
+    /// (UTC-6) but 00:30 the same day in summer (UTC-5), which a fixed -06:00 offset gets wrong.
+    #[test]
+    fn calendar_date_follows_daylight_saving() {
+        let chicago = Tz::America__Chicago;
+        let winter = parse_when("2026-01-15T05:30:00Z", chicago).unwrap();
+        assert_eq!(winter.date.to_string(), "2026-01-14");
+        let summer = parse_when("2026-07-15T05:30:00Z", chicago).unwrap();
+        assert_eq!(summer.date.to_string(), "2026-07-15");
+        // Midnight exists in Chicago on the change days (the jumps are at 02:00); a date is
+        // midnight local.
+        let spring = parse_when("2026-03-08", chicago).unwrap();
+        assert_eq!(spring.at.to_rfc3339(), "2026-03-08T06:00:00+00:00");
     }
 }

@@ -287,7 +287,7 @@ async fn firing_names_the_rules_evaluate_renders() {
     pack_with_drafts_active(pack_dir.path());
     let pack = load::compile_dir(pack_dir.path()).expect("the pack compiles");
     let services = load_services(&root().join("cds-hooks/services")).expect("services load");
-    let tz = chrono::FixedOffset::east_opt(0).unwrap();
+    let tz = chrono_tz::Tz::UTC;
     let mut fired = 0;
     for (request, expect) in cases() {
         let expect = load_json(expect.strip_prefix(root()).unwrap());

@@ -10,7 +10,7 @@ use cart_sentinel::cds::request::{ParsedBody, KNOWN_HOOKS};
 use cart_sentinel::engine::rule::Rule;
 use cart_sentinel::engine::{self, load, CompiledPack, EvalInput, Pack};
 use cart_sentinel::record::{PatientRecord, RecordBuilder};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
@@ -35,8 +35,8 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_750_000_000, 0).expect("a fixed instant")
 }
 
-fn utc() -> FixedOffset {
-    FixedOffset::east_opt(0).expect("UTC")
+fn utc() -> chrono_tz::Tz {
+    chrono_tz::Tz::UTC
 }
 
 fn evaluate(pack: &CompiledPack, record: &PatientRecord, hook: &str) {
