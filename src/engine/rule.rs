@@ -305,6 +305,8 @@ pub enum Cond {
     Not(Box<Cond>),
     /// The hook being called is one of these.
     Hook(Vec<String>),
+    /// The patient's CAR-T product (ids of `cohort.yaml`) is one of these.
+    Product(Vec<String>),
     /// Day 0 is known and today's day N is within the bounds (inclusive).
     Day(DayRange),
     /// The query binding found an item.

@@ -54,6 +54,9 @@ fn a_broken_pack_is_refused_with_the_path_of_each_kind_of_error() {
         (cbc, "resourceType: ServiceRequest", "resourceType: ServiceRequest\n            priority_level: urgent", "rules/cbc-surveillance-overdue.yaml: card.suggestions[0].actions[0].resource"),
         (crs, "  summary:", "  summary: 12\n  x-summary:", "rules/possible-crs-fever.yaml"),
         ("valuesets/ivig.yaml", "id: ivig", "id: ivig\nstatus: maybe", "valuesets/ivig.yaml: status: unknown field `status`"),
+        ("rules/hiv-nat-after-lentiviral-cart.yaml", "[liso-cel, cilta-cel,", "[lisocel, cilta-cel,", "rules/hiv-nat-after-lentiviral-cart.yaml: when.all[1].product: unknown product `lisocel`"),
+        ("rules/early-toxicity-window.yaml", "products: {obe-cel: 28}", "products: {obecel: 28}", "rules/early-toxicity-window.yaml: parameters.proximity_end_day.products.obecel: unknown product `obecel`"),
+        ("cohort.yaml", "    course_gap_days: 22", "    course_gap_days: 0", "cohort.yaml: products.obe-cel.course_gap_days: must be at least 1"),
     ];
     for (file, from, to, expected) in cases {
         let dir = tempfile::tempdir().unwrap();

@@ -148,6 +148,12 @@ impl RuleChecker<'_, '_> {
                         .err(&format!("{path}.hook"), format!("unknown hook `{h}`"));
                 }
             }
+            Cond::Product(ids) => {
+                for p in ids.iter().filter(|p| !self.c.pack.cohort.products.contains_key(*p)) {
+                    self.c
+                        .err(&format!("{path}.product"), format!("unknown product `{p}`"));
+                }
+            }
             Cond::Day(r) => {
                 for (k, n) in [("from", &r.from), ("to", &r.to)] {
                     if let Some(n) = n {
