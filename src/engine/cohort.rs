@@ -86,9 +86,7 @@ pub(super) fn compute(
     while course_start > 0 {
         let (a, b) = (dated[course_start - 1], dated[course_start]);
         match (a.date, b.date) {
-            (Some(da), Some(db)) if (db - da).num_days() < gap(a).max(gap(b)) => {
-                course_start -= 1
-            }
+            (Some(da), Some(db)) if (db - da).num_days() < gap(a).max(gap(b)) => course_start -= 1,
             _ => break,
         }
     }

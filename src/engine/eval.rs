@@ -122,7 +122,12 @@ impl<'a, 'c> RuleEval<'a, 'c> {
             Cond::Any(cs) => cs.iter().any(|c| self.cond(c)),
             Cond::Not(c) => !self.cond(c),
             Cond::Hook(hooks) => hooks.iter().any(|h| h == self.ctx.input.hook),
-            Cond::Product(ids) => self.ctx.cohort.product.as_ref().is_some_and(|p| ids.contains(p)),
+            Cond::Product(ids) => self
+                .ctx
+                .cohort
+                .product
+                .as_ref()
+                .is_some_and(|p| ids.contains(p)),
             Cond::Day(range) => {
                 let Some(day) = self.ctx.day() else {
                     return false;

@@ -72,7 +72,12 @@ impl<'c> CallEnv<'c> {
     pub(super) fn new(re: &'c RuleEval<'c, 'c>) -> CallEnv<'c> {
         CallEnv {
             re,
-            now: re.ctx.input.now.with_timezone(&re.ctx.input.tz).fixed_offset(),
+            now: re
+                .ctx
+                .input
+                .now
+                .with_timezone(&re.ctx.input.tz)
+                .fixed_offset(),
         }
     }
 }

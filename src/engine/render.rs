@@ -120,7 +120,7 @@ impl RuleEval<'_, '_> {
                     format!("{} {}", fmt_num(p.value_for(product)), display(&p.unit))
                         .trim()
                         .to_owned()
-                }))
+                }));
             }
             "list" | "count" => {
                 let items: Vec<String> = self

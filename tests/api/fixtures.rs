@@ -83,7 +83,12 @@ async fn every_fixture_fires_its_rules_and_every_near_miss_stays_silent() {
             let dir = root().join("fixtures/patients").join(&id);
             assert!(
                 all.iter().any(|(request, _)| request.starts_with(&dir)
-                    && request.file_name().unwrap().to_str().unwrap().starts_with(prefix)),
+                    && request
+                        .file_name()
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .starts_with(prefix)),
                 "no {prefix}* case for rule {id}"
             );
         }

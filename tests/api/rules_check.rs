@@ -26,7 +26,9 @@ fn check(dir: &Path) -> (bool, String) {
 fn the_shipped_pack_passes_rules_check() {
     let (ok, out) = check(&root().join("cds-hooks"));
     assert!(ok, "{out}");
-    let rules = std::fs::read_dir(root().join("cds-hooks/rules")).unwrap().count();
+    let rules = std::fs::read_dir(root().join("cds-hooks/rules"))
+        .unwrap()
+        .count();
     assert!(out.contains(&format!("{rules} rules")), "{out}");
 }
 

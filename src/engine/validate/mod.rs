@@ -149,7 +149,10 @@ impl RuleChecker<'_, '_> {
                 }
             }
             Cond::Product(ids) => {
-                for p in ids.iter().filter(|p| !self.c.pack.cohort.products.contains_key(*p)) {
+                for p in ids
+                    .iter()
+                    .filter(|p| !self.c.pack.cohort.products.contains_key(*p))
+                {
                     self.c
                         .err(&format!("{path}.product"), format!("unknown product `{p}`"));
                 }
@@ -285,7 +288,13 @@ fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
             }
             let outside = p.min.is_some_and(|m| *value < m) || p.max.is_some_and(|m| *value > m);
             if !value.is_finite() || outside {
-                rc.c.err(&at, format!("{value} is not a finite number in [{:?}, {:?}]", p.min, p.max));
+                rc.c.err(
+                    &at,
+                    format!(
+                        "{value} is not a finite number in [{:?}, {:?}]",
+                        p.min, p.max
+                    ),
+                );
             }
         }
     }
@@ -441,7 +450,10 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
     }
     for (id, product) in &pack.cohort.products {
         if product.course_gap_days.is_some_and(|g| g < 1) {
-            c.err(&format!("products.{id}.course_gap_days"), "must be at least 1");
+            c.err(
+                &format!("products.{id}.course_gap_days"),
+                "must be at least 1",
+            );
         }
     }
     for (field, s) in [

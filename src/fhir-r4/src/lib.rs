@@ -291,7 +291,8 @@ mod tests {
                 continue;
             };
             let doc = sonic(&resource);
-            let Ok(projected) = project::project(resource_type, shape, doc.as_object().unwrap(), false)
+            let Ok(projected) =
+                project::project(resource_type, shape, doc.as_object().unwrap(), false)
             else {
                 continue;
             };
@@ -313,7 +314,11 @@ mod tests {
             for sample in samples.iter().take(12) {
                 for variant in variants(&resource_type, sample) {
                     let checked = check(&sonic(&variant));
-                    assert_eq!(Some(checked.clone()), reference(&variant, false), "{variant}");
+                    assert_eq!(
+                        Some(checked.clone()),
+                        reference(&variant, false),
+                        "{variant}"
+                    );
                     compared += 1;
                     refused += usize::from(checked.is_err());
                 }

@@ -78,13 +78,19 @@ fn one(kind: Kind, required: bool, value: &Value, text: bool) -> Result<Option<J
     Ok(Some(match kind {
         Kind::Str if value.is_str() => value.as_str().unwrap_or_default().into(),
         Kind::Decimal if value.is_number() && text => value.to_string().into(),
-        Kind::Decimal if value.is_number() => serde_json::from_str(&value.to_string())
-            .map_err(|_| Mismatch)?,
+        Kind::Decimal if value.is_number() => {
+            serde_json::from_str(&value.to_string()).map_err(|_| Mismatch)?
+        }
         Kind::Integer if value.is_number() => integer(&value.to_string()).ok_or(Mismatch)?.into(),
         Kind::Boolean if value.is_boolean() => value.as_bool().unwrap_or_default().into(),
         Kind::Complex(shape) if value.is_object() => {
             let mut out = Map::new();
-            members(&mut out, shape.elements, value.as_object().ok_or(Mismatch)?, text)?;
+            members(
+                &mut out,
+                shape.elements,
+                value.as_object().ok_or(Mismatch)?,
+                text,
+            )?;
             if out.is_empty() && (!required || is_blank(value, BLANK_DEPTH)) {
                 return Ok(None);
             }

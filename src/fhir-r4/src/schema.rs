@@ -359,7 +359,15 @@ pub(crate) mod tests {
             for (index, element) in shape.elements.iter().enumerate() {
                 assert_eq!(position(shape.elements, element.name), Some(index));
             }
-            for other in ["", "x", "extension", "Code", "codes", "cod", "valueQuantityX"] {
+            for other in [
+                "",
+                "x",
+                "extension",
+                "Code",
+                "codes",
+                "cod",
+                "valueQuantityX",
+            ] {
                 assert_eq!(position(shape.elements, other), None, "{other}");
             }
         }

@@ -64,21 +64,39 @@ fn every_type_accepted_with_its_patient() {
 fn choice_elements() {
     let p = json!({"reference": "Patient/p"});
     for (v, ok) in [
-        (json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
-                "subject": p}), false),
-        (json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+        (
+            json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+                "subject": p}),
+            false,
+        ),
+        (
+            json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
                 "subject": p, "medicationReference": {"display": "x"},
-                "medicationCodeableConcept": {"text": "x"}}), false),
-        (json!({"resourceType": "MedicationAdministration", "status": "completed", "subject": p,
-                "medicationCodeableConcept": {"text": "x"}}), false),
-        (json!({"resourceType": "Immunization", "status": "completed", "patient": p,
+                "medicationCodeableConcept": {"text": "x"}}),
+            false,
+        ),
+        (
+            json!({"resourceType": "MedicationAdministration", "status": "completed", "subject": p,
+                "medicationCodeableConcept": {"text": "x"}}),
+            false,
+        ),
+        (
+            json!({"resourceType": "Immunization", "status": "completed", "patient": p,
                 "vaccineCode": {"text": "x"}, "occurrenceString": "spring",
-                "occurrenceDateTime": "2019"}), false),
-        (json!({"resourceType": "Procedure", "status": "completed", "subject": p,
-                "performedDateTime": "2026", "performedPeriod": {"start": "2026"}}), false),
+                "occurrenceDateTime": "2019"}),
+            false,
+        ),
+        (
+            json!({"resourceType": "Procedure", "status": "completed", "subject": p,
+                "performedDateTime": "2026", "performedPeriod": {"start": "2026"}}),
+            false,
+        ),
         // A period with nothing the check looks at is not a second value.
-        (json!({"resourceType": "Procedure", "status": "completed", "subject": p,
-                "performedDateTime": "2026", "performedPeriod": {"extension": [{"url": "x"}]}}), true),
+        (
+            json!({"resourceType": "Procedure", "status": "completed", "subject": p,
+                "performedDateTime": "2026", "performedPeriod": {"extension": [{"url": "x"}]}}),
+            true,
+        ),
     ] {
         assert_eq!(decode_in_time(v.clone()).is_ok(), ok, "{v}");
     }
@@ -87,9 +105,8 @@ fn choice_elements() {
 /// A member the check looks at may appear once; other repeated names are not looked at.
 #[test]
 fn repeated_members() {
-    let twice = |inner: &str| {
-        format!(r#"{{"resourceType": "Observation", "status": "final", {inner}}}"#)
-    };
+    let twice =
+        |inner: &str| format!(r#"{{"resourceType": "Observation", "status": "final", {inner}}}"#);
     let check = |text: String| fhir_r4::check(&sonic_rs::from_str(&text).unwrap());
     assert_eq!(
         check(twice(r#""code": {"text": "a"}, "code": {"text": "b"}"#)),
