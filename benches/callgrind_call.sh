@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instructions per hook call in the running service (issue #6): exactly repeatable, unlike
+# Instructions per hook call in the running service: exactly repeatable, unlike
 # wall-clock figures on a shared machine.
 #
 #   benches/callgrind_call.sh                          # typical patient, target/release build

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the synthetic patients of cart-sentinel's benchmarks (issue #6).
+"""Generate the synthetic patients of cart-sentinel's benchmarks.
 
 Writes full CDS Hooks 2.0 `patient-view` requests for the `cart-monitoring` service (every
 prefetch key its discovery entry gives with the shipped pack, filled as searchset Bundles the way an

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test of the release build (issue #6). Bounded, loopback only, stops by itself.
+# Load test of the release build. Bounded, loopback only, stops by itself.
 #
 #   benches/load.sh                      # typical patient, c = 1, 8, 64, 15 s each
 #   DURATION=5 CONCURRENCY="1 64" SIZE=large benches/load.sh

@@ -1,4 +1,4 @@
-//! The hook pipeline, stage by stage, for the three generated patients (issue #6).
+//! The hook pipeline, stage by stage, for the three generated patients.
 //!
 //! For each of `small`, `typical` and `large` (`benches/gen_patient.py`):
 //!

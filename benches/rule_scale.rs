@@ -1,4 +1,4 @@
-//! Evaluation time against the size of the pack (issue #6): the typical patient against packs
+//! Evaluation time against the size of the pack: the typical patient against packs
 //! of 17, 200 and 2,000 active rules.
 //!
 //! The 17 are the default pack with its one draft rule switched to active. Larger packs add

@@ -99,7 +99,7 @@ pub async fn active_pack(
 }
 
 /// How long the issued-card writer gathers cards after the first one before writing them in one
-/// transaction, and at most how many it gathers (issue #6: one `SQLite` commit, with its
+/// transaction, and at most how many it gathers (one `SQLite` commit, with its
 /// `fsync`, per hook call was a tenth of the service's CPU at concurrency 1). Cards still in
 /// the queue when the process stops are lost either way; the window adds at most its length.
 const ISSUED_WINDOW: Duration = Duration::from_millis(50);

@@ -31,7 +31,7 @@ pub fn json_depth_exceeds(body: &[u8], limit: usize) -> bool {
         i += 1;
         match b {
             // Most of a request is string content: jump to its closing quote (memchr is
-            // vectorised; this scan was an eighth of a hook call's parse, issue #6).
+            // vectorised).
             b'"' => loop {
                 let rest = body.get(i..).unwrap_or_default();
                 match memchr::memchr2(b'"', b'\\', rest) {
@@ -137,7 +137,7 @@ impl HookSlots {
 /// A bound on hook-call bodies held in memory at once: a call waits here (it is not refused)
 /// before its body is read, and leaves once the body is parsed into the (much smaller) request.
 /// Parsing is CPU work, so a few more than the worker threads lose no throughput, while
-/// without it every open connection's body is buffered at once (issue #6: peak memory).
+/// without it every open connection's body is buffered at once (peak memory).
 #[derive(Debug, Clone)]
 pub struct BodySlots {
     slots: Arc<Semaphore>,

@@ -21,7 +21,7 @@ use crate::record::units;
 #[derive(Debug, Clone)]
 pub(super) enum Bound {
     /// Shared: a binding is read by conditions, windows and placeholders, and cloning an item
-    /// copies its codes and texts (issue #6: rule scale).
+    /// copies its codes and texts.
     Item(Option<Rc<Item>>),
     Num(Option<(f64, Option<String>)>),
     Text(Option<String>),
@@ -36,7 +36,7 @@ pub(super) struct Ctx<'a> {
     pub today: NaiveDate,
     /// By rule index: `None` not yet asked, `Some(None)` being evaluated (a cycle that
     /// slipped through reads it as false), `Some(Some(result))`. Vectors, not hash maps: a
-    /// pack of 2,000 rules asks them thousands of times per call (issue #6: rule scale).
+    /// pack of 2,000 rules asks them thousands of times per call.
     rule_results: RefCell<Vec<Option<Option<bool>>>>,
     rule_envs: RefCell<Vec<Option<Rc<RuleEnv>>>>,
     /// Value-set scans shared by every rule of the call.
@@ -197,7 +197,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
     }
 
     /// A number and its unit. The unit is borrowed from the rule where it can be (parameters,
-    /// day and age): numbers are read for every rule of a pack (issue #6: rule scale).
+    /// day and age): numbers are read for every rule of a pack.
     pub fn num(&self, n: &Num) -> Option<(f64, Option<Cow<'a, str>>)> {
         let op = match n {
             Num::Lit(v) => return Some((*v, None)),

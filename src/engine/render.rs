@@ -16,7 +16,7 @@ pub(super) enum Filled {
 }
 
 /// The next placeholder of `text`: the text before it, its name (trimmed) and the text after
-/// it. `memchr` finds the braces: rendering is most of evaluating a large pack (issue #6).
+/// it. `memchr` finds the braces: rendering is most of evaluating a large pack.
 fn next_placeholder(text: &str) -> Option<(&str, &str, &str)> {
     let bytes = text.as_bytes();
     let mut from = 0;

@@ -192,7 +192,7 @@ pub fn words(s: &str) -> Vec<String> {
 
 fn contains_words(hay: &[String], needle: &[String]) -> bool {
     // Lengths and first bytes first: most words differ there, and this runs for every text
-    // entry of every value set against every text of a record (issue #6: rule scale).
+    // entry of every value set against every text of a record.
     let same = |a: &String, b: &String| {
         a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
     };
@@ -280,7 +280,7 @@ impl Compiled {
 
     /// [`match_concept`](Self::match_concept), with the [`words`] of a text given by
     /// `words_of`: a caller matching many value sets against the same record splits each text
-    /// once (issue #6).
+    /// once.
     pub fn match_concept_with<W: AsRef<[String]>>(
         &self,
         concept: &Concept,

@@ -89,7 +89,7 @@ fn patient_birth_date_only_from_the_right_patient() {
     assert_eq!(b.finish().birth_date.unwrap().to_string(), "1960-05-06");
 }
 
-/// `refers_to_patient` as it was before its fast path and reverse scan (issue #6).
+/// `refers_to_patient` as it was before its fast path and reverse scan.
 fn refers_to_patient_as_before(reference: &str, patient_id: &str) -> bool {
     let path = reference.split(['?', '#']).next().unwrap_or_default();
     let parts: Vec<&str> = path.split('/').collect();

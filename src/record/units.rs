@@ -50,7 +50,7 @@ pub fn convert(v: f64, from: &str, to: &str) -> Option<f64> {
 }
 
 /// [`convert`] for many values of one query: the factors of the last pair of units are kept,
-/// so a run of values in one unit does not match unit names for each (issue #6). The result
+/// so a run of values in one unit does not match unit names for each. The result
 /// is exactly [`convert`]'s.
 #[derive(Default)]
 pub struct Converter<'u> {
