@@ -177,6 +177,24 @@ pub(crate) fn get_entry<T: serde::Serialize>(
     ))
 }
 
+/// The entry `id` as committed in pack `version`, under `key`, with its `ETag`: the answer
+/// to a change of a value set or source.
+pub(crate) fn committed_entry<T: serde::Serialize>(
+    admin: &crate::admin::Admin,
+    (key, id): (&str, &str),
+    version: i64,
+    entries: Entries<T>,
+) -> HttpResponse {
+    let (pack, _) = admin.active.get();
+    let view = (entries.get)(pack.pack())
+        .get(id)
+        .and_then(|e| serde_json::to_value(e).ok())
+        .unwrap_or(serde_json::Value::Null);
+    HttpResponse::Ok()
+        .insert_header(("ETag", crate::admin::etag(&view)))
+        .json(serde_json::json!({"packVersion": version, key: view}))
+}
+
 /// One of the pack's maps of named entries (value sets, sources), for [`put_entry`].
 pub(crate) struct Entries<T> {
     pub get: fn(&crate::engine::Pack) -> &std::collections::BTreeMap<String, T>,

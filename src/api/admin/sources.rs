@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::{get_entry, parse_body, put_entry, AdminUser, Entries};
+use super::{committed_entry, get_entry, parse_body, put_entry, AdminUser, Entries};
 use crate::admin::{etag, Admin};
 use crate::api::ApiError;
 use crate::engine::source::SourceDef;
@@ -56,14 +56,5 @@ async fn put_source(
     let actor = user.require("rules:write")?;
     let source: SourceDef = parse_body(&req, &format!("sources.yaml: {id}"), &body)?;
     let version = put_entry(&req, actor, &admin, ("source.put", &id), source, SOURCES).await?;
-    let (pack, _) = admin.active.get();
-    let view = pack
-        .pack()
-        .sources
-        .get(id.as_str())
-        .map(source_json)
-        .unwrap_or(Value::Null);
-    Ok(HttpResponse::Ok()
-        .insert_header(("ETag", etag(&view)))
-        .json(json!({"packVersion": version, "source": view})))
+    Ok(committed_entry(&admin, ("source", &id), version, SOURCES))
 }

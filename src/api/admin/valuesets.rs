@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_if_match, get_entry, meta, parse_body, put_entry, AdminUser, Entries};
+use super::{check_if_match, committed_entry, get_entry, meta, parse_body, put_entry, AdminUser, Entries};
 use crate::admin::{etag, Admin, AdminError};
 use crate::api::ApiError;
 use crate::engine::valueset::{CodeEntry, TextEntry, ValueSet};
@@ -197,14 +197,5 @@ async fn remove_codes(
 }
 
 fn respond(admin: &Admin, id: &str, version: i64) -> Result<HttpResponse, ApiError> {
-    let (pack, _) = admin.active.get();
-    let vs = pack
-        .pack()
-        .valuesets
-        .get(id)
-        .map(vs_json)
-        .unwrap_or(Value::Null);
-    Ok(HttpResponse::Ok()
-        .insert_header(("ETag", etag(&vs)))
-        .json(json!({"packVersion": version, "valueset": vs})))
+    Ok(committed_entry(admin, ("valueset", id), version, VALUESETS))
 }
