@@ -4,7 +4,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_if_match, committed_entry, get_entry, meta, parse_body, put_entry, AdminUser, Entries};
+use super::{
+    check_if_match, committed_entry, get_entry, meta, parse_body, put_entry, AdminUser, Entries,
+};
 use crate::admin::{etag, Admin, AdminError};
 use crate::api::ApiError;
 use crate::engine::valueset::{CodeEntry, TextEntry, ValueSet};

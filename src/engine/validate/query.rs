@@ -1,7 +1,8 @@
 //! Checking a rule's queries: the source and its value set, the filters the source admits,
 //! and the FHIRPath a query or a binding carries (its value sets and variables).
 
-use super::{source, RuleChecker};
+use super::rule::RuleChecker;
+use super::source;
 use crate::engine::rule::{Binding, PathOf, Query};
 use crate::record::units;
 
