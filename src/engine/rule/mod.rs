@@ -3,13 +3,18 @@
 //! These types are the format; `cds-hooks/schema/rule.schema.json` publishes it. Documents
 //! are read as YAML (JSON is valid YAML) into a `serde_json::Value` and deserialised from it
 //! (`engine::load::parse`), because serde_yaml only reads externally tagged enums written as
-//! YAML tags. serde_json's `arbitrary_precision` (turned on by fhirbolt) hands numbers to
-//! `deserialize_any` as a private map; the custom [`Num`] deserialiser accepts that form. Validation beyond the shape (names, types, placeholders) is in
-//! `engine::validate`.
+//! YAML tags. Numbers are in `num`, the card in `card`. Validation beyond the shape (names,
+//! types, placeholders) is in `engine::validate`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+mod card;
+mod num;
+
+pub use card::*;
+pub use num::*;
 
 /// One rule file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,77 +358,6 @@ pub struct Within {
     pub hours: Option<Num>,
 }
 
-/// A number: a literal, or a map with one key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Num {
-    /// A literal.
-    Lit(f64),
-    /// Anything else.
-    Op(Box<NumOp>),
-}
-
-/// Computed numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum NumOp {
-    /// A rule parameter (converted to a query's unit where compared with a result).
-    Param(String),
-    /// A numeric binding.
-    Var(String),
-    /// The numeric value of a query binding (in the query's unit).
-    ValueOf(String),
-    /// The number of items a query finds.
-    Count(Query),
-    /// The first number (an integer, a decimal, or a Quantity's value with its unit) that a
-    /// FHIRPath finds in the resource a query binding found.
-    Path(PathOf),
-    /// `age` (whole years, needs Patient.birthDate) or `day` (day N).
-    Patient(PatientNum),
-    /// Sum.
-    Add([Num; 2]),
-    /// Difference.
-    Sub([Num; 2]),
-    /// Product.
-    Mul([Num; 2]),
-    /// Quotient.
-    Div([Num; 2]),
-    /// First branch whose condition holds, else the default.
-    Case(Case),
-}
-
-/// Patient-level numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PatientNum {
-    /// Age in whole years today.
-    Age,
-    /// Day N after day 0.
-    Day,
-}
-
-/// `case: {when: [...], else: N}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Case {
-    /// Branches, in order.
-    pub when: Vec<CaseBranch>,
-    /// Value when no branch holds.
-    #[serde(rename = "else")]
-    pub otherwise: Num,
-}
-
-/// One branch of a case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CaseBranch {
-    /// Condition.
-    #[serde(rename = "if")]
-    pub cond: Cond,
-    /// Value.
-    pub then: Num,
-}
-
 /// An item of a named list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -432,193 +366,4 @@ pub struct ListItem {
     pub when: Cond,
     /// Text with placeholders.
     pub text: String,
-}
-
-/// The card a rule shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardTemplate {
-    /// `info`, `warning` or `critical`.
-    pub indicator: String,
-    /// One sentence, under 140 characters once placeholders are filled.
-    pub summary: String,
-    /// GitHub-flavoured markdown with placeholders.
-    pub detail: String,
-    /// The first variant whose condition holds replaces indicator, summary and/or detail.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub variants: Vec<CardVariant>,
-    /// `any` (default) or `at-most-one`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selection_behavior: Option<String>,
-    /// Suggestions (each shown when its condition holds, or always).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub suggestions: Vec<SuggestionTemplate>,
-    /// Links.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<LinkTemplate>,
-    /// Override reasons offered to the clinician.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub override_reasons: Vec<CodingTemplate>,
-}
-
-/// A conditional replacement of parts of the card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardVariant {
-    /// When this variant applies.
-    pub when: Cond,
-    /// Replacement indicator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indicator: Option<String>,
-    /// Replacement summary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    /// Replacement detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// A suggestion template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuggestionTemplate {
-    /// Label shown to the clinician.
-    pub label: String,
-    /// Only offered when this holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub when: Option<Cond>,
-    /// `isRecommended`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recommended: Option<bool>,
-    /// Actions (AND-ed).
-    pub actions: Vec<ActionTemplate>,
-}
-
-/// An action template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionTemplate {
-    /// `create`, `update` or `delete`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Description.
-    pub description: String,
-    /// FHIR R4 resource template (create/update); string values may hold placeholders; a
-    /// string that is exactly one structured placeholder (e.g. `{{malignancy.code}}`) is
-    /// replaced by that JSON value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<serde_yaml::Value>,
-    /// `Type/id` of the resource to delete, usually `{{order.ref}}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
-}
-
-/// A link template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkTemplate {
-    /// Label.
-    pub label: String,
-    /// Absolute URL.
-    pub url: String,
-    /// `absolute` or `smart`.
-    #[serde(rename = "type", default = "absolute")]
-    pub kind: String,
-}
-
-fn absolute() -> String {
-    "absolute".to_owned()
-}
-
-/// A coding (override reasons).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodingTemplate {
-    /// Code system.
-    pub system: String,
-    /// Code.
-    pub code: String,
-    /// Display (required for override reasons).
-    pub display: String,
-}
-
-/// A citation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Evidence {
-    /// Short label used as the card's `source.label` (first evidence only).
-    pub label: String,
-    /// Full citation.
-    pub citation: String,
-    /// URL (the first one is the card's `source.url`).
-    pub url: String,
-    /// `V` verified in source, `V2` secondary source, `M` from memory (unverified).
-    pub status: String,
-}
-
-impl<'de> Deserialize<'de> for Num {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct NumVisitor;
-        impl<'de> serde::de::Visitor<'de> for NumVisitor {
-            type Value = Num;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number or a map with one of: param, var, value_of, count, path, patient, add, sub, mul, div, case")
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
-                Ok(Num::Lit(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Num, E> {
-                Ok(Num::Lit(v as f64))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
-                Ok(Num::Lit(v as f64))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Num, A::Error> {
-                use serde::de::Error;
-                let key: String = map
-                    .next_key()?
-                    .ok_or_else(|| A::Error::custom("expected a number or a map with one key"))?;
-                let op = match key.as_str() {
-                    // serde_json's arbitrary_precision hands numbers over as this private map.
-                    "$serde_json::private::Number" => {
-                        let text: String = map.next_value()?;
-                        let v = text.parse::<f64>().map_err(A::Error::custom)?;
-                        return Ok(Num::Lit(v));
-                    }
-                    "param" => NumOp::Param(map.next_value()?),
-                    "var" => NumOp::Var(map.next_value()?),
-                    "value_of" => NumOp::ValueOf(map.next_value()?),
-                    "count" => NumOp::Count(map.next_value()?),
-                    "path" => NumOp::Path(map.next_value()?),
-                    "patient" => NumOp::Patient(map.next_value()?),
-                    "add" => NumOp::Add(map.next_value()?),
-                    "sub" => NumOp::Sub(map.next_value()?),
-                    "mul" => NumOp::Mul(map.next_value()?),
-                    "div" => NumOp::Div(map.next_value()?),
-                    "case" => NumOp::Case(map.next_value()?),
-                    other => {
-                        return Err(A::Error::unknown_variant(
-                            other,
-                            &[
-                                "param", "var", "value_of", "count", "path", "patient", "add",
-                                "sub", "mul", "div", "case",
-                            ],
-                        ))
-                    }
-                };
-                if map.next_key::<String>()?.is_some() {
-                    return Err(A::Error::custom("a number expression has exactly one key"));
-                }
-                Ok(Num::Op(Box::new(op)))
-            }
-        }
-        d.deserialize_any(NumVisitor)
-    }
-}
-
-impl Num {
-    /// A parameter reference.
-    pub fn param(name: &str) -> Num {
-        Num::Op(Box::new(NumOp::Param(name.to_owned())))
-    }
 }
