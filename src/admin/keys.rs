@@ -174,9 +174,29 @@ pub enum TokenError {
     /// No key for the token's `kid`.
     #[error("no key for this token")]
     UnknownKey,
-    /// Signature, algorithm, expiry, audience or issuer check failed.
-    #[error("token rejected: {0}")]
+    /// Signature, algorithm, expiry, audience or issuer check failed. Shown by its kind only:
+    /// the library's message can quote claim values (a JSON error names the value it refused).
+    #[error("token rejected: {}", rejection(.0))]
     Invalid(#[from] jsonwebtoken::errors::Error),
+}
+
+/// The kind of a token's rejection, with no content of the token.
+fn rejection(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => "expired",
+        K::ImmatureSignature => "not yet valid",
+        K::InvalidSignature => "bad signature",
+        K::InvalidAudience => "wrong audience",
+        K::InvalidIssuer => "wrong issuer",
+        K::InvalidSubject => "wrong subject",
+        K::InvalidAlgorithm | K::MissingAlgorithm | K::InvalidAlgorithmName => {
+            "algorithm not allowed"
+        }
+        K::MissingRequiredClaim(_) => "a required claim is missing",
+        K::InvalidClaimFormat(_) | K::Json(_) => "claims are not as expected",
+        _ => "malformed or unverifiable",
+    }
 }
 
 impl AdminAuth {
@@ -290,5 +310,24 @@ impl AdminAuth {
             }
         }
         Err(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::errors::{Error, ErrorKind};
+
+    /// What is logged of a refused token names the kind of refusal and none of its content,
+    /// even when the library's own message quotes a claim value.
+    #[test]
+    fn a_refusal_is_logged_by_its_kind_only() {
+        let expired = TokenError::Invalid(Error::from(ErrorKind::ExpiredSignature));
+        assert_eq!(expired.to_string(), "token rejected: expired");
+        let json = serde_json::from_str::<u64>("\"patient-mrn-12345\"").unwrap_err();
+        let claims = Error::from(json);
+        assert!(claims.to_string().contains("patient-mrn-12345"));
+        let shown = TokenError::Invalid(claims).to_string();
+        assert_eq!(shown, "token rejected: claims are not as expected");
     }
 }
