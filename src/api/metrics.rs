@@ -1,4 +1,4 @@
-//! `GET /metrics` (Prometheus text format) and the middleware that times every hook call.
+//! `GET /metrics` (`OpenMetrics` text format) and the middleware that times every hook call.
 //!
 //! The middleware wraps the whole application (inside `TracingLogger`), so it also sees the
 //! answers produced before the handler runs: 401 from client authentication, 503 from the
@@ -23,7 +23,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn get_metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .content_type(crate::metrics::CONTENT_TYPE)
         .body(metrics.render())
 }
 
