@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::cds::limits::json_depth_exceeds;
 use crate::metrics::Metrics;
+
+/// Nesting refused when no limit is set: as deep as a hook body may be by default.
+const DEFAULT_MAX_DEPTH: usize = 64;
 
 /// Why FHIR data could not be obtained; every variant ends the hook call with 412.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,10 @@ pub enum FhirError {
     /// Not JSON.
     #[error("the FHIR server did not answer JSON")]
     NotJson,
+    /// JSON nested deeper than the limit (the parser recurses: a deep page could exhaust a
+    /// worker's stack).
+    #[error("the FHIR response is nested deeper than {0} levels")]
+    TooDeep(usize),
 }
 
 /// A FHIR client for one service (shared by all calls).
@@ -45,6 +53,7 @@ pub struct FhirClient {
     http: reqwest::Client,
     allowed: Vec<Url>,
     max_bytes: usize,
+    max_depth: usize,
     metrics: Option<Arc<Metrics>>,
 }
 
@@ -59,6 +68,7 @@ impl FhirError {
             FhirError::TooLarge(_) => "too_large",
             FhirError::Template => "template",
             FhirError::NotJson => "not_json",
+            FhirError::TooDeep(_) => "too_deep",
         }
     }
 }
@@ -129,8 +139,16 @@ impl FhirClient {
             http,
             allowed,
             max_bytes,
+            max_depth: DEFAULT_MAX_DEPTH,
             metrics: None,
         })
+    }
+
+    /// Refuses responses nested deeper than `levels` (the hook body's own limit,
+    /// `limits.max_json_depth`, is the natural choice).
+    pub fn with_max_depth(mut self, levels: usize) -> FhirClient {
+        self.max_depth = levels;
+        self
     }
 
     /// Records the latency and outcome of every request in `metrics`.
@@ -239,6 +257,10 @@ impl FhirClient {
                 return Err(FhirError::TooLarge(self.max_bytes));
             }
             body.extend_from_slice(&chunk);
+        }
+        // The same byte scan as a hook body's, before the recursive parser sees the page.
+        if json_depth_exceeds(&body, self.max_depth) {
+            return Err(FhirError::TooDeep(self.max_depth));
         }
         // Parsed as a tree, as a prefetch value is: the rules' FHIRPath reads it as received.
         sonic_rs::from_slice(&body).map_err(|_| FhirError::NotJson)

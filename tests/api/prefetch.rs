@@ -140,6 +140,46 @@ async fn fhir_server_answering_non_json_is_412() {
     );
 }
 
+/// A page nested deeper than the hook body may be gets 412 before the recursive parser sees
+/// it (120 levels can exhaust a debug build's worker stack), and the service keeps answering.
+#[tokio::test]
+async fn fhir_page_nested_too_deep_is_412_and_the_next_call_works() {
+    let app = spawn_with(|s| {
+        s.fhir.request_timeout_ms = 2000;
+        s.fhir.deadline_ms = 3000;
+    })
+    .await;
+    let deep = format!(
+        "{{\"resourceType\": \"Bundle\", \"type\": \"searchset\", \"x\": {}1{}}}",
+        "[".repeat(120),
+        "]".repeat(120)
+    );
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(deep, "application/fhir+json"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.fhir)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty_bundle()))
+        .with_priority(2)
+        .mount(&app.fhir)
+        .await;
+    let resp = app
+        .call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
+        .await;
+    assert_eq!(resp.status(), 412);
+    let outcome: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        outcome.to_string().contains("nested deeper than 64 levels"),
+        "{outcome}"
+    );
+    let resp = app
+        .call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
+        .await;
+    assert_eq!(resp.status(), 200, "the next call, with ordinary pages, is answered");
+}
+
 #[tokio::test]
 async fn fhir_server_down_is_412() {
     let app = spawn_with(|s| s.fhir.allowed_servers = None).await;
