@@ -15,6 +15,7 @@ use crate::admin::keys::AdminAuth;
 use crate::admin::{ActivePack, Admin};
 use crate::api::cds_auth::CdsAuth;
 use crate::api::{self, AppState};
+use crate::auth::jwks::{self, JwksCache};
 use crate::auth::Verifier;
 use crate::cds::limits::{BodySlots, HookSlots, RequestLimits};
 use crate::cds::load_services;
@@ -191,17 +192,26 @@ impl Application {
             .context("subscribing to rule pack changes")?;
         let http = http_client(Duration::from_millis(settings.fhir.request_timeout_ms))
             .context("building the HTTP client")?;
+        // One JWKS cache for CDS client and admin tokens; nothing is fetched before a token
+        // needs a key, so an identity provider outage does not stop the start.
+        let jwks = Arc::new(
+            JwksCache::new(
+                http.clone(),
+                jwks::configured_urls(&settings),
+                Duration::from_secs(settings.auth.jwks_refresh_seconds),
+            )
+            .with_metrics(metrics.clone().into_inner()),
+        );
         let verifier = if settings.auth_required() {
-            let v = Verifier::new(&settings.auth, http.clone(), store.clone())
-                .context("configuring CDS client authentication")?;
-            Some(v.with_metrics(metrics.clone().into_inner()))
+            Some(
+                Verifier::new(&settings.auth, jwks.clone(), store.clone())
+                    .context("configuring CDS client authentication")?,
+            )
         } else {
             None
         };
         let admin_auth = web::Data::new(
-            AdminAuth::load(&settings, &http)
-                .await
-                .context("configuring admin authentication")?,
+            AdminAuth::load(&settings, jwks).context("configuring admin authentication")?,
         );
         let fhir = FhirClient::new(
             http,
@@ -209,6 +219,7 @@ impl Application {
             settings.fhir.max_response_bytes,
         )
         .map_err(anyhow::Error::msg)?
+        .with_max_depth(settings.limits.max_json_depth)
         .with_metrics(metrics.clone().into_inner());
         let state = web::Data::new(AppState {
             services,

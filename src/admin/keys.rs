@@ -1,6 +1,9 @@
 //! Admin tokens: bearer JWTs from the organisation's identity provider, verified against a
 //! configured PEM public key or JWKS (asymmetric algorithms only, never `none` or HMAC), with
-//! scopes `rules:read`, `rules:write`, `audit:read`.
+//! scopes `rules:read`, `rules:write`, `audit:read`. A JWKS is read through the application's
+//! one JWKS cache (the CDS clients' too): nothing is fetched at start-up, so the service starts
+//! while the identity provider is down; admin calls answer 503 until its keys arrive, and a
+//! rotated key is fetched on its first use (at most once per `auth.jwks_refresh_seconds`).
 //!
 //! In development mode with no key configured, a P-256 key pair is generated once under the data
 //! directory (`admin-dev-key.pem`, mode 0600) and `cart-sentinel admin token` mints tokens with
@@ -8,15 +11,17 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::Engine;
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::jwks::JwksCache;
 use crate::config::{Mode, Settings};
 
 /// Issuer of development tokens.
@@ -58,7 +63,11 @@ struct Key {
 
 /// Verifies admin tokens.
 pub struct AdminAuth {
+    /// Keys known without a fetch: the PEM file, or the development key.
     keys: Vec<Key>,
+    jwks_url: Option<String>,
+    jwks: Arc<JwksCache>,
+    algorithms: Vec<String>,
     issuer: Option<String>,
     audience: String,
 }
@@ -174,6 +183,9 @@ pub enum TokenError {
     /// No key for the token's `kid`.
     #[error("no key for this token")]
     UnknownKey,
+    /// The identity provider's JWKS has not been read yet (it is down or unreachable).
+    #[error("the identity provider's keys are not available yet")]
+    KeysUnavailable,
     /// Signature, algorithm, expiry, audience or issuer check failed. Shown by its kind only:
     /// the library's message can quote claim values (a JSON error names the value it refused).
     #[error("token rejected: {}", rejection(.0))]
@@ -199,9 +211,26 @@ fn rejection(e: &jsonwebtoken::errors::Error) -> &'static str {
     }
 }
 
+/// A JWK from the identity provider's set as a verification key, for the algorithms of its
+/// key type that `admin.algorithms` allows.
+fn jwk_key(jwk: &Jwk, configured: &[String]) -> Option<Key> {
+    let family = match jwk.algorithm {
+        AlgorithmParameters::RSA(_) => RSA,
+        AlgorithmParameters::EllipticCurve(_) => EC,
+        _ => return None,
+    };
+    Some(Key {
+        kid: jwk.common.key_id.clone(),
+        key: DecodingKey::from_jwk(jwk).ok()?,
+        algorithms: allowed(configured, family),
+    })
+}
+
 impl AdminAuth {
-    /// Keys from the settings: PEM file, JWKS URL, or (development only) the local dev key.
-    pub async fn load(settings: &Settings, http: &reqwest::Client) -> anyhow::Result<AdminAuth> {
+    /// Keys from the settings: a PEM file, a JWKS URL read through `jwks` (which must hold
+    /// `admin.jwks_url`: [`crate::auth::jwks::configured_urls`]), or in development with
+    /// neither, the local development key.
+    pub fn load(settings: &Settings, jwks: Arc<JwksCache>) -> anyhow::Result<AdminAuth> {
         let cfg = &settings.admin;
         let mut keys = Vec::new();
         if let Some(path) = &cfg.public_key_pem {
@@ -223,35 +252,9 @@ impl AdminAuth {
                 });
             }
         }
-        if let Some(url) = &cfg.jwks_url {
-            let set: JwkSet = http
-                .get(url)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await
-                .context("fetching admin.jwks_url")?;
-            for jwk in &set.keys {
-                if let Ok(key) = DecodingKey::from_jwk(jwk) {
-                    let family: &[Algorithm] = if matches!(
-                        jwk.algorithm,
-                        jsonwebtoken::jwk::AlgorithmParameters::RSA(_)
-                    ) {
-                        RSA
-                    } else {
-                        EC
-                    };
-                    keys.push(Key {
-                        kid: jwk.common.key_id.clone(),
-                        key,
-                        algorithms: allowed(&cfg.algorithms, family),
-                    });
-                }
-            }
-        }
         let mut issuer = cfg.issuer.clone();
-        if keys.is_empty() && settings.server.mode == Mode::Development {
+        if keys.is_empty() && cfg.jwks_url.is_none() && settings.server.mode == Mode::Development
+        {
             let pkcs8 = ensure_dev_key(&settings.storage.data_dir)?;
             keys.push(Key {
                 kid: None,
@@ -260,28 +263,39 @@ impl AdminAuth {
             });
             issuer = Some(DEV_ISSUER.to_owned());
         }
-        if keys.is_empty() {
+        if keys.is_empty() && cfg.jwks_url.is_none() {
             tracing::warn!("no admin key configured (admin.public_key_pem or admin.jwks_url): the admin API refuses every call");
         }
         Ok(AdminAuth {
             keys,
+            jwks_url: cfg.jwks_url.clone(),
+            jwks,
+            algorithms: cfg.algorithms.clone(),
             issuer,
             audience: cfg.audience.clone(),
         })
     }
 
     /// Verifies a bearer token; no claim is read before the signature verifies.
-    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        if self.keys.is_empty() {
+    pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        if self.keys.is_empty() && self.jwks_url.is_none() {
             return Err(TokenError::NotConfigured);
         }
         let header = jsonwebtoken::decode_header(token)?;
-        let candidates = self.keys.iter().filter(|k| {
+        let fits = |k: &Key| {
             k.algorithms.contains(&header.alg)
                 && (header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
-        });
+        };
+        let mut fetched = Vec::new();
+        if let Some(url) = &self.jwks_url {
+            let jwks = self.jwks.keys_for(url, header.kid.as_deref()).await;
+            fetched.extend(jwks.iter().filter_map(|j| jwk_key(j, &self.algorithms)));
+            if fetched.is_empty() && self.keys.is_empty() && !self.jwks.ever_fetched(url).await {
+                return Err(TokenError::KeysUnavailable);
+            }
+        }
         let mut last = TokenError::UnknownKey;
-        for k in candidates {
+        for k in self.keys.iter().chain(&fetched).filter(|k| fits(k)) {
             let mut v = Validation::new(header.alg);
             v.algorithms = k.algorithms.clone();
             v.set_audience(&[&self.audience]);

@@ -1,23 +1,38 @@
-//! The claims of a verified CDS client token and their checks (`aud`, `exp`, `iat`, `jti`).
-//! Read only after the signature verified. Claims are read from a `serde_json::Value` by hand:
-//! with `serde_json`'s `arbitrary_precision` (turned on by fhirbolt) jsonwebtoken's own numeric
-//! claim checks cannot read numbers, so they are switched off and done here.
+//! The claims of a CDS client token and the rules they must meet. jsonwebtoken's own
+//! [`Validation`] checks the signature, `iss`, `aud`, `exp` and `nbf` (with the leeway); what it
+//! cannot express is ours: `iat` not in the future, `jti` present (then remembered by the store
+//! against replay), and the client's `tenant`.
+//!
+//! `exp` must be an integer NumericDate: fhirbolt turns on serde_json's `arbitrary_precision`
+//! for the whole program, with which jsonwebtoken cannot read a fractional one, so such a token
+//! is refused (EHRs send whole seconds).
 
+use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm};
-use jsonwebtoken::Algorithm;
-use serde_json::Value;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
 
 use super::AuthError;
 
-/// The claims cart-sentinel checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The claims cart-sentinel reads beyond those the library checks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(super) struct Claims {
     pub(super) iss: String,
-    pub(super) aud: Vec<String>,
     pub(super) exp: i64,
-    pub(super) iat: i64,
-    pub(super) jti: String,
+    #[serde(default)]
+    pub(super) iat: Option<i64>,
+    #[serde(default)]
+    pub(super) jti: Option<String>,
+    #[serde(default)]
     pub(super) tenant: Option<String>,
+}
+
+/// What a rejected token's log line may show: its `iss` and `jti`, read only once the
+/// signature verified.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Seen {
+    pub(super) iss: Option<String>,
+    pub(super) jti: Option<String>,
 }
 
 /// The `aud` a client must use for `path` on a service reachable at `base_url` (the configured
@@ -26,65 +41,48 @@ pub fn audience_for(base_url: &str, path: &str) -> String {
     format!("{}{path}", base_url.trim_end_matches('/'))
 }
 
-fn string(raw: &Value, name: &'static str) -> Result<String, AuthError> {
-    raw.get(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or(AuthError::Claim(name))
+/// The library's checks for a token signed with `alg` by the client `iss`, for the endpoint
+/// `audience`: `exp`, `iss` and `aud` required, `exp` and `nbf` checked with `leeway` seconds.
+pub(super) fn validation(alg: Algorithm, iss: &str, audience: &str, leeway: u64) -> Validation {
+    let mut v = Validation::new(alg);
+    v.set_required_spec_claims(&["exp", "iss", "aud"]);
+    v.set_issuer(&[iss]);
+    v.set_audience(&[audience]);
+    v.validate_nbf = true;
+    v.leeway = leeway;
+    v
 }
 
-/// A `NumericDate`: an integer, or a finite number truncated to whole seconds.
-fn seconds(raw: &Value, name: &'static str) -> Result<i64, AuthError> {
-    let v = raw.get(name).ok_or(AuthError::Claim(name))?;
-    v.as_i64()
-        .or_else(|| {
-            v.as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 1e15)
-                .map(|f| f as i64)
-        })
-        .ok_or(AuthError::Claim(name))
+/// The reason for a library refusal. `None` when the signature did not verify with this key
+/// (another candidate key may still verify it).
+pub(super) fn refusal(e: &Error) -> Option<AuthError> {
+    Some(match e.kind() {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        ErrorKind::InvalidAudience => AuthError::Audience,
+        ErrorKind::InvalidIssuer => AuthError::UnknownIssuer,
+        ErrorKind::MissingRequiredClaim(name) => AuthError::Claim(match name.as_str() {
+            "exp" => "exp",
+            "iss" => "iss",
+            _ => "aud",
+        }),
+        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => AuthError::Claim("claims"),
+        _ => return None,
+    })
 }
 
 impl Claims {
-    /// Reads the claims; every one but `tenant` is required.
-    pub(super) fn read(raw: &Value) -> Result<Claims, AuthError> {
-        let aud = match raw.get("aud") {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_owned).ok_or(AuthError::Claim("aud")))
-                .collect::<Result<_, _>>()?,
-            _ => return Err(AuthError::Claim("aud")),
-        };
-        let tenant = match raw.get("tenant") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(AuthError::Claim("tenant")),
-        };
-        Ok(Claims {
-            iss: string(raw, "iss")?,
-            aud,
-            exp: seconds(raw, "exp")?,
-            iat: seconds(raw, "iat")?,
-            jti: string(raw, "jti")?,
-            tenant,
-        })
-    }
-
-    /// `aud` names `audience` exactly; `exp` not passed and `iat` not in the future, both with
-    /// `leeway` seconds of clock skew.
-    pub(super) fn check(&self, audience: &str, now: i64, leeway: i64) -> Result<(), AuthError> {
-        if !self.aud.iter().any(|a| a == audience) {
-            return Err(AuthError::Audience);
-        }
-        if now > self.exp.saturating_add(leeway) {
-            return Err(AuthError::Expired);
-        }
-        if self.iat > now.saturating_add(leeway) {
+    /// The checks the library does not make: `iat` present and not later than `now` plus the
+    /// leeway, `jti` present and not empty.
+    pub(super) fn check(&self, now: i64, leeway: i64) -> Result<(), AuthError> {
+        let iat = self.iat.ok_or(AuthError::Claim("iat"))?;
+        if iat > now.saturating_add(leeway) {
             return Err(AuthError::IssuedInFuture);
         }
-        Ok(())
+        match self.jti.as_deref() {
+            Some(j) if !j.is_empty() => Ok(()),
+            _ => Err(AuthError::Claim("jti")),
+        }
     }
 }
 
@@ -112,53 +110,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn claims() -> Value {
-        json!({"iss": "https://ehr", "aud": "https://cds/cds-services", "exp": 1000, "iat": 900, "jti": "j1"})
+    fn claims(raw: serde_json::Value) -> Result<Claims, serde_json::Error> {
+        serde_json::from_value(raw)
     }
 
     #[test]
-    fn audience_accepts_a_string_or_an_array_and_nothing_else() {
-        let c = Claims::read(&claims()).unwrap();
-        assert!(c.check("https://cds/cds-services", 950, 0).is_ok());
-        assert!(matches!(
-            c.check("https://cds/cds-services/x", 950, 0),
-            Err(AuthError::Audience)
-        ));
-        let mut raw = claims();
-        raw["aud"] = json!(["https://other", "https://cds/cds-services"]);
-        assert!(Claims::read(&raw)
-            .unwrap()
-            .check("https://cds/cds-services", 950, 0)
-            .is_ok());
-        raw["aud"] = json!(5);
-        assert!(matches!(Claims::read(&raw), Err(AuthError::Claim("aud"))));
-    }
-
-    #[test]
-    fn times_are_checked_with_the_leeway() {
-        let c = Claims::read(&claims()).unwrap();
-        let aud = "https://cds/cds-services";
-        assert!(c.check(aud, 1030, 30).is_ok());
-        assert!(matches!(c.check(aud, 1031, 30), Err(AuthError::Expired)));
-        assert!(c.check(aud, 870, 30).is_ok());
-        assert!(matches!(
-            c.check(aud, 869, 30),
-            Err(AuthError::IssuedInFuture)
-        ));
-    }
-
-    #[test]
-    fn every_claim_but_tenant_is_required() {
-        for name in ["iss", "aud", "exp", "iat", "jti"] {
-            let mut raw = claims();
-            raw.as_object_mut().unwrap().remove(name);
-            assert!(Claims::read(&raw).is_err(), "{name}");
-        }
-        let mut raw = claims();
-        raw["exp"] = json!("1000");
-        assert!(matches!(Claims::read(&raw), Err(AuthError::Claim("exp"))));
-        raw["exp"] = json!(1000.7);
-        assert_eq!(Claims::read(&raw).unwrap().exp, 1000);
+    fn iat_in_the_future_beyond_the_leeway_and_a_missing_jti_are_refused() {
+        let c = claims(json!({"iss": "i", "exp": 2000, "iat": 1000, "jti": "j"})).unwrap();
+        assert!(c.check(970, 30).is_ok(), "30 s early, within the leeway");
+        assert!(matches!(c.check(969, 30), Err(AuthError::IssuedInFuture)));
+        let c = claims(json!({"iss": "i", "exp": 2000, "iat": 900})).unwrap();
+        assert!(matches!(c.check(950, 30), Err(AuthError::Claim("jti"))));
+        let c = claims(json!({"iss": "i", "exp": 2000, "iat": 900, "jti": ""})).unwrap();
+        assert!(matches!(c.check(950, 30), Err(AuthError::Claim("jti"))));
+        let c = claims(json!({"iss": "i", "exp": 2000, "jti": "j"})).unwrap();
+        assert!(matches!(c.check(950, 30), Err(AuthError::Claim("iat"))));
     }
 
     #[test]
@@ -167,5 +133,14 @@ mod tests {
             audience_for("https://cds.example/", "/cds-services/a/feedback"),
             "https://cds.example/cds-services/a/feedback"
         );
+    }
+
+    #[test]
+    fn library_refusals_name_their_reason_and_a_bad_signature_names_none() {
+        let expired = Error::from(ErrorKind::ExpiredSignature);
+        assert!(matches!(refusal(&expired), Some(AuthError::Expired)));
+        let missing = Error::from(ErrorKind::MissingRequiredClaim("exp".into()));
+        assert!(matches!(refusal(&missing), Some(AuthError::Claim("exp"))));
+        assert!(refusal(&Error::from(ErrorKind::InvalidSignature)).is_none());
     }
 }

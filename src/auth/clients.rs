@@ -83,14 +83,6 @@ impl TrustedClient {
         })
     }
 
-    /// Every URL this client's keys may be fetched from.
-    pub(super) fn urls(&self) -> impl Iterator<Item = String> + '_ {
-        self.jwks_url
-            .iter()
-            .chain(self.jku_allowlist.iter())
-            .cloned()
-    }
-
     /// Whether this client may name `jku` (exact match).
     pub(super) fn allows_jku(&self, jku: &str) -> bool {
         self.jku_allowlist.iter().any(|a| a == jku)

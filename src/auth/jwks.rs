@@ -1,5 +1,6 @@
-//! The JWK Set cache. Only URLs named in the configuration (a client's `jwks_url` and
-//! `jku_allowlist`) have an entry, so a token can never make the service fetch anything else.
+//! The JWK Set cache, one per application, for CDS client tokens and admin tokens alike. Only
+//! URLs named in the configuration (a client's `jwks_url` and `jku_allowlist`, and
+//! `admin.jwks_url`) have an entry, so a token can never make the service fetch anything else.
 //! A set is fetched on first use and again when a `kid` is not in it or it is older than an
 //! hour, but each URL is fetched at most once per refresh interval, so a flood of unknown
 //! `kid`s costs at most one request per interval. Fetches have a short timeout, follow no
@@ -32,18 +33,34 @@ struct Entry {
 }
 
 /// Cached JWK Sets by URL.
-pub(super) struct JwksCache {
+pub struct JwksCache {
     http: reqwest::Client,
     entries: HashMap<String, Mutex<Entry>>,
     refresh: Duration,
-    pub(super) metrics: Option<Arc<Metrics>>,
+    metrics: Option<Arc<Metrics>>,
 }
 
-fn matching(keys: &[Jwk], kid: &str) -> Vec<Jwk> {
+/// The keys of a set with this `kid`; every key when the token names none (an identity
+/// provider with one key may leave `kid` out).
+fn matching(keys: &[Jwk], kid: Option<&str>) -> Vec<Jwk> {
     keys.iter()
-        .filter(|k| k.common.key_id.as_deref() == Some(kid))
+        .filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid)
         .cloned()
         .collect()
+}
+
+/// Every JWKS URL the settings name: each client's `jwks_url` and `jku_allowlist`, and
+/// `admin.jwks_url`.
+pub fn configured_urls(settings: &crate::config::Settings) -> Vec<String> {
+    let clients = settings
+        .auth
+        .clients
+        .iter()
+        .flat_map(|c| c.jwks_url.iter().chain(&c.jku_allowlist));
+    let mut urls: Vec<String> = clients.chain(&settings.admin.jwks_url).cloned().collect();
+    urls.sort_unstable();
+    urls.dedup();
+    urls
 }
 
 /// The usable public signing keys of a JWK Set document; `None` if it is not a JWK Set.
@@ -68,8 +85,10 @@ pub(super) fn parse_jwk_set(bytes: &[u8]) -> Option<Vec<Jwk>> {
 }
 
 impl JwksCache {
-    /// A cache for exactly these URLs.
-    pub(super) fn new(http: reqwest::Client, urls: Vec<String>, refresh: Duration) -> JwksCache {
+    /// A cache for exactly these URLs; each URL is fetched at most once per `refresh`. Nothing
+    /// is fetched until a token needs a key, so the service starts while an identity provider
+    /// is down.
+    pub fn new(http: reqwest::Client, urls: Vec<String>, refresh: Duration) -> JwksCache {
         let entries = urls
             .into_iter()
             .map(|u| (u, Mutex::new(Entry::default())))
@@ -82,6 +101,20 @@ impl JwksCache {
         }
     }
 
+    /// Counts every download in `metrics` (`cart_sentinel_jwks_fetches_total`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> JwksCache {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Whether a set was ever read from `url` (so its keys, possibly none, are known).
+    pub async fn ever_fetched(&self, url: &str) -> bool {
+        match self.entries.get(url) {
+            Some(entry) => entry.lock().await.fetched.is_some(),
+            None => false,
+        }
+    }
+
     /// Keys with this `kid` already cached for `url` (no fetch).
     pub(super) async fn cached(&self, url: &str, kid: &str) -> Vec<Jwk> {
         let Some(entry) = self.entries.get(url) else {
@@ -89,15 +122,16 @@ impl JwksCache {
         };
         let e = entry.lock().await;
         if e.fetched.is_some_and(|t| t.elapsed() < MAX_AGE) {
-            matching(&e.keys, kid)
+            matching(&e.keys, Some(kid))
         } else {
             Vec::new()
         }
     }
 
-    /// Keys with this `kid` from `url`, fetching the set if it is missing, stale or lacks the
-    /// `kid`, unless `url` was fetched less than one refresh interval ago.
-    pub(super) async fn keys_for(&self, url: &str, kid: &str) -> Vec<Jwk> {
+    /// Keys with this `kid` (every key for `None`) from `url`, fetching the set if it is
+    /// missing, stale or lacks the `kid`, unless `url` was fetched less than one refresh
+    /// interval ago.
+    pub async fn keys_for(&self, url: &str, kid: Option<&str>) -> Vec<Jwk> {
         let Some(entry) = self.entries.get(url) else {
             return Vec::new();
         };

@@ -3,9 +3,10 @@
 //! [`Verifier::verify`] checks a bearer token against the configured trusted clients
 //! (`[[auth.clients]]`): `typ`, `kid` and `alg` from the header (only [`jsonwebtoken::decode_header`]
 //! is read before the signature is checked, and only to pick the key), the signature with a key
-//! from the client's JWK Set ([`jwks`]), then `iss`, `aud`, `exp`, `iat`, `tenant` ([`claims`]),
-//! and last the `jti`, which the store remembers until `exp` so that a replay is refused on
-//! every replica. A `jku` that is not on a client's allowlist is never fetched.
+//! from the client's JWK Set ([`jwks`]) with `iss`, `aud`, `exp` and `nbf` checked by
+//! jsonwebtoken's own `Validation`, then what it cannot check ([`claims`]): `iat`, `tenant`, and
+//! last the `jti`, which the store remembers until `exp` so that a replay is refused on every
+//! replica. A `jku` that is not on a client's allowlist is never fetched.
 //!
 //! A rejection is logged at debug level with its reason and, once the signature has verified,
 //! the token's `iss` and `jti`; the token itself is never logged. The HTTP layer answers every
@@ -13,13 +14,12 @@
 
 mod claims;
 mod clients;
-mod jwks;
+pub mod jwks;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey};
 use url::Url;
 
 use crate::config::AuthSettings;
@@ -70,6 +70,9 @@ pub enum AuthError {
     /// `iat` is in the future (beyond the leeway).
     #[error("token issued in the future")]
     IssuedInFuture,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
     /// `tenant` differs from the client's configured tenant.
     #[error("tenant is not allowed")]
     Tenant,
@@ -101,25 +104,18 @@ pub struct CdsClient {
 pub struct Verifier {
     clients: Vec<TrustedClient>,
     algorithms: Vec<Algorithm>,
-    leeway: i64,
-    jwks: JwksCache,
+    leeway: u64,
+    jwks: Arc<JwksCache>,
     store: Arc<dyn Store>,
 }
 
-/// The token's `iss` and `jti`, known only once its signature verified (for the debug log).
-#[derive(Default)]
-struct Seen {
-    iss: Option<String>,
-    jti: Option<String>,
-}
-
 impl Verifier {
-    /// Builds a verifier from `[auth]`. `http` should not follow redirects (see
-    /// [`crate::fhir::http_client`]). Fails on an unparsable inline JWKS or URL, or when no
-    /// usable algorithm is left once `none` and HMAC are removed.
+    /// Builds a verifier from `[auth]`, reading keys through the application's `jwks` cache
+    /// (which must hold every client's URLs: [`jwks::configured_urls`]). Fails on an unparsable
+    /// inline JWKS or URL, or when no usable algorithm is left once `none` and HMAC are removed.
     pub fn new(
         settings: &AuthSettings,
-        http: reqwest::Client,
+        jwks: Arc<JwksCache>,
         store: Arc<dyn Store>,
     ) -> Result<Verifier, AuthError> {
         let algorithms = clients::algorithms(&settings.algorithms)?;
@@ -128,21 +124,13 @@ impl Verifier {
             .iter()
             .map(TrustedClient::from_settings)
             .collect::<Result<Vec<_>, _>>()?;
-        let urls = clients.iter().flat_map(TrustedClient::urls).collect();
-        let refresh = Duration::from_secs(settings.jwks_refresh_seconds);
         Ok(Verifier {
             clients,
             algorithms,
-            leeway: i64::try_from(settings.leeway_seconds).unwrap_or(i64::MAX),
-            jwks: JwksCache::new(http, urls, refresh),
+            leeway: settings.leeway_seconds,
+            jwks,
             store,
         })
-    }
-
-    /// Counts every JWKS download in `metrics` (`cart_sentinel_jwks_fetches_total`).
-    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Verifier {
-        self.jwks.metrics = Some(metrics);
-        self
     }
 
     /// Verifies `token` for a call to the endpoint whose absolute URL is `audience`, at `now`.
@@ -153,7 +141,7 @@ impl Verifier {
         audience: &str,
         now: DateTime<Utc>,
     ) -> Result<CdsClient, AuthError> {
-        let mut seen = Seen::default();
+        let mut seen = claims::Seen::default();
         let result = self.verify_inner(token, audience, now, &mut seen).await;
         if let Err(e) = &result {
             tracing::debug!(auth.iss = seen.iss, auth.jti = seen.jti, reason = %e, "CDS client rejected");
@@ -166,7 +154,7 @@ impl Verifier {
         token: &str,
         audience: &str,
         now: DateTime<Utc>,
-        seen: &mut Seen,
+        seen: &mut claims::Seen,
     ) -> Result<CdsClient, AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
         if !header
@@ -186,7 +174,7 @@ impl Verifier {
                 if owners.is_empty() {
                     return Err(AuthError::JkuNotAllowed);
                 }
-                let keys = self.jwks.keys_for(jku, kid).await;
+                let keys = self.jwks.keys_for(jku, Some(kid)).await;
                 owners
                     .into_iter()
                     .flat_map(|c| keys.iter().map(move |k| (c, k.clone())))
@@ -197,46 +185,58 @@ impl Verifier {
         if candidates.is_empty() {
             return Err(AuthError::UnknownKey);
         }
-        let mut validation = Validation::new(header.alg);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        let verified = candidates.iter().find_map(|(_, jwk)| {
+        // Each candidate key with its client's `iss`: the first that verifies the signature and
+        // the library's claim checks wins. A refusal after a verified signature names its
+        // reason; otherwise the signature did not verify with any key.
+        let mut refused = AuthError::Signature;
+        let mut verified = None;
+        for (client, jwk) in &candidates {
             if !claims::key_fits(jwk, header.alg) {
-                return None;
+                continue;
             }
-            let key = DecodingKey::from_jwk(jwk).ok()?;
-            let data = decode::<serde_json::Value>(token, &key, &validation).ok()?;
-            Some((jwk, data.claims))
-        });
-        let (jwk, raw) = verified.ok_or(AuthError::Signature)?;
-        let claims = claims::Claims::read(&raw)?;
+            let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                continue;
+            };
+            let rules = claims::validation(header.alg, &client.iss, audience, self.leeway);
+            match decode::<claims::Claims>(token, &key, &rules) {
+                Ok(data) => {
+                    verified = Some((*client, data.claims));
+                    break;
+                }
+                Err(e) => {
+                    if let Some(reason) = claims::refusal(&e) {
+                        refused = reason;
+                        // The signature verified with this key, so its iss and jti may be logged.
+                        *seen = jsonwebtoken::dangerous::insecure_decode::<claims::Seen>(token)
+                            .map(|d| d.claims)
+                            .unwrap_or_default();
+                    }
+                }
+            }
+        }
+        let (client, claims) = verified.ok_or(refused)?;
         seen.iss = Some(claims.iss.clone());
-        seen.jti = Some(claims.jti.clone());
-        // The key that verified must belong to the client the token names (a key may be shared).
-        let client = candidates
-            .iter()
-            .find(|(c, k)| k == jwk && c.iss == claims.iss)
-            .map(|(c, _)| *c)
-            .ok_or(AuthError::UnknownIssuer)?;
-        claims.check(audience, now.timestamp(), self.leeway)?;
+        seen.jti.clone_from(&claims.jti);
+        let leeway = i64::try_from(self.leeway).unwrap_or(i64::MAX);
+        claims.check(now.timestamp(), leeway)?;
         if let Some(tenant) = &client.tenant {
             if claims.tenant.as_deref() != Some(tenant.as_str()) {
                 return Err(AuthError::Tenant);
             }
         }
-        let expires = DateTime::from_timestamp(claims.exp.saturating_add(self.leeway), 0)
+        let jti = claims.jti.unwrap_or_default();
+        let expires = DateTime::from_timestamp(claims.exp.saturating_add(leeway), 0)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         if !self
             .store
-            .remember_jti(&claims.iss, &claims.jti, expires)
+            .remember_jti(&claims.iss, &jti, expires)
             .await?
         {
             return Err(AuthError::Replay);
         }
         Ok(CdsClient {
             iss: claims.iss,
-            jti: claims.jti,
+            jti,
             tenant: client.tenant.clone(),
             fhir_servers: client.fhir_servers.clone(),
         })
@@ -258,7 +258,7 @@ impl Verifier {
         // Not known yet: fetch or refresh, each URL at most once per refresh interval.
         for client in &self.clients {
             if let Some(url) = &client.jwks_url {
-                let fetched = self.jwks.keys_for(url, kid).await;
+                let fetched = self.jwks.keys_for(url, Some(kid)).await;
                 out.extend(fetched.into_iter().map(|k| (client, k)));
             }
         }

@@ -3,6 +3,7 @@
 //! are accepted on discovery, service and feedback calls. Key discovery and per-client
 //! settings are in `auth/keys.rs` and `auth/clients.rs`.
 
+mod admin_keys;
 mod clients;
 mod keys;
 

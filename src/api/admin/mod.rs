@@ -12,13 +12,13 @@ mod sources;
 mod valuesets;
 mod versions;
 
-use std::future::{ready, Ready};
+use futures::future::LocalBoxFuture;
 
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::ApiError;
-use crate::admin::keys::{AdminAuth, Principal};
+use crate::admin::keys::{AdminAuth, Principal, TokenError};
 use crate::admin::{AdminError, ChangeMeta};
 
 pub use openapi::ENDPOINTS;
@@ -40,7 +40,7 @@ pub struct AdminUser(pub Principal);
 
 impl FromRequest for AdminUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let token = req
@@ -50,14 +50,21 @@ impl FromRequest for AdminUser {
             .and_then(|h| {
                 h.strip_prefix("Bearer ")
                     .or_else(|| h.strip_prefix("bearer "))
-            });
-        let (Some(token), Some(auth)) = (token, req.app_data::<web::Data<AdminAuth>>()) else {
-            return ready(Err(ApiError::Unauthorized));
-        };
-        ready(auth.verify(token.trim()).map(AdminUser).map_err(|e| {
-            tracing::debug!(reason = %e, "admin token refused");
-            ApiError::Unauthorized
-        }))
+            })
+            .map(|t| t.trim().to_owned());
+        let auth = req.app_data::<web::Data<AdminAuth>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(auth)) = (token, auth) else {
+                return Err(ApiError::Unauthorized);
+            };
+            auth.verify(&token).await.map(AdminUser).map_err(|e| {
+                tracing::debug!(reason = %e, "admin token refused");
+                match e {
+                    TokenError::KeysUnavailable => ApiError::Unavailable,
+                    _ => ApiError::Unauthorized,
+                }
+            })
+        })
     }
 }
 
