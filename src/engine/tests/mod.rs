@@ -1,0 +1,6 @@
+//! Table-driven tests of the engine's operators, one test function per operator, on small
+//! packs and records built in Rust (`engine::test_support`). Each row names the behaviour a
+//! clinician or a rule author would notice; the case name is in every assertion message.
+
+mod day;
+mod windows;
