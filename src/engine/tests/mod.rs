@@ -4,3 +4,4 @@
 
 mod day;
 mod windows;
+mod units;
