@@ -5,3 +5,5 @@
 mod day;
 mod windows;
 mod units;
+mod bindings;
+mod counts;
