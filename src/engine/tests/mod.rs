@@ -2,8 +2,9 @@
 //! packs and records built in Rust (`engine::test_support`). Each row names the behaviour a
 //! clinician or a rule author would notice; the case name is in every assertion message.
 
-mod day;
-mod windows;
-mod units;
 mod bindings;
 mod counts;
+mod day;
+mod statuses;
+mod units;
+mod windows;
