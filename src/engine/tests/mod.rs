@@ -7,4 +7,5 @@ mod counts;
 mod day;
 mod statuses;
 mod units;
+mod valuesets;
 mod windows;
