@@ -6,6 +6,7 @@ mod bindings;
 mod comparisons;
 mod counts;
 mod day;
+mod placeholders;
 mod statuses;
 mod units;
 mod valuesets;
