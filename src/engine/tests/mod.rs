@@ -7,6 +7,7 @@ mod comparisons;
 mod counts;
 mod day;
 mod placeholders;
+mod rule_refs;
 mod statuses;
 mod units;
 mod valuesets;
