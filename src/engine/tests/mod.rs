@@ -6,6 +6,7 @@ mod bindings;
 mod comparisons;
 mod counts;
 mod day;
+mod params;
 mod placeholders;
 mod rule_refs;
 mod statuses;
