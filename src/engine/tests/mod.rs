@@ -3,6 +3,7 @@
 //! clinician or a rule author would notice; the case name is in every assertion message.
 
 mod bindings;
+mod cohort;
 mod comparisons;
 mod counts;
 mod day;
