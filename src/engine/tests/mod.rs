@@ -12,5 +12,6 @@ mod placeholders;
 mod rule_refs;
 mod statuses;
 mod units;
+mod validation;
 mod valuesets;
 mod windows;
