@@ -7,6 +7,7 @@ mod cohort;
 mod comparisons;
 mod counts;
 mod day;
+mod logic;
 mod params;
 mod placeholders;
 mod rule_refs;
