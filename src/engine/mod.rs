@@ -21,6 +21,11 @@ mod values;
 pub mod valueset;
 mod window;
 
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};

@@ -390,5 +390,3 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     hits
 }
 
-#[cfg(test)]
-mod tests;
