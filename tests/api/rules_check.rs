@@ -40,7 +40,7 @@ fn a_broken_pack_is_refused_with_the_path_of_each_kind_of_error() {
         // (file, replace, with, expected "file: path: message" fragment)
         (crs, "to: {param: window_end_day}", "to: {param: window_end_days}", "rules/possible-crs-fever.yaml: when.all[0].day.to.param: unknown parameter `window_end_days`"),
         (crs, "results: body-temperature", "results: body-temp", "rules/possible-crs-fever.yaml: let.fever.latest.results: unknown value set `body-temp`"),
-        (crs, "- exists: fever", "- ge: [{var: fever}, 1]", "rules/possible-crs-fever.yaml: when.all[1][0].var: type error"),
+        (crs, "- exists: fever", "- ge: [{var: fever}, 1]", "rules/possible-crs-fever.yaml: when.all[1].ge[0].var: type error"),
         (crs, "temperature {{fever.value}}\"", "temperature {{fever.valu}}\"", "rules/possible-crs-fever.yaml: card.summary: unknown placeholder `{{fever.valu}}`"),
         (crs, "      unit: Cel\n", "      unit: kelvinish\n", "rules/possible-crs-fever.yaml: let.fever.latest.unit: unknown unit"),
         (crs, "  indicator: critical", "  indicator: hard-stop", "rules/possible-crs-fever.yaml: card.indicator"),

@@ -44,8 +44,14 @@ impl RuleChecker<'_, '_> {
             NumOp::Count(q) => self.query(&format!("{path}.count"), q),
             NumOp::Path(p) => self.path_of(&format!("{path}.path"), p),
             NumOp::Add(p) | NumOp::Sub(p) | NumOp::Mul(p) | NumOp::Div(p) => {
-                self.num(&format!("{path}[0]"), &p[0]);
-                self.num(&format!("{path}[1]"), &p[1]);
+                let op = match op.as_ref() {
+                    NumOp::Add(_) => "add",
+                    NumOp::Sub(_) => "sub",
+                    NumOp::Mul(_) => "mul",
+                    _ => "div",
+                };
+                self.num(&format!("{path}.{op}[0]"), &p[0]);
+                self.num(&format!("{path}.{op}[1]"), &p[1]);
             }
             NumOp::Case(case) => {
                 for (i, b) in case.when.iter().enumerate() {
@@ -119,8 +125,14 @@ impl RuleChecker<'_, '_> {
                 .err(&format!("{path}.rule"), format!("unknown rule `{r}`")),
             Cond::Rule(_) => {}
             Cond::Lt(p) | Cond::Le(p) | Cond::Gt(p) | Cond::Ge(p) => {
-                self.num(&format!("{path}[0]"), &p[0]);
-                self.num(&format!("{path}[1]"), &p[1]);
+                let op = match c {
+                    Cond::Lt(_) => "lt",
+                    Cond::Le(_) => "le",
+                    Cond::Gt(_) => "gt",
+                    _ => "ge",
+                };
+                self.num(&format!("{path}.{op}[0]"), &p[0]);
+                self.num(&format!("{path}.{op}[1]"), &p[1]);
             }
         }
     }
