@@ -190,12 +190,7 @@ pub async fn follow_changes(admin: Arc<Admin>) -> Result<(), StoreError> {
 
 /// A stable content tag of a JSON value (ETag of a rule or value set).
 pub fn etag(value: &Value) -> String {
-    // FNV-1a 64 over the canonical (sorted-key) serialisation.
-    let text = value.to_string();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("\"{h:016x}\"")
+    // SHA-256 of its serialisation, shortened to 128 bits: a tag, not a signature.
+    let hex = crate::storage::sha256_hex(value.to_string().as_bytes());
+    format!("\"{}\"", &hex[..32])
 }

@@ -152,8 +152,9 @@ pub(crate) fn effective_limit(requested: Option<i64>) -> i64 {
 }
 
 /// Idempotency key of a feedback item: a hash of its identifying fields, in a canonical JSON
-/// encoding (accepted suggestion ids sorted). The `v1:` prefix names the scheme so that it can
-/// change without clashing with stored keys.
+/// encoding (accepted suggestion ids sorted), SHA-256. The `v2:` prefix names the scheme so that
+/// it can change without clashing with stored keys (`v1:` was FNV-1a; an item resent across that
+/// change is stored twice, once under each).
 pub(crate) fn feedback_key(item: &NewFeedback) -> String {
     let mut accepted: Vec<&str> = item
         .accepted_suggestions
@@ -172,16 +173,16 @@ pub(crate) fn feedback_key(item: &NewFeedback) -> String {
         item.override_comment,
     ])
     .to_string();
-    format!("v1:{:032x}", fnv1a_128(canonical.as_bytes()))
+    format!("v2:{}", sha256_hex(canonical.as_bytes()))
 }
 
-/// FNV-1a, 128-bit: stable across Rust releases (unlike `DefaultHasher`) and wide enough that
-/// accidental collisions between feedback items are not a practical concern.
-fn fnv1a_128(bytes: &[u8]) -> u128 {
-    const OFFSET_BASIS: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
-        (hash ^ u128::from(byte)).wrapping_mul(PRIME)
+/// SHA-256 of `bytes` in lower-case hex (stable across releases and platforms).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest.as_ref().iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
     })
 }
 
@@ -202,9 +203,15 @@ mod tests {
     }
 
     #[test]
-    fn fnv1a_128_matches_the_reference_vectors() {
-        assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
-        assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
+    fn sha256_hex_matches_the_reference_vectors() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
