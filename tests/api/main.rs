@@ -2,6 +2,7 @@
 mod admin;
 mod auth;
 mod call;
+mod card_snapshots;
 mod discovery;
 mod feedback;
 mod fixtures;
