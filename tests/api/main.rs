@@ -12,6 +12,7 @@ mod logs;
 mod malformed;
 mod metrics;
 mod new_source;
+mod pack_mutations;
 mod pack_schema;
 mod prefetch;
 mod replicas;

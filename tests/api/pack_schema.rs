@@ -8,6 +8,8 @@
 //!   Rust deserialiser accepts (read from serde's `deny_unknown_fields` message, which lists
 //!   them), and the schema's enumerations of Rust enums are exactly their variants; every
 //!   object of the schemas is in the table, so a new one must be paired with its Rust type.
+//!
+//! `pack_mutations.rs` compares the two on thousands of mutated copies of the pack.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,7 +23,7 @@ use cart_sentinel::engine::rule::{
     Parameter, PathOf, PatientNum, Prevention, Query, Rule, RuleStatus, SuggestionTemplate, Within,
 };
 use cart_sentinel::engine::valueset::{CodeEntry, CohortDef, Product, TextEntry, ValueSet};
-use cart_sentinel::engine::load;
+use cart_sentinel::engine::{load, Pack};
 
 use crate::helpers::root;
 
@@ -88,6 +90,44 @@ pub(crate) fn shipped_files() -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// The Rust deserialiser's verdict on the shape of a document (no pack-level checks).
+pub(crate) fn rust_parse(kind: Kind, file: &str, doc: &Value) -> Result<(), String> {
+    let doc = doc.clone();
+    let r = match kind {
+        Kind::Rule => load::from_json::<Rule>(file, doc).map(drop),
+        Kind::ValueSet => load::from_json::<ValueSet>(file, doc).map(drop),
+        Kind::Cohort => load::from_json::<CohortDef>(file, doc).map(drop),
+    };
+    r.map_err(|p| p.to_string())
+}
+
+/// The loader's verdict (`rules check`): the document parsed and put in `pack` in place of
+/// the file, and the whole pack validated.
+pub(crate) fn loader_accepts(pack: &Pack, file: &str, doc: &Value) -> Result<(), String> {
+    let stem = file
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".yaml")
+        .to_owned();
+    let mut pack = pack.clone();
+    let doc = doc.clone();
+    let parsed = match Kind::of(file) {
+        Kind::Rule => load::from_json(file, doc).map(|r| drop(pack.rules.insert(stem, r))),
+        Kind::ValueSet => load::from_json(file, doc).map(|v| drop(pack.valuesets.insert(stem, v))),
+        Kind::Cohort => load::from_json(file, doc).map(|c| pack.cohort = c),
+    };
+    parsed.map_err(|p| p.to_string())?;
+    cart_sentinel::engine::compile(pack)
+        .map(drop)
+        .map_err(|ps| {
+            ps.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
 }
 
 #[test]
