@@ -10,7 +10,8 @@ use cart_sentinel::cds::response::{check_card, CdsResponse};
 
 use crate::helpers::{load_json, root, spawn_app};
 
-fn cases() -> Vec<(PathBuf, PathBuf)> {
+/// Every fixture request with its expectation file, sorted by path.
+pub(crate) fn cases() -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
     for rule_dir in std::fs::read_dir(root().join("fixtures/patients")).unwrap() {
         let rule_dir = rule_dir.unwrap().path();
@@ -45,7 +46,8 @@ fn suggestion_types(card: &Value) -> Vec<String> {
         .collect()
 }
 
-fn draft_rules() -> Vec<String> {
+/// The rules of the shipped pack that ship as `status: draft`.
+pub(crate) fn draft_rules() -> Vec<String> {
     std::fs::read_dir(root().join("cds-hooks/rules"))
         .unwrap()
         .flatten()
@@ -59,8 +61,17 @@ fn draft_rules() -> Vec<String> {
         .collect()
 }
 
+/// Whether a case expects a draft rule to fire (it runs with the drafts active).
+pub(crate) fn needs_drafts(expect: &Value, drafts: &[String]) -> bool {
+    expect["fires"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| drafts.iter().any(|d| f["rule"] == d.as_str()))
+}
+
 /// A copy of the pack with every draft rule activated, as a site would after local approval.
-fn pack_with_drafts_active(into: &std::path::Path) {
+pub(crate) fn pack_with_drafts_active(into: &std::path::Path) {
     crate::helpers::copy_pack(into, &|_, text| {
         text.replace("\nstatus: draft\n", "\nstatus: active\n")
     });
@@ -97,12 +108,11 @@ async fn every_fixture_fires_its_rules_and_every_near_miss_stays_silent() {
     for (request, expect) in &all {
         let name = request.strip_prefix(root()).unwrap().display().to_string();
         let expect = load_json(expect.strip_prefix(root()).unwrap());
-        let needs_draft = expect["fires"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| drafts.iter().any(|d| f["rule"] == d.as_str()));
-        let app = if needs_draft { &site } else { &app };
+        let app = if needs_drafts(&expect, &drafts) {
+            &site
+        } else {
+            &app
+        };
         app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
         let resp = app
             .call(

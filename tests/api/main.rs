@@ -2,6 +2,7 @@
 mod admin;
 mod auth;
 mod call;
+mod card_snapshots;
 mod discovery;
 mod feedback;
 mod fixtures;
@@ -11,6 +12,8 @@ mod logs;
 mod malformed;
 mod metrics;
 mod new_source;
+mod pack_mutations;
+mod pack_schema;
 mod prefetch;
 mod replicas;
 mod rules_check;
