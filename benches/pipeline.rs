@@ -22,7 +22,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use cart_sentinel::cds::limits::check_hook_limits;
+use cart_sentinel::cds::hook_limits::check_hook_limits;
 use cart_sentinel::cds::request::ParsedBody;
 use cart_sentinel::cds::response::CdsResponse;
 use cart_sentinel::engine::{cards, load, EvalInput};

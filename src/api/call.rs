@@ -10,7 +10,9 @@ use futures::StreamExt;
 
 use super::{ApiError, AppState};
 use crate::auth::CdsClient;
-use crate::cds::limits::{check_hook_limits, BodySlots, HookSlots, RequestLimits};
+use super::slots::{BodySlots, HookSlots};
+use crate::cds::hook_limits::check_hook_limits;
+use crate::cds::limits::RequestLimits;
 use crate::cds::request::{HookRequest, ParsedBody};
 use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;

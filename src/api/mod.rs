@@ -10,6 +10,7 @@ pub mod error;
 mod feedback;
 mod health;
 pub mod metrics;
+pub mod slots;
 
 use std::sync::Arc;
 

@@ -1,15 +1,10 @@
-//! Limits on hostile input, reusable by any endpoint that takes a JSON body: nesting depth
-//! (checked on the raw bytes, before any parser builds a tree), the number of prefetch
-//! resources and draft orders of a hook call, and a bound on hook evaluations in flight.
-//! A limit exceeded is a [`RequestError`] naming the field (400); the body size itself is
+//! Limits on hostile input that any endpoint taking a JSON body can apply: the limits of a
+//! hook call (from `[limits]`) and the nesting depth, checked on the raw bytes before any
+//! parser builds a tree (parsers recurse, so a deep body could exhaust a worker's stack). A
+//! limit exceeded is a [`RequestError`] naming the field (400); the body size itself is
 //! limited by the HTTP layer (413). Must not import actix-web, `SQLx` or reqwest.
 
-use std::sync::Arc;
-
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
 use super::error::RequestError;
-use super::request::HookRequest;
 
 /// The limits applied to a hook call (from `[limits]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,117 +62,9 @@ pub fn check_json_depth(body: &[u8], limit: usize) -> Result<(), RequestError> {
     Ok(())
 }
 
-/// Longest `hookInstance` accepted (a UUID has 36 characters).
-pub const MAX_HOOK_INSTANCE_CHARS: usize = 128;
-
-/// Refuses a hook call with more prefetch resources or draft orders than `limits` allow, or
-/// whose `hookInstance` is too long or holds control characters: it is logged with every call,
-/// so it must neither flood the log nor forge log lines.
-pub fn check_hook_limits(req: &HookRequest, limits: &RequestLimits) -> Result<(), RequestError> {
-    let instance = &req.hook_instance;
-    if instance.chars().count() > MAX_HOOK_INSTANCE_CHARS || instance.chars().any(char::is_control)
-    {
-        return Err(RequestError::new(
-            "hookInstance",
-            format!("must be at most {MAX_HOOK_INSTANCE_CHARS} printable characters (a UUID)"),
-        ));
-    }
-    let prefetch: usize = req
-        .prefetch
-        .iter()
-        .flat_map(|p| p.values())
-        .map(fhir_r4::page::resource_count)
-        .sum();
-    if prefetch > limits.max_prefetch_resources {
-        return Err(RequestError::new(
-            "prefetch",
-            format!(
-                "holds {prefetch} resources; at most {} are accepted",
-                limits.max_prefetch_resources
-            ),
-        ));
-    }
-    let orders = req.context.draft_orders().map_or(0, |orders| {
-        orders
-            .get("entry")
-            .and_then(serde_json::Value::as_array)
-            .map_or(0, Vec::len)
-    });
-    if orders > limits.max_draft_orders {
-        return Err(RequestError::new(
-            "context.draftOrders.entry",
-            format!(
-                "holds {orders} orders; at most {} are accepted",
-                limits.max_draft_orders
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// A bound on hook evaluations in flight. A call that finds no free slot is refused at once
-/// (the HTTP layer answers 503 with `Retry-After`): overload becomes fast refusals, not queues.
-#[derive(Debug, Clone)]
-pub struct HookSlots(Arc<Semaphore>);
-
-impl HookSlots {
-    /// `max` slots (at least one).
-    pub fn new(max: usize) -> HookSlots {
-        HookSlots(Arc::new(Semaphore::new(
-            max.clamp(1, Semaphore::MAX_PERMITS),
-        )))
-    }
-
-    /// A slot, held until the permit is dropped; `None` when all are taken.
-    pub fn try_enter(&self) -> Option<OwnedSemaphorePermit> {
-        self.0.clone().try_acquire_owned().ok()
-    }
-}
-
-/// A bound on hook-call bodies held in memory at once: a call waits here (it is not refused)
-/// before its body is read, and leaves once the body is parsed into the (much smaller) request.
-/// Parsing is CPU work, so a few more than the worker threads lose no throughput, while
-/// without it every open connection's body is buffered at once (peak memory).
-#[derive(Debug, Clone)]
-pub struct BodySlots {
-    slots: Arc<Semaphore>,
-    max_bytes: usize,
-    read_timeout: std::time::Duration,
-}
-
-impl BodySlots {
-    /// `max` slots (at least one) for bodies of at most `max_bytes` bytes, each to be read
-    /// within `read_timeout`.
-    pub fn new(max: usize, max_bytes: usize, read_timeout: std::time::Duration) -> BodySlots {
-        BodySlots {
-            slots: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
-            max_bytes,
-            read_timeout,
-        }
-    }
-
-    /// The largest body accepted (`server.max_body_bytes`).
-    pub fn max_bytes(&self) -> usize {
-        self.max_bytes
-    }
-
-    /// How long a body may take to arrive (`limits.body_read_timeout_ms`).
-    pub fn read_timeout(&self) -> std::time::Duration {
-        self.read_timeout
-    }
-
-    /// Waits for a slot, held until the permit is dropped; `None` only if the bound was closed
-    /// (it never is).
-    pub async fn enter(&self) -> Option<OwnedSemaphorePermit> {
-        self.slots.clone().acquire_owned().await.ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cds::request::parse_hook_request;
-    use serde_json::json;
 
     #[test]
     fn depth_counts_brackets_outside_strings_only() {
@@ -263,73 +150,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn prefetch_resources_and_draft_orders_are_counted() {
-        let limits = RequestLimits {
-            max_json_depth: 64,
-            max_prefetch_resources: 2,
-            max_draft_orders: 1,
-        };
-        let entry = json!({"resource": {"resourceType": "Observation"}});
-        let body = json!({"hook": "order-sign", "hookInstance": "i",
-            "context": {"userId": "Practitioner/1", "patientId": "p",
-                "draftOrders": {"resourceType": "Bundle", "entry": [entry.clone()]}},
-            "prefetch": {"a": {"resourceType": "Patient"}, "b": null,
-                "c": {"resourceType": "Bundle", "entry": [entry.clone()]}}});
-        let mut req = parse_hook_request(body.to_string().as_bytes(), "order-sign").unwrap();
-        assert!(check_hook_limits(&req, &limits).is_ok());
-        let one = RequestLimits {
-            max_prefetch_resources: 1,
-            ..limits
-        };
-        assert_eq!(check_hook_limits(&req, &one).unwrap_err().field, "prefetch");
-        for bad in ["a\nINFO forged".to_owned(), "x".repeat(129)] {
-            let mut forged = req.clone();
-            forged.hook_instance = bad;
-            assert_eq!(
-                check_hook_limits(&forged, &limits).unwrap_err().field,
-                "hookInstance"
-            );
-        }
-        let prefetch = req.prefetch.as_mut().unwrap();
-        prefetch.insert("d".into(), sonic_rs::json!({"resourceType": "Condition"}));
-        assert_eq!(
-            check_hook_limits(&req, &limits).unwrap_err().field,
-            "prefetch"
-        );
-        let mut body = body;
-        body["context"]["draftOrders"]["entry"] = json!([entry.clone(), entry]);
-        body.as_object_mut().unwrap().remove("prefetch");
-        let req = parse_hook_request(body.to_string().as_bytes(), "order-sign").unwrap();
-        assert_eq!(
-            check_hook_limits(&req, &limits).unwrap_err().field,
-            "context.draftOrders.entry"
-        );
-    }
-
-    #[tokio::test]
-    async fn body_slots_make_calls_wait_their_turn() {
-        let slots = BodySlots::new(1, 10, std::time::Duration::from_secs(1));
-        let held = slots.enter().await;
-        assert!(held.is_some());
-        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), slots.enter());
-        assert!(
-            waiting.await.is_err(),
-            "a second body waits while the first is held"
-        );
-        drop(held);
-        assert!(slots.enter().await.is_some());
-    }
-
-    #[test]
-    fn slots_are_refused_when_all_are_taken_and_freed_on_drop() {
-        let slots = HookSlots::new(1);
-        let held = slots.try_enter();
-        assert!(held.is_some());
-        assert!(slots.try_enter().is_none());
-        drop(held);
-        assert!(slots.try_enter().is_some());
     }
 }

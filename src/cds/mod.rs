@@ -8,6 +8,7 @@ pub mod card_check;
 pub mod discovery;
 pub mod error;
 pub mod feedback;
+pub mod hook_limits;
 pub mod limits;
 pub mod outcome;
 pub mod prefetch;
@@ -20,7 +21,8 @@ pub use feedback::{parse_feedback, FeedbackItem, FeedbackRequest, Outcome, Overr
 pub use outcome::operation_outcome;
 pub use prefetch::{render, template_tokens, unsatisfied_keys, Token, UserIds};
 pub use request::{parse_hook_request, FhirAuthorization, HookContext, HookRequest, KNOWN_HOOKS};
+pub use card_check::{check_action, check_card};
 pub use response::{
-    check_card, Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, LinkType,
+    Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, LinkType,
     SelectionBehavior, Source, Suggestion,
 };

@@ -1,5 +1,5 @@
 //! The CDS Hooks 2.0 service response: `CdsResponse`, `Card`, `Suggestion`, `Action`, `Link`,
-//! `Source` and `Coding` (spec §CDS Service Response); [`check_card`] (in `card_check`) lists every
+//! `Source` and `Coding` (spec §CDS Service Response); `card_check::check_card` lists every
 //! violated 2.0 rule or invariant of a card before it is sent. Optional members are omitted when
 //! empty, never `null` or `[]`; only `cards` is always present. Wire types only: this module must
 //! not import actix-web, `SQLx` or reqwest.
@@ -173,8 +173,6 @@ pub struct Coding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
 }
-
-pub use super::card_check::{check_action, check_card};
 
 #[cfg(test)]
 #[path = "response_tests.rs"]

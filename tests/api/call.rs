@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use cart_sentinel::cds::response::{check_card, CdsResponse};
+use cart_sentinel::cds::card_check::check_card;
+use cart_sentinel::cds::response::CdsResponse;
 
 use crate::helpers::{load_json, root, spawn_app};
 

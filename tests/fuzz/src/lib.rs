@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use cart_sentinel::cds::limits::{check_hook_limits, RequestLimits};
+use cart_sentinel::cds::hook_limits::check_hook_limits;
+use cart_sentinel::cds::limits::RequestLimits;
 use cart_sentinel::cds::request::{ParsedBody, KNOWN_HOOKS};
 use cart_sentinel::engine::rule::Rule;
 use cart_sentinel::engine::{self, load, CompiledPack, EvalInput, Pack};
