@@ -206,7 +206,9 @@ impl Metrics {
     /// FHIR JSON read: a hook request's prefetch (`source` = `prefetch`) or a fetched page
     /// (`fetch`).
     pub fn fhir_read(&self, source: &'static str) {
-        self.fhir_reads.get_or_create(&SourceLabels { source }).inc();
+        self.fhir_reads
+            .get_or_create(&SourceLabels { source })
+            .inc();
     }
 
     /// A hook call's FHIRPath failed on `n` resources (each skipped for that rule or source).

@@ -38,8 +38,15 @@ fn histograms_are_cumulative_with_sum_and_count() {
     assert_eq!(sample(&text, &format!("{base}_count"), &labels), Some(2.0));
     let sum = sample(&text, &format!("{base}_sum"), &labels).expect("a sum");
     assert!((sum - 0.0308).abs() < 1e-9, "{sum}");
-    let calls = [("service", "s"), ("hook", "patient-view"), ("status", "412")];
-    assert_eq!(sample(&text, "cart_sentinel_hook_calls_total", &calls), Some(1.0));
+    let calls = [
+        ("service", "s"),
+        ("hook", "patient-view"),
+        ("status", "412"),
+    ];
+    assert_eq!(
+        sample(&text, "cart_sentinel_hook_calls_total", &calls),
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -54,17 +61,33 @@ fn counters_gauges_and_escaping() {
     m.set_pack_version(7);
     let text = m.render();
     let card = [("rule", "r\\\"1"), ("indicator", "warning")];
-    assert_eq!(sample(&text, "cart_sentinel_cards_issued_total", &card), Some(2.0), "{text}");
+    assert_eq!(
+        sample(&text, "cart_sentinel_cards_issued_total", &card),
+        Some(2.0),
+        "{text}"
+    );
     let timeout = [("outcome", "timeout")];
-    assert_eq!(sample(&text, "cart_sentinel_fhir_fetches_total", &timeout), Some(1.0));
+    assert_eq!(
+        sample(&text, "cart_sentinel_fhir_fetches_total", &timeout),
+        Some(1.0)
+    );
     let ok = [("outcome", "ok")];
     let latency = "cart_sentinel_fhir_fetch_duration_seconds_count";
     assert_eq!(sample(&text, latency, &ok), Some(1.0));
-    assert_eq!(sample(&text, "cart_sentinel_jwks_fetches_total", &ok), Some(1.0));
-    assert_eq!(sample(&text, "cart_sentinel_fhirpath_failures_total", &[]), Some(3.0));
+    assert_eq!(
+        sample(&text, "cart_sentinel_jwks_fetches_total", &ok),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "cart_sentinel_fhirpath_failures_total", &[]),
+        Some(3.0)
+    );
     assert_eq!(sample(&text, "cart_sentinel_pack_version", &[]), Some(7.0));
     assert!(text.contains("# TYPE cart_sentinel_pack_version gauge\n"));
-    assert!(text.ends_with("# EOF\n"), "an OpenMetrics exposition ends with # EOF");
+    assert!(
+        text.ends_with("# EOF\n"),
+        "an OpenMetrics exposition ends with # EOF"
+    );
 }
 
 /// Two registries (two applications in one process, as in the tests) count separately.
@@ -73,6 +96,12 @@ fn registries_do_not_share_counts() {
     let (a, b) = (Metrics::new(), Metrics::new());
     a.card_issued("r", "info");
     let card = [("rule", "r"), ("indicator", "info")];
-    assert_eq!(sample(&a.render(), "cart_sentinel_cards_issued_total", &card), Some(1.0));
-    assert_eq!(sample(&b.render(), "cart_sentinel_cards_issued_total", &card), None);
+    assert_eq!(
+        sample(&a.render(), "cart_sentinel_cards_issued_total", &card),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&b.render(), "cart_sentinel_cards_issued_total", &card),
+        None
+    );
 }

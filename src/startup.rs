@@ -14,10 +14,10 @@ use tracing_actix_web::TracingLogger;
 use crate::admin::keys::AdminAuth;
 use crate::admin::{ActivePack, Admin};
 use crate::api::cds_auth::CdsAuth;
+use crate::api::slots::{BodySlots, HookSlots};
 use crate::api::{self, AppState};
 use crate::auth::jwks::{self, JwksCache};
 use crate::auth::Verifier;
-use crate::api::slots::{BodySlots, HookSlots};
 use crate::cds::limits::RequestLimits;
 use crate::cds::load_services;
 use crate::config::Settings;
@@ -259,6 +259,10 @@ impl Application {
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(
+                    actix_web::middleware::ErrorHandlers::new()
+                        .default_handler(api::error::outcome_for_bare_errors),
+                )
                 .wrap(actix_web::middleware::from_fn(
                     api::metrics::record_hook_calls,
                 ))

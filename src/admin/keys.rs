@@ -253,8 +253,7 @@ impl AdminAuth {
             }
         }
         let mut issuer = cfg.issuer.clone();
-        if keys.is_empty() && cfg.jwks_url.is_none() && settings.server.mode == Mode::Development
-        {
+        if keys.is_empty() && cfg.jwks_url.is_none() && settings.server.mode == Mode::Development {
             let pkcs8 = ensure_dev_key(&settings.storage.data_dir)?;
             keys.push(Key {
                 kid: None,

@@ -8,9 +8,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use futures::StreamExt;
 
+use super::slots::{BodySlots, HookSlots};
 use super::{ApiError, AppState};
 use crate::auth::CdsClient;
-use super::slots::{BodySlots, HookSlots};
 use crate::cds::hook_limits::check_hook_limits;
 use crate::cds::limits::RequestLimits;
 use crate::cds::request::{HookRequest, ParsedBody};
@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::storage::{CardIndicator, IssuedCard};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}", web::post().to(call_service));
+    cfg.service(web::resource("/{id}").route(web::post().to(call_service)));
 }
 
 /// The service entry for `id`; when several hooks share the id, the request's `hook` picks

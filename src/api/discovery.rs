@@ -6,7 +6,7 @@ use super::AppState;
 use crate::cds::DiscoveryResponse;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("", web::get().to(list_services));
+    cfg.service(web::resource("").route(web::get().to(list_services)));
 }
 
 /// The descriptors with the prefetch the active pack needs: it changes with the pack, so an

@@ -4,11 +4,15 @@
 //! (bare, with `WWW-Authenticate: Bearer`), 403 authenticated without the right scope, 404
 //! unknown service, 412 FHIR data unobtainable (OperationOutcome, as the standard says), 413
 //! body too large, 503 overloaded or not ready, 500 opaque: a 5xx body never carries the text
-//! of a database or HTTP-client error.
+//! of a database or HTTP-client error. Every body but the bare 401 is an OperationOutcome, also
+//! for the errors actix-web produces itself ([`outcome_for_bare_errors`]).
 
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 
 use crate::cds::error::RequestError;
 use crate::cds::outcome::operation_outcome;
@@ -110,7 +114,54 @@ impl ResponseError for ApiError {
                         None,
                     ))
             }
-            ApiError::Unexpected(_) => resp.json(json!({"error": "internal error"})),
+            ApiError::Unexpected(_) => resp.json(operation_outcome(
+                "exception",
+                "internal error; the failure is logged",
+                None,
+            )),
         }
     }
+}
+
+/// Turns an error answer that actix-web or an extractor produced without a JSON body (404 for an
+/// unknown path, 405 for a method a path does not take, 413 from a payload limit, 415…) into an
+/// OperationOutcome, as CDS Hooks 3.0 asks of every non-2xx answer. Error bodies that are JSON
+/// already (every `ApiError`) and bare 401s (the CDS client JWT answer) pass unchanged. For
+/// `ErrorHandlers::default_handler`.
+pub fn outcome_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if json
+        || status == StatusCode::UNAUTHORIZED
+        || !status.is_client_error() && !status.is_server_error()
+    {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "no endpoint at this path"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("not-supported", "this endpoint does not take this method")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too-costly",
+            "the body is larger than this service accepts (server.max_body_bytes)",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("not-supported", "unsupported Content-Type"),
+        s if s.is_server_error() => ("exception", "the service failed; retry later"),
+        _ => ("invalid", "the request was refused"),
+    };
+    let body = operation_outcome(code, message, None).to_string();
+    let (req, mut res) = res.into_parts();
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let res = res.set_body(body).map_into_boxed_body();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, res).map_into_right_body(),
+    ))
 }

@@ -9,7 +9,7 @@ use crate::cds::feedback::{parse_feedback, FeedbackItem, Outcome};
 use crate::storage::{FeedbackOutcome, NewFeedback, ReasonCoding, Store};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}/feedback", web::post().to(submit_feedback));
+    cfg.service(web::resource("/{id}/feedback").route(web::post().to(submit_feedback)));
 }
 
 fn to_new(service_id: &str, f: FeedbackItem) -> NewFeedback {

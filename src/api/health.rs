@@ -7,8 +7,8 @@ use super::ApiError;
 use crate::storage::Store;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(get_health))
-        .route("/readyz", web::get().to(get_ready));
+    cfg.service(web::resource("/healthz").route(web::get().to(get_health)));
+    cfg.service(web::resource("/readyz").route(web::get().to(get_ready)));
 }
 
 async fn get_health() -> HttpResponse {

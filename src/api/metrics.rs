@@ -18,7 +18,7 @@ use super::AppState;
 use crate::metrics::Metrics;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(get_metrics));
+    cfg.service(web::resource("/metrics").route(web::get().to(get_metrics)));
 }
 
 async fn get_metrics(metrics: web::Data<Metrics>) -> HttpResponse {

@@ -227,11 +227,7 @@ impl Verifier {
         let jti = claims.jti.unwrap_or_default();
         let expires = DateTime::from_timestamp(claims.exp.saturating_add(leeway), 0)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if !self
-            .store
-            .remember_jti(&claims.iss, &jti, expires)
-            .await?
-        {
+        if !self.store.remember_jti(&claims.iss, &jti, expires).await? {
             return Err(AuthError::Replay);
         }
         Ok(CdsClient {

@@ -15,14 +15,14 @@ pub mod prefetch;
 pub mod request;
 pub mod response;
 
+pub use card_check::{check_action, check_card};
 pub use discovery::{load_services, DiscoveryResponse, ServiceDescriptor};
 pub use error::RequestError;
 pub use feedback::{parse_feedback, FeedbackItem, FeedbackRequest, Outcome, OverrideReason};
 pub use outcome::operation_outcome;
 pub use prefetch::{render, template_tokens, unsatisfied_keys, Token, UserIds};
 pub use request::{parse_hook_request, FhirAuthorization, HookContext, HookRequest, KNOWN_HOOKS};
-pub use card_check::{check_action, check_card};
 pub use response::{
-    Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, LinkType,
-    SelectionBehavior, Source, Suggestion,
+    Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, LinkType, SelectionBehavior,
+    Source, Suggestion,
 };

@@ -4,6 +4,7 @@ mod auth;
 mod call;
 mod card_snapshots;
 mod discovery;
+mod error_outcomes;
 mod feedback;
 mod fixtures;
 mod helpers;

@@ -18,7 +18,10 @@ async fn scrape(app: &TestApp) -> String {
         .expect("request");
     assert_eq!(resp.status(), 200);
     let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
-    assert!(kind.starts_with("application/openmetrics-text; version=1.0.0"), "{kind}");
+    assert!(
+        kind.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{kind}"
+    );
     resp.text().await.unwrap()
 }
 
@@ -38,12 +41,10 @@ fn canonical(series: &str) -> String {
 /// The value of the sample whose name and labels are exactly `series`.
 fn sample(text: &str, series: &str) -> Option<f64> {
     let wanted = canonical(series);
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (name, value) = l.rsplit_once(' ')?;
-            (canonical(name) == wanted).then(|| value.parse().expect("a number"))
-        })
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, value) = l.rsplit_once(' ')?;
+        (canonical(name) == wanted).then(|| value.parse().expect("a number"))
+    })
 }
 
 #[tokio::test]

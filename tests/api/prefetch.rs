@@ -177,7 +177,11 @@ async fn fhir_page_nested_too_deep_is_412_and_the_next_call_works() {
     let resp = app
         .call("cart-monitoring", &without_prefetch(&app.fhir.uri()))
         .await;
-    assert_eq!(resp.status(), 200, "the next call, with ordinary pages, is answered");
+    assert_eq!(
+        resp.status(),
+        200,
+        "the next call, with ordinary pages, is answered"
+    );
 }
 
 #[tokio::test]

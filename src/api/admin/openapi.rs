@@ -207,7 +207,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
 ];
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(get_openapi));
+    cfg.service(web::resource("/openapi.json").route(web::get().to(get_openapi)));
 }
 
 fn schema_ref(body: &str) -> Value {

@@ -16,10 +16,10 @@ use crate::hook::{self, Source};
 use crate::storage::AuditFilter;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/validate", web::post().to(validate))
-        .route("/dry-run", web::post().to(dry_run))
-        .route("/audit", web::get().to(audit_log))
-        .route("/reports/quality", web::get().to(quality_report));
+    cfg.service(web::resource("/validate").route(web::post().to(validate)));
+    cfg.service(web::resource("/dry-run").route(web::post().to(dry_run)));
+    cfg.service(web::resource("/audit").route(web::get().to(audit_log)));
+    cfg.service(web::resource("/reports/quality").route(web::get().to(quality_report)));
 }
 
 /// A proposed change: one rule (added or replacing the one with its id) or a whole pack.

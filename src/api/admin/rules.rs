@@ -13,12 +13,18 @@ use crate::engine::rule::{Rule, RuleStatus};
 use crate::engine::{Pack, Problem};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/rules", web::get().to(list_rules))
-        .route("/rules", web::post().to(create_rule))
-        .route("/rules/{id}", web::get().to(get_rule))
-        .route("/rules/{id}", web::put().to(replace_rule))
-        .route("/rules/{id}/parameters", web::patch().to(patch_parameters))
-        .route("/rules/{id}/status", web::put().to(set_status));
+    cfg.service(
+        web::resource("/rules")
+            .route(web::get().to(list_rules))
+            .route(web::post().to(create_rule)),
+    );
+    cfg.service(
+        web::resource("/rules/{id}")
+            .route(web::get().to(get_rule))
+            .route(web::put().to(replace_rule)),
+    );
+    cfg.service(web::resource("/rules/{id}/parameters").route(web::patch().to(patch_parameters)));
+    cfg.service(web::resource("/rules/{id}/status").route(web::put().to(set_status)));
 }
 
 fn rule_json(rule: &Rule) -> Value {

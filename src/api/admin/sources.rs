@@ -10,9 +10,12 @@ use crate::api::ApiError;
 use crate::engine::source::SourceDef;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/sources", web::get().to(list_sources))
-        .route("/sources/{id}", web::get().to(get_source))
-        .route("/sources/{id}", web::put().to(put_source));
+    cfg.service(web::resource("/sources").route(web::get().to(list_sources)));
+    cfg.service(
+        web::resource("/sources/{id}")
+            .route(web::get().to(get_source))
+            .route(web::put().to(put_source)),
+    );
 }
 
 const SOURCES: Entries<SourceDef> = Entries {

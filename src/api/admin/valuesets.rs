@@ -13,11 +13,17 @@ use crate::engine::valueset::{CodeEntry, TextEntry, ValueSet};
 use crate::engine::{Pack, Problem};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/valuesets", web::get().to(list_valuesets))
-        .route("/valuesets/{id}", web::get().to(get_valueset))
-        .route("/valuesets/{id}", web::put().to(put_valueset))
-        .route("/valuesets/{id}/codes", web::post().to(add_codes))
-        .route("/valuesets/{id}/codes", web::delete().to(remove_codes));
+    cfg.service(web::resource("/valuesets").route(web::get().to(list_valuesets)));
+    cfg.service(
+        web::resource("/valuesets/{id}")
+            .route(web::get().to(get_valueset))
+            .route(web::put().to(put_valueset)),
+    );
+    cfg.service(
+        web::resource("/valuesets/{id}/codes")
+            .route(web::post().to(add_codes))
+            .route(web::delete().to(remove_codes)),
+    );
 }
 
 const VALUESETS: Entries<ValueSet> = Entries {

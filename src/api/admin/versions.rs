@@ -14,12 +14,12 @@ use crate::engine::Pack;
 use crate::storage::StoreError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/versions", web::get().to(list_versions))
-        .route("/versions/diff", web::get().to(diff_versions))
-        .route("/versions/{version}", web::get().to(get_version))
-        .route("/versions/{version}/rollback", web::post().to(rollback))
-        .route("/export", web::get().to(export_pack))
-        .route("/import", web::post().to(import_pack));
+    cfg.service(web::resource("/versions").route(web::get().to(list_versions)));
+    cfg.service(web::resource("/versions/diff").route(web::get().to(diff_versions)));
+    cfg.service(web::resource("/versions/{version}").route(web::get().to(get_version)));
+    cfg.service(web::resource("/versions/{version}/rollback").route(web::post().to(rollback)));
+    cfg.service(web::resource("/export").route(web::get().to(export_pack)));
+    cfg.service(web::resource("/import").route(web::post().to(import_pack)));
 }
 
 fn store_err(e: StoreError) -> ApiError {

@@ -389,4 +389,3 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     hits.sort_by_key(|h| std::cmp::Reverse(h.when));
     hits
 }
-
