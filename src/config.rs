@@ -146,6 +146,9 @@ pub struct StorageSettings {
     pub database_url: Option<SecretString>,
     /// Connection pool size.
     pub max_connections: u32,
+    /// How long one store operation may wait for the database (a pooled connection, SQLite's
+    /// write lock, a PostgreSQL statement), in milliseconds; then writes answer 503.
+    pub timeout_ms: u64,
 }
 
 /// `[fhir]`.
@@ -218,6 +221,7 @@ impl Default for Settings {
                 data_dir: PathBuf::from("data"),
                 database_url: None,
                 max_connections: 5,
+                timeout_ms: 2000,
             },
             fhir: FhirSettings {
                 allowed_servers: None,

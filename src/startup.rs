@@ -176,9 +176,13 @@ impl Application {
                 )
             })?;
         }
-        let store = storage::connect(&settings.database_url(), settings.storage.max_connections)
-            .await
-            .context("connecting the store")?;
+        let store = storage::connect_with_timeout(
+            &settings.database_url(),
+            settings.storage.max_connections,
+            Duration::from_millis(settings.storage.timeout_ms.max(1)),
+        )
+        .await
+        .context("connecting the store")?;
         let (pack, version) = active_pack(store.as_ref(), &settings.rules.dir).await?;
         let metrics = web::Data::new(Metrics::new());
         let gauge = metrics.clone();

@@ -67,6 +67,20 @@ impl std::fmt::Debug for ApiError {
     }
 }
 
+impl From<crate::storage::StoreError> for ApiError {
+    /// A database that is away or locked is a 503 the caller may retry (`Retry-After`); any
+    /// other store failure is an opaque 500. Both are logged without the request's content.
+    fn from(e: crate::storage::StoreError) -> Self {
+        match e {
+            crate::storage::StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "store unavailable; answered 503");
+                ApiError::Unavailable
+            }
+            other => ApiError::Unexpected(other.into()),
+        }
+    }
+}
+
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         ApiError::BadRequest(e)

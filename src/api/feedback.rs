@@ -51,10 +51,7 @@ async fn submit_feedback(
         .into_iter()
         .map(|f| to_new(&id, f))
         .collect();
-    let saved = store
-        .record_feedback(&items)
-        .await
-        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let saved = store.record_feedback(&items).await?;
     let iss = client.as_ref().map(|c| c.iss.as_str());
     tracing::info!(cds.service_id = %id, cds.client = iss, inserted = saved.inserted, duplicates = saved.duplicates, "feedback stored");
     Ok(HttpResponse::Ok().json(saved))

@@ -20,6 +20,10 @@ pub enum StoreError {
     /// The database settings are unusable (unknown URL scheme, empty pool).
     #[error("invalid storage configuration: {0}")]
     Config(String),
+    /// The database did not answer within `storage.timeout_ms`, is unreachable, or is locked
+    /// by another writer: the operation may succeed if retried later.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
     /// The database rejected or failed an operation.
     #[error("database operation failed")]
     Database(#[source] sqlx::Error),
@@ -32,6 +36,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::RowNotFound => Self::NotFound,
+            e if transient(&e) => Self::Unavailable(e),
             other => Self::Database(other),
         }
     }
@@ -40,5 +45,24 @@ impl From<sqlx::Error> for StoreError {
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
         Self::Migration(error)
+    }
+}
+
+/// Whether a failure says the database is away or busy rather than that the operation is
+/// wrong: a pool timeout, a broken connection, SQLite's busy and locked codes, and PostgreSQL's
+/// connection-exception (08) and operator-intervention (57) classes (a shutdown, a restart, a
+/// statement cancelled by `statement_timeout`).
+fn transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+                || code.starts_with("08")
+                || code.starts_with("57")
+        }),
+        _ => false,
     }
 }

@@ -14,6 +14,7 @@ mod sql;
 mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -98,13 +99,30 @@ pub trait Store: Send + Sync + 'static {
     async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError>;
 }
 
+/// How long a store operation may wait for the database (a connection from the pool, a lock,
+/// a statement) before it fails as [`StoreError::Unavailable`], unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens the store named by `database_url` and runs its migrations, waiting at most
+/// [`DEFAULT_TIMEOUT`] for the database in each operation ([`connect_with_timeout`]).
+pub async fn connect(
+    database_url: &str,
+    max_connections: u32,
+) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with_timeout(database_url, max_connections, DEFAULT_TIMEOUT).await
+}
+
 /// Opens the store named by `database_url` and runs its migrations.
 ///
 /// `sqlite:<path>` or `sqlite://<path>` opens (and creates) a `SQLite` file; `postgres://…` or
 /// `postgresql://…` connects to `PostgreSQL`. Any other scheme is a [`StoreError::Config`].
-pub async fn connect(
+/// `timeout` bounds the wait for a pooled connection, for SQLite's write lock and for a
+/// PostgreSQL statement, so that a database that is down or locked answers
+/// [`StoreError::Unavailable`] promptly instead of holding the caller.
+pub async fn connect_with_timeout(
     database_url: &str,
     max_connections: u32,
+    timeout: Duration,
 ) -> Result<Arc<dyn Store>, StoreError> {
     if max_connections == 0 {
         return Err(StoreError::Config(
@@ -113,11 +131,11 @@ pub async fn connect(
     }
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(
-            SqliteStore::connect(database_url, max_connections).await?,
+            SqliteStore::connect(database_url, max_connections, timeout).await?,
         ))
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(Arc::new(
-            PostgresStore::connect(database_url, max_connections).await?,
+            PostgresStore::connect(database_url, max_connections, timeout).await?,
         ))
     } else {
         Err(StoreError::Config(format!(

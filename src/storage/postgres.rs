@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::types::Json;
+use sqlx::Connection;
 use tokio::sync::mpsc;
 
 use super::codec::Timestamp;
@@ -41,15 +42,24 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to the database named by a `postgres://` URL and migrates it (migrations take
     /// an advisory lock, so replicas starting together are safe).
-    pub async fn connect(database_url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    pub async fn connect(
+        database_url: &str,
+        max_connections: u32,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(database_url)
             .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        // Migrations run on a connection of their own, without the statement timeout: they may
+        // wait for another replica's migration lock and take longer than any request should.
+        let mut migrating = PgConnection::connect_with(&options).await?;
+        MIGRATOR.run(&mut migrating).await?;
+        migrating.close().await?;
+        let statement_timeout = timeout.as_millis().to_string();
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .acquire_timeout(timeout)
+            .connect_with(options.options([("statement_timeout", statement_timeout.as_str())]))
             .await?;
-        MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
 }

@@ -1,5 +1,5 @@
 //! [`Store`] on a `SQLite` file, for single-replica deployments and tests. WAL journal, foreign
-//! keys on, a 5 s busy timeout, and every write transaction opened with `BEGIN IMMEDIATE` so
+//! keys on, a busy timeout of `storage.timeout_ms`, and every write transaction opened with `BEGIN IMMEDIATE` so
 //! that it holds the write lock before it reads (two writers cannot both pass a check).
 
 use std::str::FromStr;
@@ -33,16 +33,21 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating it if missing) the database named by a `sqlite:` URL and migrates it.
-    pub async fn connect(database_url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    pub async fn connect(
+        database_url: &str,
+        max_connections: u32,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(database_url)
             .map_err(|e| StoreError::Config(format!("invalid SQLite URL: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            .acquire_timeout(timeout)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

@@ -20,4 +20,5 @@ mod replicas;
 mod rules_check;
 mod signer;
 mod store_contract;
+mod store_down;
 mod summaries;

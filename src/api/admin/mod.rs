@@ -93,7 +93,7 @@ impl From<AdminError> for ApiError {
             AdminError::Modified(m) => ApiError::Precondition(m),
             AdminError::NotFound(m) => ApiError::NotFound(m),
             AdminError::Exists(m) => ApiError::Conflict(m),
-            AdminError::Store(e) => ApiError::Unexpected(e.into()),
+            AdminError::Store(e) => e.into(),
         }
     }
 }

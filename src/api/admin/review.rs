@@ -136,11 +136,7 @@ async fn audit_log(
         to: q.to,
         limit: q.limit,
     };
-    let entries = admin
-        .store
-        .audit_log(&filter)
-        .await
-        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let entries = admin.store.audit_log(&filter).await?;
     Ok(HttpResponse::Ok().json(json!({"entries": entries})))
 }
 
@@ -158,10 +154,6 @@ async fn quality_report(
     user.require("rules:read")?;
     let to = q.to.unwrap_or_else(Utc::now);
     let from = q.from.unwrap_or(to - Duration::days(30));
-    let rules = admin
-        .store
-        .quality_report(from, to)
-        .await
-        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let rules = admin.store.quality_report(from, to).await?;
     Ok(HttpResponse::Ok().json(json!({"from": from, "to": to, "rules": rules})))
 }

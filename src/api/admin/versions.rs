@@ -25,7 +25,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 fn store_err(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::NotFound("no such pack version".into()),
-        other => ApiError::Unexpected(other.into()),
+        other => other.into(),
     }
 }
 

@@ -1,0 +1,107 @@
+//! The database locked by another writer (or away): hook calls keep answering from the pack in
+//! memory, writes answer 503 with `Retry-After` and an OperationOutcome within
+//! `storage.timeout_ms` (never a 500, never a hang), nothing is changed, and everything works
+//! again once the database is back, without a restart.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::{Connection, SqliteConnection};
+
+use crate::helpers::{admin_token, load_json, spawn_with, TestApp};
+
+const PJP: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
+const RULE: &str = "/admin/rules/cbc-surveillance-overdue";
+
+async fn patch_interval(app: &TestApp, token: &str, days: u32) -> reqwest::Response {
+    app.client
+        .patch(format!("{}{RULE}/parameters", app.address))
+        .bearer_auth(token)
+        .header("X-Change-Reason", "store-down test")
+        .json(&json!({"interval_phase1_days": days}))
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn send_feedback(app: &TestApp) -> reqwest::Response {
+    let body = json!({"feedback": [{"card": uuid::Uuid::new_v4().to_string(),
+        "outcome": "accepted", "acceptedSuggestions": [{"id": "s1"}],
+        "outcomeTimestamp": "2026-06-15T12:01:00Z"}]});
+    app.feedback("cart-monitoring", &body).await
+}
+
+async fn interval(app: &TestApp, token: &str) -> Value {
+    let rule: Value = app
+        .client
+        .get(format!("{}{RULE}", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    rule["parameters"]["interval_phase1_days"]["value"].clone()
+}
+
+async fn assert_retry_later(resp: reqwest::Response, started: Instant, what: &str) {
+    assert_eq!(resp.status(), 503, "{what}");
+    assert!(resp.headers().contains_key("retry-after"), "{what}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{what}: answered after {:?}",
+        started.elapsed()
+    );
+    let outcome: Value = resp.json().await.expect("JSON");
+    assert_eq!(outcome["resourceType"], "OperationOutcome", "{what}");
+    assert_eq!(outcome["issue"][0]["code"], "transient", "{what}");
+}
+
+#[tokio::test]
+async fn a_locked_database_makes_writes_answer_503_promptly_and_everything_recovers() {
+    let app = spawn_with(|s| s.storage.timeout_ms = 300).await;
+    let token = admin_token(
+        app.data_dir.path(),
+        "alice",
+        &["rules:read", "rules:write"],
+        300,
+    );
+    let before = interval(&app, &token).await;
+    let expect = load_json(format!("{PJP}.expect.json"));
+    app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+
+    // Another process takes SQLite's write lock and keeps it.
+    let mut other = SqliteConnection::connect(&app.database_url())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    assert_retry_later(
+        patch_interval(&app, &token, 21).await,
+        started,
+        "admin change",
+    )
+    .await;
+    let started = Instant::now();
+    assert_retry_later(send_feedback(&app).await, started, "feedback").await;
+    // The point of care is not held up: the hook call answers from the pack in memory.
+    let resp = app
+        .call("cart-monitoring", &load_json(format!("{PJP}.request.json")))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let cards: Value = resp.json().await.unwrap();
+    assert!(!cards["cards"].as_array().unwrap().is_empty(), "{cards}");
+    // Nothing was half-changed.
+    assert_eq!(interval(&app, &token).await, before);
+
+    // The database is back: the same writes succeed, without a restart.
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    assert_eq!(patch_interval(&app, &token, 21).await.status(), 200);
+    assert_eq!(interval(&app, &token).await.as_f64(), Some(21.0));
+    assert_eq!(send_feedback(&app).await.status(), 200);
+}
