@@ -7,6 +7,7 @@
 
 mod openapi;
 mod review;
+mod routes;
 mod rules;
 mod sources;
 mod valuesets;
@@ -21,18 +22,28 @@ use super::ApiError;
 use crate::admin::keys::{AdminAuth, Principal, TokenError};
 use crate::admin::{AdminError, ChangeMeta};
 
-pub use openapi::ENDPOINTS;
+pub use openapi::document;
+pub use routes::Routes;
+
+/// Every admin route, each with its documentation.
+pub fn routes() -> Routes {
+    let mut routes = Routes::default();
+    rules::register(&mut routes);
+    valuesets::register(&mut routes);
+    sources::register(&mut routes);
+    versions::register(&mut routes);
+    review::register(&mut routes);
+    routes
+}
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/admin")
-            .configure(rules::configure)
-            .configure(valuesets::configure)
-            .configure(sources::configure)
-            .configure(versions::configure)
-            .configure(review::configure)
-            .configure(openapi::configure),
-    );
+    let routes = routes();
+    let doc = openapi::AdminDocument(openapi::document(routes.paths()));
+    for service in routes.into_services() {
+        cfg.service(service);
+    }
+    cfg.app_data(web::Data::new(doc))
+        .service(web::resource("/admin/openapi.json").route(web::get().to(openapi::get_openapi)));
 }
 
 /// The authenticated caller of an admin endpoint.

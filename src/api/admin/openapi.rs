@@ -1,291 +1,115 @@
-//! `GET /admin/openapi.json`: the OpenAPI 3.0 document of the admin API, generated from the
-//! endpoint table below (a test checks that every entry is a real route and needs a token).
+//! `GET /admin/openapi.json`: the OpenAPI 3.1 document of the admin API. The operations come
+//! from the handlers' `#[utoipa::path]` attributes as registered ([`super::routes::Routes`]); this
+//! module adds what every operation shares (the bearer scheme, 401/403, and 412/422 for changes)
+//! and the request bodies' schemas: the published rule JSON Schema and the shapes below.
+
+use std::borrow::Cow;
 
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
+use utoipa::openapi::path::Paths;
+use utoipa::openapi::{OpenApiBuilder, Ref, RefOr, Schema};
 
-/// One admin endpoint: method, path, required scope, summary, request body kind.
-pub struct Endpoint {
-    /// HTTP method, lower case.
-    pub method: &'static str,
-    /// Path under the server root, OpenAPI style (`{id}`).
-    pub path: &'static str,
-    /// Scope the token must grant.
-    pub scope: &'static str,
-    /// What it does.
-    pub summary: &'static str,
-    /// Request body: `rule`, `pack`, `codes`, `remove`, `parameters`, `status`, `proposal`, or "".
-    pub body: &'static str,
-}
-
-const fn ep(
-    method: &'static str,
-    path: &'static str,
-    scope: &'static str,
-    summary: &'static str,
-    body: &'static str,
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        scope,
-        summary,
-        body,
-    }
-}
-
-/// Every admin endpoint.
-pub const ENDPOINTS: &[Endpoint] = &[
-    ep(
-        "get",
-        "/admin/rules",
-        "rules:read",
-        "List rules with status, hooks and ETag",
-        "",
-    ),
-    ep(
-        "post",
-        "/admin/rules",
-        "rules:write",
-        "Create a rule (validated with the whole pack)",
-        "rule",
-    ),
-    ep(
-        "get",
-        "/admin/rules/{id}",
-        "rules:read",
-        "Get one rule (ETag header)",
-        "",
-    ),
-    ep(
-        "put",
-        "/admin/rules/{id}",
-        "rules:write",
-        "Replace a rule (If-Match)",
-        "rule",
-    ),
-    ep(
-        "patch",
-        "/admin/rules/{id}/parameters",
-        "rules:write",
-        "Change parameter values (If-Match)",
-        "parameters",
-    ),
-    ep(
-        "put",
-        "/admin/rules/{id}/status",
-        "rules:write",
-        "Change status: draft, active, retired (If-Match)",
-        "status",
-    ),
-    ep(
-        "get",
-        "/admin/valuesets",
-        "rules:read",
-        "List value sets",
-        "",
-    ),
-    ep(
-        "get",
-        "/admin/valuesets/{id}",
-        "rules:read",
-        "Get one value set (ETag header)",
-        "",
-    ),
-    ep(
-        "put",
-        "/admin/valuesets/{id}",
-        "rules:write",
-        "Create a value set, or replace one (If-Match)",
-        "valueset",
-    ),
-    ep(
-        "get",
-        "/admin/sources",
-        "rules:read",
-        "List the sources queries draw from (sources.yaml)",
-        "",
-    ),
-    ep(
-        "get",
-        "/admin/sources/{id}",
-        "rules:read",
-        "Get one source (ETag header)",
-        "",
-    ),
-    ep(
-        "put",
-        "/admin/sources/{id}",
-        "rules:write",
-        "Create a source, or replace one (If-Match): resource types, FHIRPath and prefetch",
-        "source",
-    ),
-    ep(
-        "post",
-        "/admin/valuesets/{id}/codes",
-        "rules:write",
-        "Add codes, prefixes or text matches (If-Match)",
-        "codes",
-    ),
-    ep(
-        "delete",
-        "/admin/valuesets/{id}/codes",
-        "rules:write",
-        "Remove codes, prefixes or text matches (If-Match)",
-        "remove",
-    ),
-    ep(
-        "post",
-        "/admin/validate",
-        "rules:read",
-        "Validate a proposed rule or pack without activating it",
-        "proposal",
-    ),
-    ep(
-        "post",
-        "/admin/dry-run",
-        "rules:read",
-        "Cards of a hook request under the proposed and the active pack",
-        "proposal",
-    ),
-    ep(
-        "get",
-        "/admin/versions",
-        "rules:read",
-        "List pack versions",
-        "",
-    ),
-    ep(
-        "get",
-        "/admin/versions/diff",
-        "rules:read",
-        "Diff two versions (?from=&to=)",
-        "",
-    ),
-    ep(
-        "get",
-        "/admin/versions/{version}",
-        "rules:read",
-        "Get one pack version",
-        "",
-    ),
-    ep(
-        "post",
-        "/admin/versions/{version}/rollback",
-        "rules:write",
-        "Roll back to a version (a new, audited version)",
-        "",
-    ),
-    ep(
-        "get",
-        "/admin/export",
-        "rules:read",
-        "Export the active pack",
-        "",
-    ),
-    ep(
-        "post",
-        "/admin/import",
-        "rules:write",
-        "Import a whole pack (validated as a whole; If-Match on the export ETag)",
-        "pack",
-    ),
-    ep(
-        "get",
-        "/admin/audit",
-        "audit:read",
-        "Audit log (?rule=&actor=&from=&to=&limit=)",
-        "",
-    ),
-    ep(
-        "get",
-        "/admin/reports/quality",
-        "rules:read",
-        "Per rule: cards issued, accepted, overridden, override reasons (?from=&to=)",
-        "",
-    ),
-];
-
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/openapi.json").route(web::get().to(get_openapi)));
-}
-
-fn schema_ref(body: &str) -> Value {
-    match body {
-        "rule" => json!({"$ref": "#/components/schemas/Rule"}),
-        "valueset" => {
-            json!({"type": "object", "description": "a value set as in cds-hooks/valuesets/*.yaml", "required": ["id", "title", "description"]})
-        }
-        "source" => {
-            json!({"type": "object", "description": "a source as in cds-hooks/sources.yaml", "required": ["description", "resources", "code"]})
-        }
-        "pack" => json!({"$ref": "#/components/schemas/Pack"}),
-        "parameters" => {
-            json!({"type": "object", "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "object", "properties": {"value": {"type": "number"}, "products": {"type": "object", "additionalProperties": {"type": "number"}}}, "additionalProperties": false}]}, "description": "parameter name → new value, or {value, products} (products: product id of cohort.yaml → value for its recipients; replaces the current ones)"})
-        }
-        "status" => {
-            json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["draft", "active", "retired"]}}})
-        }
-        "codes" => {
-            json!({"type": "object", "properties": {"codes": {"type": "array", "items": {"type": "object"}}, "prefixes": {"type": "array", "items": {"type": "object"}}, "text": {"type": "array", "items": {"type": "object", "properties": {"match": {"type": "string"}}}}}})
-        }
-        "remove" => {
-            json!({"type": "object", "properties": {"codes": {"type": "array"}, "prefixes": {"type": "array"}, "text": {"type": "array", "items": {"type": "string"}}}})
-        }
-        _ => {
-            json!({"type": "object", "properties": {"rule": {"$ref": "#/components/schemas/Rule"}, "pack": {"$ref": "#/components/schemas/Pack"}, "request": {"type": "object", "description": "a CDS Hooks request (dry run)"}, "now": {"type": "string", "format": "date-time"}}})
-        }
-    }
-}
-
-/// The OpenAPI document.
-pub fn document() -> Value {
-    let mut paths: Map<String, Value> = Map::new();
-    for e in ENDPOINTS {
-        let mut op = json!({
-            "summary": e.summary,
-            "security": [{"bearer": [e.scope]}],
-            "responses": {
-                "200": {"description": "OK"},
-                "401": {"description": "missing or invalid token"},
-                "403": {"description": format!("token lacks scope {}", e.scope)},
+/// Request bodies, documented by name; their schemas are in [`body_schemas`].
+macro_rules! bodies {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("The `", stringify!($name), "` request body of the admin API.")]
+        pub struct $name;
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                RefOr::Ref(Ref::from_schema_name(stringify!($name)))
             }
-        });
-        let params: Vec<Value> = ["id", "version"]
-            .iter()
-            .filter(|p| e.path.contains(&format!("{{{p}}}")))
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": if *p == "version" { "integer" } else { "string" }}}))
-            .collect();
-        if !params.is_empty() {
-            op["parameters"] = Value::Array(params);
         }
-        if !e.body.is_empty() {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(e.body)}, "application/yaml": {"schema": schema_ref(e.body)}}});
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
         }
-        if e.method != "get" {
-            let r = op["responses"].as_object_mut().expect("object");
-            r.insert(
-                "412".into(),
-                json!({"description": "If-Match is stale, or another change was committed first"}),
-            );
-            r.insert("422".into(), json!({"description": "invalid: every problem with its file and path; nothing changed"}));
-        }
-        paths.entry(e.path.to_owned()).or_insert_with(|| json!({}))[e.method] = op;
-    }
-    let (rule_schema, rule_defs) = rule_schema();
+    )*};
+}
+
+bodies!(
+    Rule,
+    Pack,
+    ValueSet,
+    Source,
+    ParameterChanges,
+    StatusChange,
+    CodesToAdd,
+    CodesToRemove,
+    Proposal
+);
+
+fn body_schemas() -> Value {
     json!({
-        "openapi": "3.0.3",
-        "info": {"title": "cart-sentinel admin API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Rule administration: every change is validated, versioned and audited. Send `X-Change-Reason` to record why."},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": schemas(rule_schema, rule_defs, json!({
-                "Pack": {"type": "object", "required": ["cohort", "valuesets", "rules"], "properties": {
-                    "cohort": {"type": "object"}, "valuesets": {"type": "object"}, "rules": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Rule"}}}},
-            })),
-        }
+        "Pack": {"type": "object", "required": ["cohort", "valuesets", "rules"], "properties": {
+            "cohort": {"type": "object"}, "valuesets": {"type": "object"},
+            "rules": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Rule"}}}},
+        "ValueSet": {"type": "object", "description": "a value set as in cds-hooks/valuesets/*.yaml", "required": ["id", "title", "description"]},
+        "Source": {"type": "object", "description": "a source as in cds-hooks/sources.yaml", "required": ["description", "resources", "code"]},
+        "ParameterChanges": {"type": "object", "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "object", "properties": {"value": {"type": "number"}, "products": {"type": "object", "additionalProperties": {"type": "number"}}}, "additionalProperties": false}]},
+            "description": "parameter name → new value, or {value, products} (products: product id of cohort.yaml → value for its recipients; replaces the current ones)"},
+        "StatusChange": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["draft", "active", "retired"]}}},
+        "CodesToAdd": {"type": "object", "properties": {"codes": {"type": "array", "items": {"type": "object"}}, "prefixes": {"type": "array", "items": {"type": "object"}}, "text": {"type": "array", "items": {"type": "object", "properties": {"match": {"type": "string"}}}}}},
+        "CodesToRemove": {"type": "object", "properties": {"codes": {"type": "array"}, "prefixes": {"type": "array"}, "text": {"type": "array", "items": {"type": "string"}}}},
+        "Proposal": {"type": "object", "properties": {"rule": {"$ref": "#/components/schemas/Rule"}, "pack": {"$ref": "#/components/schemas/Pack"},
+            "request": {"type": "object", "description": "a CDS Hooks request (dry run)"}, "now": {"type": "string", "format": "date-time"}}},
     })
+}
+
+/// The document for the registered operations `paths`.
+pub fn document(paths: &Paths) -> Value {
+    let api = OpenApiBuilder::new().paths(paths.clone()).build();
+    let mut doc = serde_json::to_value(&api).unwrap_or_else(|_| json!({"paths": {}}));
+    doc["info"] = json!({"title": "cart-sentinel admin API", "version": env!("CARGO_PKG_VERSION"),
+        "description": "Rule administration: every change is validated, versioned and audited. Send `X-Change-Reason` to record why."});
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.iter_mut())
+        {
+            shared_responses(op.0, op.1);
+        }
+    }
+    let (rule, mut schemas) = rule_schema();
+    schemas.insert("Rule".into(), rule);
+    if let Value::Object(extra) = body_schemas() {
+        schemas.extend(extra);
+    }
+    doc["components"] = json!({
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        "schemas": schemas,
+    });
+    doc
+}
+
+/// 401 and 403 (naming the scope the operation's security asks for) on every operation; 412
+/// and 422 on every change.
+fn shared_responses(method: &str, op: &mut Value) {
+    let scope = op["security"][0]["bearer"][0]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    responses.insert(
+        "401".into(),
+        json!({"description": "missing or invalid token"}),
+    );
+    responses.insert(
+        "403".into(),
+        json!({"description": format!("token lacks scope {scope}")}),
+    );
+    if method != "get" {
+        responses.insert(
+            "412".into(),
+            json!({"description": "If-Match is stale, or another change was committed first"}),
+        );
+        responses.insert("422".into(), json!({"description": "invalid: every problem with its file and path; nothing changed"}));
+    }
+    responses.insert("503".into(), json!({"description": "the database or the identity provider is unavailable; retry after Retry-After"}));
 }
 
 /// The published rule JSON Schema, its `$defs` moved to OpenAPI components (prefixed `Rule_`)
@@ -324,15 +148,9 @@ fn rule_schema() -> (Value, Map<String, Value>) {
     (schema, defs)
 }
 
-fn schemas(rule: Value, defs: Map<String, Value>, extra: Value) -> Value {
-    let mut all = defs;
-    all.insert("Rule".into(), rule);
-    if let Value::Object(m) = extra {
-        all.extend(m);
-    }
-    Value::Object(all)
-}
+/// The document, built once when the routes are registered.
+pub struct AdminDocument(pub Value);
 
-async fn get_openapi() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+pub(super) async fn get_openapi(doc: web::Data<AdminDocument>) -> HttpResponse {
+    HttpResponse::Ok().json(&doc.0)
 }

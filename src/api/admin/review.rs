@@ -15,11 +15,12 @@ use crate::engine::{compile, CompiledPack, Pack};
 use crate::hook::{self, Source};
 use crate::storage::AuditFilter;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/validate").route(web::post().to(validate)));
-    cfg.service(web::resource("/dry-run").route(web::post().to(dry_run)));
-    cfg.service(web::resource("/audit").route(web::get().to(audit_log)));
-    cfg.service(web::resource("/reports/quality").route(web::get().to(quality_report)));
+pub(super) fn register(routes: &mut super::Routes) {
+    routes
+        .add(__path_validate, validate)
+        .add(__path_dry_run, dry_run)
+        .add(__path_audit_log, audit_log)
+        .add(__path_quality_report, quality_report);
 }
 
 /// A proposed change: one rule (added or replacing the one with its id) or a whole pack.
@@ -49,6 +50,15 @@ fn proposed(admin: &Admin, p: &Proposal) -> Pack {
     pack
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/validate",
+    tag = "review",
+    summary = "Validate a proposed rule or pack without activating it",
+    request_body(content = super::openapi::Proposal, description = "Proposal"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn validate(
     req: HttpRequest,
     user: AdminUser,
@@ -87,6 +97,15 @@ async fn evaluate(
     Ok(json!({"cards": answer.cards, "warnings": answer.warnings}))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/dry-run",
+    tag = "review",
+    summary = "Cards of a hook request under the proposed and the active pack",
+    request_body(content = super::openapi::Proposal, description = "Proposal"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn dry_run(
     req: HttpRequest,
     user: AdminUser,
@@ -122,6 +141,14 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/audit",
+    tag = "review",
+    summary = "Audit log (?rule=&actor=&from=&to=&limit=)",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["audit:read"]))
+)]
 async fn audit_log(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -146,6 +173,14 @@ struct RangeQuery {
     to: Option<DateTime<Utc>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/reports/quality",
+    tag = "review",
+    summary = "Per rule: cards issued, accepted, overridden, override reasons (?from=&to=)",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn quality_report(
     user: AdminUser,
     admin: web::Data<Admin>,

@@ -12,19 +12,14 @@ use crate::api::ApiError;
 use crate::engine::rule::{Rule, RuleStatus};
 use crate::engine::{Pack, Problem};
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/rules")
-            .route(web::get().to(list_rules))
-            .route(web::post().to(create_rule)),
-    );
-    cfg.service(
-        web::resource("/rules/{id}")
-            .route(web::get().to(get_rule))
-            .route(web::put().to(replace_rule)),
-    );
-    cfg.service(web::resource("/rules/{id}/parameters").route(web::patch().to(patch_parameters)));
-    cfg.service(web::resource("/rules/{id}/status").route(web::put().to(set_status)));
+pub(super) fn register(routes: &mut super::Routes) {
+    routes
+        .add(__path_list_rules, list_rules)
+        .add(__path_create_rule, create_rule)
+        .add(__path_get_rule, get_rule)
+        .add(__path_replace_rule, replace_rule)
+        .add(__path_patch_parameters, patch_parameters)
+        .add(__path_set_status, set_status);
 }
 
 fn rule_json(rule: &Rule) -> Value {
@@ -41,6 +36,14 @@ fn rule_view(id: String) -> impl Fn(&Pack) -> Option<Value> {
     move |p: &Pack| p.rules.get(&id).map(rule_json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/rules",
+    tag = "rules",
+    summary = "List rules with status, hooks and ETag",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn list_rules(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpResponse, ApiError> {
     user.require("rules:read")?;
     let (pack, version) = admin.active.get();
@@ -53,6 +56,15 @@ async fn list_rules(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(json!({"packVersion": version, "rules": rules})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/rules/{id}",
+    tag = "rules",
+    summary = "Get one rule (ETag header)",
+    params(("id" = String, Path, description = "its id")),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn get_rule(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -66,6 +78,15 @@ async fn get_rule(
         .json(rule))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/rules",
+    tag = "rules",
+    summary = "Create a rule (validated with the whole pack)",
+    request_body(description = "Rule", content((super::openapi::Rule = "application/json"), (super::openapi::Rule = "application/yaml"))),
+    responses((status = 201, description = "created")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn create_rule(
     req: HttpRequest,
     user: AdminUser,
@@ -95,6 +116,16 @@ async fn create_rule(
     respond_rule(&admin, &id, committed.version, true)
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/rules/{id}",
+    tag = "rules",
+    summary = "Replace a rule (If-Match)",
+    params(("id" = String, Path, description = "its id")),
+    request_body(description = "Rule", content((super::openapi::Rule = "application/json"), (super::openapi::Rule = "application/yaml"))),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn replace_rule(
     req: HttpRequest,
     user: AdminUser,
@@ -126,6 +157,16 @@ async fn replace_rule(
     respond_rule(&admin, &id, committed.version, false)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/rules/{id}/parameters",
+    tag = "rules",
+    summary = "Change parameter values (If-Match)",
+    params(("id" = String, Path, description = "its id")),
+    request_body(content = super::openapi::ParameterChanges, description = "ParameterChanges"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn patch_parameters(
     req: HttpRequest,
     user: AdminUser,
@@ -195,6 +236,16 @@ struct StatusRequest {
     status: RuleStatus,
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/rules/{id}/status",
+    tag = "rules",
+    summary = "Change status: draft, active, retired (If-Match)",
+    params(("id" = String, Path, description = "its id")),
+    request_body(content = super::openapi::StatusChange, description = "StatusChange"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn set_status(
     req: HttpRequest,
     user: AdminUser,

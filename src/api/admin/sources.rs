@@ -9,13 +9,11 @@ use crate::admin::{etag, Admin};
 use crate::api::ApiError;
 use crate::engine::source::SourceDef;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/sources").route(web::get().to(list_sources)));
-    cfg.service(
-        web::resource("/sources/{id}")
-            .route(web::get().to(get_source))
-            .route(web::put().to(put_source)),
-    );
+pub(super) fn register(routes: &mut super::Routes) {
+    routes
+        .add(__path_list_sources, list_sources)
+        .add(__path_get_source, get_source)
+        .add(__path_put_source, put_source);
 }
 
 const SOURCES: Entries<SourceDef> = Entries {
@@ -27,6 +25,14 @@ fn source_json(s: &SourceDef) -> Value {
     serde_json::to_value(s).unwrap_or(Value::Null)
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/sources",
+    tag = "sources",
+    summary = "List the sources queries draw from (sources.yaml)",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn list_sources(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpResponse, ApiError> {
     user.require("rules:read")?;
     let (pack, version) = admin.active.get();
@@ -39,6 +45,15 @@ async fn list_sources(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(json!({"packVersion": version, "sources": sources})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/sources/{id}",
+    tag = "sources",
+    summary = "Get one source (ETag header)",
+    params(("id" = String, Path, description = "its id")),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn get_source(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -49,6 +64,16 @@ async fn get_source(
 }
 
 /// Creates or replaces a source (If-Match with the current `ETag` when replacing).
+#[utoipa::path(
+    put,
+    path = "/admin/sources/{id}",
+    tag = "sources",
+    summary = "Create a source, or replace one (If-Match): resource types, FHIRPath and prefetch",
+    params(("id" = String, Path, description = "its id")),
+    request_body(content = super::openapi::Source, description = "Source"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn put_source(
     req: HttpRequest,
     user: AdminUser,

@@ -12,18 +12,13 @@ use crate::api::ApiError;
 use crate::engine::valueset::{CodeEntry, TextEntry, ValueSet};
 use crate::engine::{Pack, Problem};
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/valuesets").route(web::get().to(list_valuesets)));
-    cfg.service(
-        web::resource("/valuesets/{id}")
-            .route(web::get().to(get_valueset))
-            .route(web::put().to(put_valueset)),
-    );
-    cfg.service(
-        web::resource("/valuesets/{id}/codes")
-            .route(web::post().to(add_codes))
-            .route(web::delete().to(remove_codes)),
-    );
+pub(super) fn register(routes: &mut super::Routes) {
+    routes
+        .add(__path_list_valuesets, list_valuesets)
+        .add(__path_get_valueset, get_valueset)
+        .add(__path_put_valueset, put_valueset)
+        .add(__path_add_codes, add_codes)
+        .add(__path_remove_codes, remove_codes);
 }
 
 const VALUESETS: Entries<ValueSet> = Entries {
@@ -41,6 +36,14 @@ fn vs_of<'p>(pack: &'p mut Pack, id: &str) -> Result<&'p mut ValueSet, AdminErro
         .ok_or_else(|| AdminError::NotFound(format!("no value set `{id}`")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/valuesets",
+    tag = "valuesets",
+    summary = "List value sets",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn list_valuesets(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -56,6 +59,15 @@ async fn list_valuesets(
     Ok(HttpResponse::Ok().json(json!({"packVersion": version, "valuesets": sets})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/valuesets/{id}",
+    tag = "valuesets",
+    summary = "Get one value set (ETag header)",
+    params(("id" = String, Path, description = "its id")),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn get_valueset(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -66,6 +78,16 @@ async fn get_valueset(
 }
 
 /// Creates a value set, or replaces one (If-Match with its current `ETag`).
+#[utoipa::path(
+    put,
+    path = "/admin/valuesets/{id}",
+    tag = "valuesets",
+    summary = "Create a value set, or replace one (If-Match)",
+    params(("id" = String, Path, description = "its id")),
+    request_body(content = super::openapi::ValueSet, description = "ValueSet"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn put_valueset(
     req: HttpRequest,
     user: AdminUser,
@@ -96,6 +118,16 @@ fn same_code(a: &CodeEntry, b: &CodeEntry) -> bool {
     a.system.trim_end_matches('/') == b.system.trim_end_matches('/') && a.code == b.code
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/valuesets/{id}/codes",
+    tag = "valuesets",
+    summary = "Add codes, prefixes or text matches (If-Match)",
+    params(("id" = String, Path, description = "its id")),
+    request_body(content = super::openapi::CodesToAdd, description = "CodesToAdd"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn add_codes(
     req: HttpRequest,
     user: AdminUser,
@@ -157,6 +189,16 @@ struct RemoveRequest {
     text: Vec<String>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/valuesets/{id}/codes",
+    tag = "valuesets",
+    summary = "Remove codes, prefixes or text matches (If-Match)",
+    params(("id" = String, Path, description = "its id")),
+    request_body(content = super::openapi::CodesToRemove, description = "CodesToRemove"),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn remove_codes(
     req: HttpRequest,
     user: AdminUser,

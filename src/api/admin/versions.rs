@@ -13,13 +13,14 @@ use crate::engine::load::{pack_from_json, pack_to_json};
 use crate::engine::Pack;
 use crate::storage::StoreError;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/versions").route(web::get().to(list_versions)));
-    cfg.service(web::resource("/versions/diff").route(web::get().to(diff_versions)));
-    cfg.service(web::resource("/versions/{version}").route(web::get().to(get_version)));
-    cfg.service(web::resource("/versions/{version}/rollback").route(web::post().to(rollback)));
-    cfg.service(web::resource("/export").route(web::get().to(export_pack)));
-    cfg.service(web::resource("/import").route(web::post().to(import_pack)));
+pub(super) fn register(routes: &mut super::Routes) {
+    routes
+        .add(__path_list_versions, list_versions)
+        .add(__path_diff_versions, diff_versions)
+        .add(__path_get_version, get_version)
+        .add(__path_rollback, rollback)
+        .add(__path_export_pack, export_pack)
+        .add(__path_import_pack, import_pack);
 }
 
 fn store_err(e: StoreError) -> ApiError {
@@ -34,6 +35,14 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/versions",
+    tag = "versions",
+    summary = "List pack versions",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn list_versions(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -48,6 +57,15 @@ async fn list_versions(
     Ok(HttpResponse::Ok().json(json!({"active": admin.active.get().1, "versions": versions})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/versions/{version}",
+    tag = "versions",
+    summary = "Get one pack version",
+    params(("version" = i64, Path, description = "pack version number")),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn get_version(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -63,6 +81,14 @@ struct DiffQuery {
     to: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/versions/diff",
+    tag = "versions",
+    summary = "Diff two versions (?from=&to=)",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn diff_versions(
     user: AdminUser,
     admin: web::Data<Admin>,
@@ -75,6 +101,15 @@ async fn diff_versions(
         .json(json!({"from": q.from, "to": q.to, "changes": diff(&a.document, &b.document)})))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/versions/{version}/rollback",
+    tag = "versions",
+    summary = "Roll back to a version (a new, audited version)",
+    params(("version" = i64, Path, description = "pack version number")),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn rollback(
     req: HttpRequest,
     user: AdminUser,
@@ -106,6 +141,14 @@ async fn rollback(
     Ok(HttpResponse::Ok().json(json!({"packVersion": committed.version, "restoredFrom": to})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/export",
+    tag = "versions",
+    summary = "Export the active pack",
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:read"]))
+)]
 async fn export_pack(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpResponse, ApiError> {
     user.require("rules:read")?;
     let (pack, version) = admin.active.get();
@@ -116,6 +159,15 @@ async fn export_pack(user: AdminUser, admin: web::Data<Admin>) -> Result<HttpRes
         .json(doc))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/import",
+    tag = "versions",
+    summary = "Import a whole pack (validated as a whole; If-Match on the export ETag)",
+    request_body(description = "Pack", content((super::openapi::Pack = "application/json"), (super::openapi::Pack = "application/yaml"))),
+    responses((status = 200, description = "OK")),
+    security(("bearer" = ["rules:write"]))
+)]
 async fn import_pack(
     req: HttpRequest,
     user: AdminUser,
