@@ -4,7 +4,7 @@
 //!
 //! * `a_json_value`: `serde_json::from_slice::<Value>` of the request body, the floor;
 //! * `b_parse_record`: what the handler does before the engine: the request, its nesting
-//!   checked as it is read (`ParsedBody::within`, `into_request`, `check_hook_limits` with the
+//!   checked by a byte scan before the parse (`ParsedBody::within`, `into_request`, `check_hook_limits` with the
 //!   default limits) and the patient record (`hook::build_record`, every prefetch key present,
 //!   nothing fetched);
 //! * `c_evaluate`: `CompiledPack::evaluate` of the whole default pack on that record;
@@ -61,7 +61,7 @@ fn pipeline(c: &mut Criterion) {
             })
         });
 
-        // As the handler: the request (its nesting checked as it is read), its limits.
+        // As the handler: the request (its nesting checked before the parse), its limits.
         let parse = |body: &[u8]| {
             let req = ParsedBody::within(body, &request_limits)
                 .and_then(|parsed| parsed.into_request(&service.hook))

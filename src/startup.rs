@@ -141,7 +141,13 @@ async fn gather<T>(
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers(["Authorization", "Content-Type", "Accept", "If-Match"])
+        .allowed_headers([
+            "Authorization",
+            "Content-Type",
+            "Accept",
+            "If-Match",
+            "X-Change-Reason",
+        ])
         .expose_headers(["ETag", "Location"])
         .max_age(3600);
     for o in origins {
@@ -312,7 +318,8 @@ impl Application {
         &self.base_url
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
+    /// Serves until a signal: SIGTERM drains (in-flight requests finish within the shutdown
+    /// timeout); SIGINT and SIGQUIT stop at once (actix-server's handling).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -1,7 +1,7 @@
 //! Conformance checks for outgoing cards: [`check_card`] lists every violated CDS Hooks 2.0 rule or
 //! invariant (`cds-resp-1`..`6`, summary length, conditional members) plus this service's own
-//! contract (uuids for feedback, http(s)-only URLs). The engine runs it on every card it builds,
-//! and tests assert it is empty. This module must not import actix-web, `SQLx` or reqwest.
+//! contract (uuids for feedback, http(s)-only URLs). The tests run it on every card of every rule
+//! fixture and assert it is empty; the service does not run it per call. This module must not import actix-web, `SQLx` or reqwest.
 
 use super::response::{Action, ActionType, Card, Coding, LinkType, SelectionBehavior};
 

@@ -117,7 +117,10 @@ async fn documented_operations(app: &TestApp) -> Vec<Operation> {
             ops.push(Operation {
                 method: method.clone(),
                 path: path.clone(),
-                scope: op["security"][0]["bearer"][0].as_str().unwrap_or("").to_owned(),
+                scope: op["security"][0]["bearer"][0]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
             });
         }
     }
@@ -762,10 +765,16 @@ async fn the_openapi_document_and_the_admin_routes_agree() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let status = app.client.request(m, &url).send().await.unwrap().status();
             if item[method].is_object() {
-                assert_eq!(status, 401, "{method} {path}: documented, so a route needing a token");
+                assert_eq!(
+                    status, 401,
+                    "{method} {path}: documented, so a route needing a token"
+                );
                 assert!(item[method]["summary"].is_string(), "{method} {path}");
             } else {
-                assert_eq!(status, 405, "{method} {path}: not documented, so not a route");
+                assert_eq!(
+                    status, 405,
+                    "{method} {path}: not documented, so not a route"
+                );
             }
         }
     }

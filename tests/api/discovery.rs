@@ -120,3 +120,36 @@ async fn health_and_readiness_answer() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// A browser admin tool on another origin may send the change reason and If-Match.
+#[tokio::test]
+async fn cors_preflight_lets_an_admin_tool_send_the_change_reason() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!(
+                "{}/admin/rules/cbc-surveillance-overdue/parameters",
+                app.address
+            ),
+        )
+        .header("Origin", "https://admin.example")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type, if-match, x-change-reason",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let allowed = resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed.contains("x-change-reason") && allowed.contains("if-match"),
+        "{allowed}"
+    );
+}
