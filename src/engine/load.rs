@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use super::validate::Problem;
+use super::problem::Problem;
 use super::{CompiledPack, Pack};
 
 /// Parses one YAML (or JSON) document into `T`, reporting the path of the first error.

@@ -12,6 +12,7 @@ mod eval;
 pub mod load;
 pub mod path;
 mod prefetch;
+mod problem;
 mod query;
 mod render;
 pub mod rule;
@@ -34,8 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::PatientRecord;
 pub use cohort::Cohort;
+pub use problem::Problem;
 pub use rule::{Rule, RuleStatus};
-pub use validate::Problem;
 pub use valueset::{CohortDef, ValueSet};
 
 /// A whole rule pack as administrators edit it: the stored, exported and imported document.
@@ -64,7 +65,7 @@ pub struct CompiledPack {
     /// Prefetch templates by hook, derived from the sources the active rules read.
     prefetch: HashMap<String, BTreeMap<String, String>>,
     /// What `rules check` reports without refusing the pack.
-    warnings: Vec<validate::Problem>,
+    warnings: Vec<Problem>,
 }
 
 /// What an evaluation gave.
@@ -153,7 +154,7 @@ impl CompiledPack {
     }
 
     /// Problems that do not refuse the pack (a value set a prefetch search cannot fetch).
-    pub fn warnings(&self) -> &[validate::Problem] {
+    pub fn warnings(&self) -> &[Problem] {
         &self.warnings
     }
 
