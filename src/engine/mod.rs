@@ -50,7 +50,7 @@ pub struct Pack {
     /// Rules by id.
     pub rules: BTreeMap<String, Rule>,
     /// The sources queries draw from, by name (`sources.yaml`).
-    #[serde(default = "source::shipped")]
+    #[serde(default = "load::shipped_sources")]
     pub sources: source::Sources,
 }
 

@@ -64,15 +64,6 @@ pub struct SourceDef {
 /// The sources of a pack, by name.
 pub type Sources = BTreeMap<String, SourceDef>;
 
-/// The sources shipped with the service: what a stored pack without `sources` reads.
-pub fn shipped() -> Sources {
-    super::load::parse(
-        "sources.yaml",
-        include_bytes!("../../cds-hooks/sources.yaml"),
-    )
-    .expect("the shipped sources.yaml parses (tested)")
-}
-
 /// Which of a source's filters a query applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Variant {
