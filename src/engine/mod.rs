@@ -17,6 +17,7 @@ mod query;
 mod render;
 pub mod rule;
 pub mod source;
+mod template;
 mod validate;
 mod values;
 pub mod valueset;
