@@ -53,7 +53,10 @@ pub(super) fn compute(
         let reader = source::Reader {
             record: input.record,
             tz: input.tz,
-            env: PackEnv { pack, now },
+            env: PackEnv {
+                valuesets: &pack.valuesets,
+                now,
+            },
             failures,
             def: source,
         };

@@ -218,7 +218,9 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 Some((item.value?, item.unit.clone().map(Cow::Owned)))
             }
             NumOp::Count(q) => Some((query::run(self, q).len() as f64, None)),
-            NumOp::Path(p) => super::path::num_of(self, p).map(|(v, u)| (v, u.map(Cow::Owned))),
+            NumOp::Path(p) => {
+                super::rule_path::num_of(self, p).map(|(v, u)| (v, u.map(Cow::Owned)))
+            }
             NumOp::Patient(PatientNum::Day) => {
                 self.ctx.day().map(|d| (d as f64, Some(Cow::Borrowed("d"))))
             }
@@ -294,7 +296,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 Bound::Item(query::run(self, q).get(1).map(|h| Rc::new(h.item(self))))
             }
             Binding::Num(n) => Bound::Num(self.num(n).map(|(v, u)| (v, u.map(Cow::into_owned)))),
-            Binding::Text(p) => Bound::Text(super::path::text_of(self, p)),
+            Binding::Text(p) => Bound::Text(super::rule_path::text_of(self, p)),
         };
         self.env.bound.borrow_mut().insert(key, value.clone());
         value

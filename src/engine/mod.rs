@@ -16,6 +16,7 @@ mod problem;
 mod query;
 mod render;
 pub mod rule;
+mod rule_path;
 pub mod source;
 mod template;
 mod validate;

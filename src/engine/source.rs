@@ -13,8 +13,7 @@ use fhirpath::json::get_str;
 use serde::{Deserialize, Serialize};
 use sonic_rs::Value;
 
-use super::eval::RuleEval;
-use super::path::{CallEnv, Path};
+use super::path::Path;
 pub(super) use super::values::{components, concept, obs_value};
 use crate::record::{parse_when, PatientRecord, When};
 
@@ -131,22 +130,6 @@ pub(super) struct Reader<'r, E> {
     pub env: E,
     pub failures: &'r Cell<usize>,
     pub def: &'r SourceDef,
-}
-
-/// A reader for a rule's queries.
-pub(super) fn reader<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Reader<'c, CallEnv<'c>> {
-    Reader {
-        record: re.ctx.input.record,
-        tz: re.ctx.input.tz,
-        env: CallEnv::new(re),
-        failures: &re.ctx.where_failures,
-        def,
-    }
-}
-
-/// Reads every resource of `def` in the call's record (or draft orders), for a rule's query.
-pub(super) fn items<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Vec<SourceItem> {
-    reader(re, def).read_all()
 }
 
 impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {

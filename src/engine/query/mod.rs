@@ -14,9 +14,9 @@ use rustc_hash::FxHashMap;
 mod variants;
 
 use super::eval::RuleEval;
-use super::path;
 use super::rule::{Comparison, Num, Query};
-use super::source::{self, Json, SourceDef, SourceItem, Variant};
+use super::rule_path;
+use super::source::{Json, SourceDef, SourceItem, Variant};
 use super::valueset::{words, Compiled};
 use super::window::Window;
 use crate::record::{units, When};
@@ -162,9 +162,10 @@ type ScanKey = (*const SourceDef, Variant, *const Compiled);
 /// concept.
 type Hits = Rc<[(usize, usize)]>;
 
-/// The items of a source for this call.
+/// The items of a source for this call (every resource of its types in the call's record, or
+/// its draft orders).
 fn source_items(re: &RuleEval, def: &SourceDef) -> Rc<[SourceItem]> {
-    memo_items(&re.ctx.scans, def, || source::items(re, def))
+    memo_items(&re.ctx.scans, def, || rule_path::reader(re, def).read_all())
 }
 
 /// The items of `def` for this call, read by `read` the first time: the cohort and the rules
@@ -300,7 +301,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     let mut bounds = Bounds { last: None };
     let mut to_target = units::Converter::default();
     let items = source_items(re, def);
-    let reader = source::reader(re, def);
+    let reader = rule_path::reader(re, def);
     for &(i, c) in scan(re, def, variant, vs).iter() {
         let item = &items[i];
         if (!def.draft_orders && outside(reader.when(item)))
@@ -341,7 +342,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
                 _ => continue,
             }
         }
-        if !path::admits(re, q, item.json) {
+        if !rule_path::admits(re, q, item.json) {
             continue;
         }
         let when = if def.draft_orders {
@@ -374,7 +375,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         if !outside(now) {
             let items = source_items(re, drafts);
             for &(i, c) in scan(re, drafts, Variant::Filter, vs).iter() {
-                if path::admits(re, q, items[i].json) {
+                if rule_path::admits(re, q, items[i].json) {
                     let found = Found::Item(items.clone(), i, c);
                     hits.push(Hit {
                         when: now,

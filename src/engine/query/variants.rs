@@ -8,6 +8,7 @@ use fhir_r4::{Component, Concept, ObsValue};
 
 use super::{concept_text, source_items, Item};
 use crate::engine::eval::RuleEval;
+use crate::engine::rule_path;
 use crate::engine::source::{self, SourceDef, SourceItem, Variant};
 use crate::engine::valueset::{words, Compiled};
 use crate::record::{units, When};
@@ -32,7 +33,7 @@ pub(super) fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) ->
         return items.clone();
     }
     let record = re.ctx.input.record;
-    let reader = source::reader(re, def);
+    let reader = rule_path::reader(re, def);
     let items: Rc<[Item]> = source_items(re, def)
         .iter()
         .filter(|s| s.passes(Variant::Filter))
