@@ -13,8 +13,10 @@ use rustc_hash::FxHashMap;
 use chrono::{Datelike, NaiveDate};
 
 use super::cohort::{self, Cohort};
-use super::query::{self, Item};
+use super::item::Item;
+use super::query;
 use super::rule::{Binding, CohortRequirement, Cond, Num, NumOp, PatientNum, Rule, RuleStatus};
+use super::scans::Scans;
 use super::{CompiledPack, EvalInput, Finding};
 use crate::record::units;
 
@@ -40,7 +42,7 @@ pub(super) struct Ctx<'a> {
     rule_results: RefCell<Vec<Option<Option<bool>>>>,
     rule_envs: RefCell<Vec<Option<Rc<RuleEnv>>>>,
     /// Value-set scans shared by every rule of the call.
-    pub scans: query::Scans,
+    pub scans: Scans,
     /// Resources a `where:` failed on (a type mismatch): skipped for that rule.
     pub where_failures: std::cell::Cell<usize>,
 }
@@ -63,7 +65,7 @@ pub(super) struct RuleEval<'a, 'c> {
 impl<'a> Ctx<'a> {
     pub fn new(pack: &'a CompiledPack, input: &'a EvalInput<'a>) -> Ctx<'a> {
         let where_failures = std::cell::Cell::new(0);
-        let scans = query::Scans::default();
+        let scans = Scans::default();
         Ctx {
             pack,
             input,

@@ -9,6 +9,7 @@
 pub mod cards;
 mod cohort;
 mod eval;
+mod item;
 pub mod load;
 pub mod path;
 mod prefetch;
@@ -17,6 +18,7 @@ mod query;
 mod render;
 pub mod rule;
 mod rule_path;
+mod scans;
 pub mod source;
 mod template;
 mod validate;
@@ -213,7 +215,7 @@ impl CompiledPack {
             self,
             input,
             &std::cell::Cell::new(0),
-            &query::Scans::default(),
+            &scans::Scans::default(),
         )
     }
 }
