@@ -8,6 +8,7 @@
 
 pub mod cards;
 mod cohort;
+mod ctx;
 mod eval;
 mod item;
 pub mod load;
@@ -39,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::PatientRecord;
 pub use cohort::Cohort;
+use ctx::Ctx;
 pub use problem::Problem;
 pub use rule::{Rule, RuleStatus};
 pub use valueset::{CohortDef, ValueSet};
@@ -181,10 +183,11 @@ impl CompiledPack {
     /// [`evaluate`](CompiledPack::evaluate), with how many times a FHIRPath failed on a
     /// resource (the resource was skipped for that rule or source).
     pub fn evaluate_counting(&self, input: &EvalInput) -> Evaluation {
-        let ctx = eval::Ctx::new(self, input);
+        let ctx = Ctx::new(self, input);
         let mut findings: Vec<Finding> = self
             .on_hook(input.hook)
-            .filter_map(|i| ctx.fire(i))
+            .filter(|&i| ctx.holds(i))
+            .map(|i| render::finding(&ctx.rule_eval(i)))
             .collect();
         findings.sort_by(|a, b| {
             severity(&b.indicator)
@@ -202,7 +205,7 @@ impl CompiledPack {
     ///
     /// [`evaluate`]: CompiledPack::evaluate
     pub fn firing(&self, input: &EvalInput) -> Vec<&str> {
-        let ctx = eval::Ctx::new(self, input);
+        let ctx = Ctx::new(self, input);
         self.on_hook(input.hook)
             .filter(|&i| ctx.holds(i))
             .map(|i| self.rules[i].id.as_str())

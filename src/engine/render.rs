@@ -1,10 +1,11 @@
 //! Turning a rule that fired into a [`Finding`]: placeholders filled, variants applied,
-//! suggestion resources rendered and serialised through fhirbolt.
+//! suggestion resources rendered and serialised through fhirbolt. The bindings and conditions
+//! it reads are evaluated by `eval.rs` (`RuleEval::binding`, `RuleEval::cond`).
 
 use fhir_r4::Concept;
 use serde_json::{json, Value};
 
-use super::eval::{Bound, RuleEval};
+use super::ctx::{Bound, RuleEval};
 use super::rule::{ActionTemplate, Rule};
 use super::template::{next_placeholder, resource_from_yaml, sole_placeholder};
 use super::{Finding, FindingAction, FindingSuggestion};

@@ -7,7 +7,7 @@
 use chrono::{DateTime, FixedOffset};
 use fhirpath::{Item, Temporal};
 
-use super::eval::RuleEval;
+use super::ctx::{RuleEval, RuleValues};
 use super::path::member_of;
 use super::rule::{Binding, PathOf, Query};
 use super::source::{failed, Json, Reader, SourceDef};

@@ -11,7 +11,7 @@ use fhir_r4::{Concept, ObsValue};
 
 mod variants;
 
-use super::eval::RuleEval;
+use super::ctx::{RuleEval, RuleValues};
 use super::item::Item;
 use super::rule::{Comparison, Num, Query};
 use super::rule_path;

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use fhir_r4::{Component, Concept, ObsValue};
 
 use super::{concept_text, source_items};
-use crate::engine::eval::RuleEval;
+use crate::engine::ctx::RuleEval;
 use crate::engine::item::Item;
 use crate::engine::rule_path;
 use crate::engine::source::{self, SourceDef, SourceItem, Variant};
