@@ -5,6 +5,21 @@
 //! ([`rule`]), loaded and validated as a whole ([`load`], [`validate`]); an invalid pack never
 //! becomes a [`CompiledPack`]. Rules are indexed by hook so that rules that do not apply cost
 //! nothing. Must not import actix_web, sqlx or reqwest.
+//!
+//! Its modules import downwards only, in layers:
+//! - the pack's data: the rule format ([`rule`]), compiled FHIRPath ([`path`]), value sets
+//!   ([`valueset`]), sources ([`source`]), the card template syntax (`template`), FHIR values
+//!   (`values`), problems (`problem`);
+//! - one call's state: what a query found (`item`), the call's scans of the record (`scans`),
+//!   the cohort (`cohort`), the call and the rule being evaluated (`ctx`);
+//! - reading the record for a rule: windows (`window`), FHIRPath inside a rule (`rule_path`),
+//!   queries (`query`);
+//! - the condition evaluator (`eval`), then rendering (`render`) and cards ([`cards`]);
+//! - reading, validating and compiling a pack ([`load`], `validate`, `prefetch`).
+//!
+//! A number may count a query and a query's window or value filter may read a number, so
+//! queries, windows and FHIRPath ask numbers and bindings back of the evaluator through
+//! `ctx::RuleValues`, which `eval` implements.
 
 pub mod cards;
 mod cohort;
