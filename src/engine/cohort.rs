@@ -10,7 +10,9 @@ use std::cell::Cell;
 use chrono::NaiveDate;
 
 use super::path::PackEnv;
-use super::{query, source, CompiledPack, EvalInput};
+use super::scans::Scans;
+use super::source::{Reader, Variant};
+use super::{CompiledPack, EvalInput};
 
 /// What the engine knows about the patient's CAR-T therapy.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,7 +39,7 @@ pub(super) fn compute(
     pack: &CompiledPack,
     input: &EvalInput,
     failures: &Cell<usize>,
-    scans: &query::Scans,
+    scans: &Scans,
 ) -> Cohort {
     let def = &pack.pack.cohort;
     let now = input.now.with_timezone(&input.tz).fixed_offset();
@@ -50,15 +52,18 @@ pub(super) fn compute(
         else {
             return Cohort::default();
         };
-        let reader = source::Reader {
+        let reader = Reader {
             record: input.record,
             tz: input.tz,
-            env: PackEnv { pack, now },
+            env: PackEnv {
+                valuesets: &pack.valuesets,
+                now,
+            },
             failures,
             def: source,
         };
-        for item in query::memo_items(scans, source, || reader.read_all()).iter() {
-            if !item.passes(source::Variant::Filter) {
+        for item in scans.items(source, || reader.read_all()).iter() {
+            if !item.passes(Variant::Filter) {
                 continue;
             }
             if let Some(tag) = item.concepts.iter().find_map(|c| vs.match_concept(c)) {

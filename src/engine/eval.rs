@@ -1,92 +1,24 @@
-//! Evaluation of conditions, numbers and bindings for one call.
+//! Evaluation of conditions, numbers and bindings for one call, on the call's state
+//! (`ctx.rs`). Queries, windows and a rule's FHIRPath ask numbers and bindings back through
+//! [`RuleValues`], implemented here.
 //!
 //! Each rule's bindings are computed on demand and memoised for the call; another rule's
 //! condition (`rule:`) is memoised too. Cycles are refused at load time; at run time a cycle
 //! that slipped through evaluates to "unknown" instead of recursing.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use rustc_hash::FxHashMap;
+use chrono::Datelike;
 
-use chrono::{Datelike, NaiveDate};
-
-use super::cohort::{self, Cohort};
-use super::query::{self, Item};
-use super::rule::{Binding, CohortRequirement, Cond, Num, NumOp, PatientNum, Rule, RuleStatus};
-use super::{CompiledPack, EvalInput, Finding};
+use super::ctx::{Bound, Ctx, RuleEval, RuleValues};
+use super::item::Item;
+use super::query;
+use super::rule::{Binding, CohortRequirement, Cond, Num, NumOp, PatientNum, RuleStatus};
+use super::rule_path;
 use crate::record::units;
 
-#[derive(Debug, Clone)]
-pub(super) enum Bound {
-    /// Shared: a binding is read by conditions, windows and placeholders, and cloning an item
-    /// copies its codes and texts.
-    Item(Option<Rc<Item>>),
-    Num(Option<(f64, Option<String>)>),
-    Text(Option<String>),
-    InProgress,
-}
-
-/// Per-call state shared by all rules.
-pub(super) struct Ctx<'a> {
-    pub pack: &'a CompiledPack,
-    pub input: &'a EvalInput<'a>,
-    pub cohort: Cohort,
-    pub today: NaiveDate,
-    /// By rule index: `None` not yet asked, `Some(None)` being evaluated (a cycle that
-    /// slipped through reads it as false), `Some(Some(result))`. Vectors, not hash maps: a
-    /// pack of 2,000 rules asks them thousands of times per call.
-    rule_results: RefCell<Vec<Option<Option<bool>>>>,
-    rule_envs: RefCell<Vec<Option<Rc<RuleEnv>>>>,
-    /// Value-set scans shared by every rule of the call.
-    pub scans: query::Scans,
-    /// Resources a `where:` failed on (a type mismatch): skipped for that rule.
-    pub where_failures: std::cell::Cell<usize>,
-}
-
-/// Per-rule memo of bindings.
-#[derive(Default)]
-pub(super) struct RuleEnv {
-    /// By the binding's definition (its address in the pack, which outlives the call): no
-    /// name is copied per rule and call.
-    pub bound: RefCell<FxHashMap<*const Binding, Bound>>,
-}
-
-/// A rule being evaluated.
-pub(super) struct RuleEval<'a, 'c> {
-    pub ctx: &'c Ctx<'a>,
-    pub rule: &'a Rule,
-    pub env: Rc<RuleEnv>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(pack: &'a CompiledPack, input: &'a EvalInput<'a>) -> Ctx<'a> {
-        let where_failures = std::cell::Cell::new(0);
-        let scans = query::Scans::default();
-        Ctx {
-            pack,
-            input,
-            cohort: cohort::compute(pack, input, &where_failures, &scans),
-            today: input.now.with_timezone(&input.tz).date_naive(),
-            rule_results: RefCell::new(vec![None; pack.rules.len()]),
-            rule_envs: RefCell::new(vec![None; pack.rules.len()]),
-            scans,
-            where_failures,
-        }
-    }
-
-    fn rule_eval<'c>(&'c self, index: usize) -> RuleEval<'a, 'c> {
-        let env = self.rule_envs.borrow_mut()[index]
-            .get_or_insert_with(Rc::default)
-            .clone();
-        RuleEval {
-            ctx: self,
-            rule: &self.pack.rules[index],
-            env,
-        }
-    }
-
+impl Ctx<'_> {
     /// Whether rule `index`'s condition holds (cohort requirement included).
     pub fn holds(&self, index: usize) -> bool {
         if let Some(r) = self.rule_results.borrow()[index] {
@@ -99,23 +31,74 @@ impl<'a> Ctx<'a> {
         self.rule_results.borrow_mut()[index] = Some(Some(result));
         result
     }
+}
 
-    /// The rendered finding of rule `index`, if it fires.
-    pub fn fire(&self, index: usize) -> Option<Finding> {
-        if !self.holds(index) {
-            return None;
+impl RuleValues for RuleEval<'_, '_> {
+    /// A number and its unit. The unit is borrowed from the rule where it can be (parameters,
+    /// day and age): numbers are read for every rule of a pack.
+    fn num(&self, n: &Num) -> Option<(f64, Option<Cow<'_, str>>)> {
+        let op = match n {
+            Num::Lit(v) => return Some((*v, None)),
+            Num::Op(op) => op,
+        };
+        match op.as_ref() {
+            NumOp::Param(name) => {
+                let p = self.rule.parameters.get(name)?;
+                let value = p.value_for(self.ctx.cohort.product.as_deref());
+                Some((value, Some(Cow::Borrowed(p.unit.as_str()))))
+            }
+            NumOp::Var(name) => match self.binding(name) {
+                Bound::Num(v) => v.map(|(v, u)| (v, u.map(Cow::Owned))),
+                _ => None,
+            },
+            NumOp::ValueOf(name) => {
+                let item = self.item(name)?;
+                Some((item.value?, item.unit.clone().map(Cow::Owned)))
+            }
+            NumOp::Count(q) => Some((query::run(self, q).len() as f64, None)),
+            NumOp::Path(p) => rule_path::num_of(self, p).map(|(v, u)| (v, u.map(Cow::Owned))),
+            NumOp::Patient(PatientNum::Day) => {
+                self.ctx.day().map(|d| (d as f64, Some(Cow::Borrowed("d"))))
+            }
+            NumOp::Patient(PatientNum::Age) => {
+                let b = self.ctx.input.record.birth_date?;
+                let t = self.ctx.today;
+                let mut age = t.year() - b.year();
+                if (t.month(), t.day()) < (b.month(), b.day()) {
+                    age -= 1;
+                }
+                Some((age as f64, Some(Cow::Borrowed("a"))))
+            }
+            NumOp::Add(p) => self.arith(p, true, |a, b| Some(a + b)),
+            NumOp::Sub(p) => self.arith(p, true, |a, b| Some(a - b)),
+            NumOp::Mul(p) => self.arith(p, false, |a, b| Some(a * b)),
+            NumOp::Div(p) => self.arith(p, false, |a, b| (b != 0.0).then(|| a / b)),
+            NumOp::Case(case) => {
+                let branch = case.when.iter().find(|b| self.cond(&b.cond));
+                self.num(branch.map_or(&case.otherwise, |b| &b.then))
+            }
         }
-        let re = self.rule_eval(index);
-        Some(super::render::finding(&re))
     }
 
-    /// Day N, when day 0 is known.
-    pub fn day(&self) -> Option<i64> {
-        self.cohort.day0.map(|d0| (self.today - d0).num_days())
+    /// A number converted to `unit` (when it carries a unit).
+    fn num_in(&self, n: &Num, unit: &str) -> Option<f64> {
+        let (v, u) = self.num(n)?;
+        match u {
+            Some(u) if u != unit => units::convert(v, &u, unit),
+            _ => Some(v),
+        }
+    }
+
+    /// The item a query binding found.
+    fn item(&self, name: &str) -> Option<Rc<Item>> {
+        match self.binding(name) {
+            Bound::Item(i) => i,
+            _ => None,
+        }
     }
 }
 
-impl<'a, 'c> RuleEval<'a, 'c> {
+impl RuleEval<'_, '_> {
     pub fn cond(&self, c: &Cond) -> bool {
         match c {
             Cond::All(cs) => cs.iter().all(|c| self.cond(c)),
@@ -187,61 +170,6 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         op(a, b)
     }
 
-    /// A number converted to `unit` (when it carries a unit).
-    pub fn num_in(&self, n: &Num, unit: &str) -> Option<f64> {
-        let (v, u) = self.num(n)?;
-        match u {
-            Some(u) if u != unit => units::convert(v, &u, unit),
-            _ => Some(v),
-        }
-    }
-
-    /// A number and its unit. The unit is borrowed from the rule where it can be (parameters,
-    /// day and age): numbers are read for every rule of a pack.
-    pub fn num(&self, n: &Num) -> Option<(f64, Option<Cow<'a, str>>)> {
-        let op = match n {
-            Num::Lit(v) => return Some((*v, None)),
-            Num::Op(op) => op,
-        };
-        match op.as_ref() {
-            NumOp::Param(name) => {
-                let p = self.rule.parameters.get(name)?;
-                let value = p.value_for(self.ctx.cohort.product.as_deref());
-                Some((value, Some(Cow::Borrowed(p.unit.as_str()))))
-            }
-            NumOp::Var(name) => match self.binding(name) {
-                Bound::Num(v) => v.map(|(v, u)| (v, u.map(Cow::Owned))),
-                _ => None,
-            },
-            NumOp::ValueOf(name) => {
-                let item = self.item(name)?;
-                Some((item.value?, item.unit.clone().map(Cow::Owned)))
-            }
-            NumOp::Count(q) => Some((query::run(self, q).len() as f64, None)),
-            NumOp::Path(p) => super::path::num_of(self, p).map(|(v, u)| (v, u.map(Cow::Owned))),
-            NumOp::Patient(PatientNum::Day) => {
-                self.ctx.day().map(|d| (d as f64, Some(Cow::Borrowed("d"))))
-            }
-            NumOp::Patient(PatientNum::Age) => {
-                let b = self.ctx.input.record.birth_date?;
-                let t = self.ctx.today;
-                let mut age = t.year() - b.year();
-                if (t.month(), t.day()) < (b.month(), b.day()) {
-                    age -= 1;
-                }
-                Some((age as f64, Some(Cow::Borrowed("a"))))
-            }
-            NumOp::Add(p) => self.arith(p, true, |a, b| Some(a + b)),
-            NumOp::Sub(p) => self.arith(p, true, |a, b| Some(a - b)),
-            NumOp::Mul(p) => self.arith(p, false, |a, b| Some(a * b)),
-            NumOp::Div(p) => self.arith(p, false, |a, b| (b != 0.0).then(|| a / b)),
-            NumOp::Case(case) => {
-                let branch = case.when.iter().find(|b| self.cond(&b.cond));
-                self.num(branch.map_or(&case.otherwise, |b| &b.then))
-            }
-        }
-    }
-
     /// Arithmetic. Sums and differences convert the second operand to the first one's unit;
     /// products and quotients scale: a dimensionless operand (`1` or a literal) keeps the
     /// other operand's unit.
@@ -250,7 +178,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
         p: &[Num; 2],
         additive: bool,
         f: impl Fn(f64, f64) -> Option<f64>,
-    ) -> Option<(f64, Option<Cow<'a, str>>)> {
+    ) -> Option<(f64, Option<Cow<'_, str>>)> {
         let (a, ua) = self.num(&p[0])?;
         let (b, ub) = self.num(&p[1])?;
         let dimensional = |u: &Option<Cow<str>>| u.as_deref().is_some_and(|u| u != "1");
@@ -267,14 +195,6 @@ impl<'a, 'c> RuleEval<'a, 'c> {
             _ => b,
         };
         Some((f(a, b)?, ua.or(ub)))
-    }
-
-    /// The item a query binding found.
-    pub fn item(&self, name: &str) -> Option<Rc<Item>> {
-        match self.binding(name) {
-            Bound::Item(i) => i,
-            _ => None,
-        }
     }
 
     pub fn binding(&self, name: &str) -> Bound {
@@ -294,7 +214,7 @@ impl<'a, 'c> RuleEval<'a, 'c> {
                 Bound::Item(query::run(self, q).get(1).map(|h| Rc::new(h.item(self))))
             }
             Binding::Num(n) => Bound::Num(self.num(n).map(|(v, u)| (v, u.map(Cow::into_owned)))),
-            Binding::Text(p) => Bound::Text(super::path::text_of(self, p)),
+            Binding::Text(p) => Bound::Text(rule_path::text_of(self, p)),
         };
         self.env.bound.borrow_mut().insert(key, value.clone());
         value

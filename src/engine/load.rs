@@ -1,12 +1,14 @@
-//! Reading a pack from a directory (`cohort.yaml`, `valuesets/*.yaml`, `rules/*.yaml`) or
-//! from one document; every parse error is reported with its file and path.
+//! Reading a pack from a directory (`cohort.yaml`, `sources.yaml`, `valuesets/*.yaml`,
+//! `rules/*.yaml`) or from one document; every parse error is reported with its file and path.
+//! A stored pack without `sources` reads the ones shipped with the service ([`shipped_sources`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use super::validate::Problem;
+use super::problem::Problem;
+use super::source::Sources;
 use super::{CompiledPack, Pack};
 
 /// Parses one YAML (or JSON) document into `T`, reporting the path of the first error.
@@ -37,6 +39,15 @@ pub fn from_json<T: DeserializeOwned>(file: &str, json: serde_json::Value) -> Re
             message: e.into_inner().to_string(),
         }
     })
+}
+
+/// The sources shipped with the service: what a stored pack without `sources` reads.
+pub fn shipped_sources() -> Sources {
+    parse(
+        "sources.yaml",
+        include_bytes!("../../cds-hooks/sources.yaml"),
+    )
+    .expect("the shipped sources.yaml parses (tested)")
 }
 
 fn yaml_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
@@ -122,7 +133,7 @@ fn load_dir_partial(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
     // sources, so that its problem is not reported again as every query's unknown source.
     let sources = sources.unwrap_or_else(|p| {
         problems.push(p);
-        super::source::shipped()
+        shipped_sources()
     });
     match cohort {
         Ok(cohort) => (

@@ -5,17 +5,38 @@
 //! ([`rule`]), loaded and validated as a whole ([`load`], [`validate`]); an invalid pack never
 //! becomes a [`CompiledPack`]. Rules are indexed by hook so that rules that do not apply cost
 //! nothing. Must not import actix_web, sqlx or reqwest.
+//!
+//! Its modules import downwards only, in layers:
+//! - the pack's data: the rule format ([`rule`]), compiled FHIRPath ([`path`]), value sets
+//!   ([`valueset`]), sources ([`source`]), the card template syntax (`template`), FHIR values
+//!   (`values`), problems (`problem`);
+//! - one call's state: what a query found (`item`), the call's scans of the record (`scans`),
+//!   the cohort (`cohort`), the call and the rule being evaluated (`ctx`);
+//! - reading the record for a rule: windows (`window`), FHIRPath inside a rule (`rule_path`),
+//!   queries (`query`);
+//! - the condition evaluator (`eval`), then rendering (`render`) and cards ([`cards`]);
+//! - reading, validating and compiling a pack ([`load`], `validate`, `prefetch`).
+//!
+//! A number may count a query and a query's window or value filter may read a number, so
+//! queries, windows and FHIRPath ask numbers and bindings back of the evaluator through
+//! `ctx::RuleValues`, which `eval` implements.
 
 pub mod cards;
 mod cohort;
+mod ctx;
 mod eval;
+mod item;
 pub mod load;
 pub mod path;
 mod prefetch;
+mod problem;
 mod query;
 mod render;
 pub mod rule;
+mod rule_path;
+mod scans;
 pub mod source;
+mod template;
 mod validate;
 mod values;
 pub mod valueset;
@@ -34,8 +55,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::PatientRecord;
 pub use cohort::Cohort;
+use ctx::Ctx;
+pub use problem::Problem;
 pub use rule::{Rule, RuleStatus};
-pub use validate::Problem;
 pub use valueset::{CohortDef, ValueSet};
 
 /// A whole rule pack as administrators edit it: the stored, exported and imported document.
@@ -49,7 +71,7 @@ pub struct Pack {
     /// Rules by id.
     pub rules: BTreeMap<String, Rule>,
     /// The sources queries draw from, by name (`sources.yaml`).
-    #[serde(default = "source::shipped")]
+    #[serde(default = "load::shipped_sources")]
     pub sources: source::Sources,
 }
 
@@ -64,7 +86,7 @@ pub struct CompiledPack {
     /// Prefetch templates by hook, derived from the sources the active rules read.
     prefetch: HashMap<String, BTreeMap<String, String>>,
     /// What `rules check` reports without refusing the pack.
-    warnings: Vec<validate::Problem>,
+    warnings: Vec<Problem>,
 }
 
 /// What an evaluation gave.
@@ -153,7 +175,7 @@ impl CompiledPack {
     }
 
     /// Problems that do not refuse the pack (a value set a prefetch search cannot fetch).
-    pub fn warnings(&self) -> &[validate::Problem] {
+    pub fn warnings(&self) -> &[Problem] {
         &self.warnings
     }
 
@@ -176,10 +198,11 @@ impl CompiledPack {
     /// [`evaluate`](CompiledPack::evaluate), with how many times a FHIRPath failed on a
     /// resource (the resource was skipped for that rule or source).
     pub fn evaluate_counting(&self, input: &EvalInput) -> Evaluation {
-        let ctx = eval::Ctx::new(self, input);
+        let ctx = Ctx::new(self, input);
         let mut findings: Vec<Finding> = self
             .on_hook(input.hook)
-            .filter_map(|i| ctx.fire(i))
+            .filter(|&i| ctx.holds(i))
+            .map(|i| render::finding(&ctx.rule_eval(i)))
             .collect();
         findings.sort_by(|a, b| {
             severity(&b.indicator)
@@ -197,7 +220,7 @@ impl CompiledPack {
     ///
     /// [`evaluate`]: CompiledPack::evaluate
     pub fn firing(&self, input: &EvalInput) -> Vec<&str> {
-        let ctx = eval::Ctx::new(self, input);
+        let ctx = Ctx::new(self, input);
         self.on_hook(input.hook)
             .filter(|&i| ctx.holds(i))
             .map(|i| self.rules[i].id.as_str())
@@ -210,7 +233,7 @@ impl CompiledPack {
             self,
             input,
             &std::cell::Cell::new(0),
-            &query::Scans::default(),
+            &scans::Scans::default(),
         )
     }
 }

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+use super::problem::Problem;
 use super::rule::{Rule, RuleStatus};
-use super::validate::Problem;
 use super::Pack;
 
 /// Prefetch templates by hook, and the warnings about value sets they cannot fetch.

@@ -13,8 +13,7 @@ use fhirpath::json::get_str;
 use serde::{Deserialize, Serialize};
 use sonic_rs::Value;
 
-use super::eval::RuleEval;
-use super::path::{CallEnv, Path};
+use super::path::Path;
 pub(super) use super::values::{components, concept, obs_value};
 use crate::record::{parse_when, PatientRecord, When};
 
@@ -63,15 +62,6 @@ pub struct SourceDef {
 
 /// The sources of a pack, by name.
 pub type Sources = BTreeMap<String, SourceDef>;
-
-/// The sources shipped with the service: what a stored pack without `sources` reads.
-pub fn shipped() -> Sources {
-    super::load::parse(
-        "sources.yaml",
-        include_bytes!("../../cds-hooks/sources.yaml"),
-    )
-    .expect("the shipped sources.yaml parses (tested)")
-}
 
 /// Which of a source's filters a query applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,22 +130,6 @@ pub(super) struct Reader<'r, E> {
     pub env: E,
     pub failures: &'r Cell<usize>,
     pub def: &'r SourceDef,
-}
-
-/// A reader for a rule's queries.
-pub(super) fn reader<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Reader<'c, CallEnv<'c>> {
-    Reader {
-        record: re.ctx.input.record,
-        tz: re.ctx.input.tz,
-        env: CallEnv::new(re),
-        failures: &re.ctx.where_failures,
-        def,
-    }
-}
-
-/// Reads every resource of `def` in the call's record (or draft orders), for a rule's query.
-pub(super) fn items<'c>(re: &'c RuleEval<'c, 'c>, def: &'c SourceDef) -> Vec<SourceItem> {
-    reader(re, def).read_all()
 }
 
 impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {

@@ -8,7 +8,7 @@ fn a_pack_stored_before_sources_were_data_reads_the_shipped_ones() {
     let mut stored = serde_json::to_value(&pack).unwrap();
     stored.as_object_mut().unwrap().remove("sources");
     let read = super::super::load::pack_from_json(&stored).unwrap();
-    assert_eq!(read.sources, shipped());
+    assert_eq!(read.sources, super::super::load::shipped_sources());
     assert_eq!(read.sources, pack.sources);
     assert!(read.sources.contains_key("allergies"));
 }

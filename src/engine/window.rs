@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::eval::RuleEval;
+use super::ctx::{RuleEval, RuleValues};
 use super::rule::Query;
 use crate::record::When;
 

@@ -5,44 +5,21 @@
 //! be converted to the query's unit, are ignored, never guessed.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use fhir_r4::{Concept, ObsValue};
-use rustc_hash::FxHashMap;
 
 mod variants;
 
-use super::eval::RuleEval;
-use super::path;
+use super::ctx::{RuleEval, RuleValues};
+use super::item::Item;
 use super::rule::{Comparison, Num, Query};
-use super::source::{self, Json, SourceDef, SourceItem, Variant};
-use super::valueset::{words, Compiled};
+use super::rule_path;
+use super::scans::{Hits, Scans};
+use super::source::{SourceDef, SourceItem, Variant};
+use super::valueset::Compiled;
 use super::window::Window;
 use crate::record::{units, When};
-
-/// One thing a query found.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Item {
-    /// `Type/id`.
-    pub reference: String,
-    /// When it happened.
-    pub when: Option<When>,
-    /// Numeric value, in `unit`.
-    pub value: Option<f64>,
-    /// Unit of `value`.
-    pub unit: Option<String>,
-    /// The value as recorded, for people.
-    pub shown: Option<String>,
-    /// The code (or medication) of the item.
-    pub concept: Option<Concept>,
-    /// Variants: the gene.
-    pub gene: Option<String>,
-    /// Variants: allele frequency in percent.
-    pub vaf: Option<f64>,
-    /// Where the resource is, for FHIRPath that reads it.
-    pub json: Option<Json>,
-}
 
 fn concept_text(c: &Concept) -> Vec<&str> {
     c.text
@@ -123,84 +100,28 @@ impl Bounds {
     }
 }
 
-/// Per-call memo of what queries read: each source's items (its resources read once per call),
-/// and which items of a source match a value set, in record order (with the index of the
-/// matching concept). Every query over the same source and value set repeats the same scan,
-/// and matching is pure, so one scan per call serves all rules; a pack of many rules then costs
-/// little more than its distinct value sets.
-///
-/// Variant findings (`variants` queries) are memoised the same way, per gene value set, before
-/// the rule's own allele-frequency threshold is applied.
-#[derive(Default)]
-pub(super) struct Scans {
-    items: RefCell<FxHashMap<*const SourceDef, Rc<[SourceItem]>>>,
-    hits: RefCell<FxHashMap<ScanKey, Hits>>,
-    variants: RefCell<FxHashMap<*const Compiled, Rc<[Item]>>>,
-    /// The [`words`] of the record's texts, by content: every value set with text entries
-    /// matches the same texts, and most texts recur (the same display on every monthly
-    /// result), so a call splits and lower-cases each distinct text once.
-    words: RefCell<FxHashMap<Box<str>, Rc<[String]>>>,
-}
-
-impl Scans {
-    /// The words of `text`.
-    fn words_of(&self, text: &str) -> Rc<[String]> {
-        if let Some(w) = self.words.borrow().get(text) {
-            return w.clone();
-        }
-        let w: Rc<[String]> = words(text).into();
-        self.words.borrow_mut().insert(text.into(), w.clone());
-        w
-    }
-}
-
-/// A source, which of its filters, and a value set (by address: both live as long as the
-/// compiled pack).
-type ScanKey = (*const SourceDef, Variant, *const Compiled);
-
-/// The matching items of a source, in record order, each with the index of its matching
-/// concept.
-type Hits = Rc<[(usize, usize)]>;
-
-/// The items of a source for this call.
+/// The items of a source for this call (every resource of its types in the call's record, or
+/// its draft orders).
 fn source_items(re: &RuleEval, def: &SourceDef) -> Rc<[SourceItem]> {
-    memo_items(&re.ctx.scans, def, || source::items(re, def))
+    re.ctx
+        .scans
+        .items(def, || rule_path::reader(re, def).read_all())
 }
 
-/// The items of `def` for this call, read by `read` the first time: the cohort and the rules
-/// share them (a source's FHIRPath reads no rule's variables, so whoever reads first reads
-/// what the other would).
-pub(super) fn memo_items(
-    scans: &Scans,
-    def: &SourceDef,
-    read: impl FnOnce() -> Vec<SourceItem>,
-) -> Rc<[SourceItem]> {
-    let key = def as *const SourceDef;
-    if let Some(items) = scans.items.borrow().get(&key) {
-        return items.clone();
-    }
-    let items: Rc<[SourceItem]> = read().into();
-    scans.items.borrow_mut().insert(key, items.clone());
-    items
-}
-
+/// The items of `def` that `variant` admits and `vs` matches, scanned once per call.
 fn scan(re: &RuleEval, def: &SourceDef, variant: Variant, vs: &Compiled) -> Hits {
-    let key = (def as *const SourceDef, variant, vs as *const Compiled);
-    if let Some(hits) = re.ctx.scans.hits.borrow().get(&key) {
-        return hits.clone();
-    }
-    let hit = |c: &Concept| {
-        vs.match_concept_with(c, |t| re.ctx.scans.words_of(t))
-            .is_some()
-    };
-    let hits: Hits = source_items(re, def)
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| item.passes(variant))
-        .filter_map(|(i, item)| item.concepts.iter().position(hit).map(|c| (i, c)))
-        .collect();
-    re.ctx.scans.hits.borrow_mut().insert(key, hits.clone());
-    hits
+    re.ctx.scans.hits(def, variant, vs, || {
+        let hit = |c: &Concept| {
+            vs.match_concept_with(c, |t| re.ctx.scans.words_of(t))
+                .is_some()
+        };
+        source_items(re, def)
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| item.passes(variant))
+            .filter_map(|(i, item)| item.concepts.iter().position(hit).map(|c| (i, c)))
+            .collect()
+    })
 }
 
 /// What a query found, before its [`Item`] is built: what windows, comparisons and ordering
@@ -218,7 +139,7 @@ pub(super) struct Hit<'q> {
 enum Found {
     /// An item of a source and the index of its matching concept.
     Item(Rc<[SourceItem]>, usize, usize),
-    /// A variant finding of the call's memo ([`variant_items`]).
+    /// A variant finding of the call's memo ([`variants::variant_items`]).
     Variant(Rc<[Item]>, usize),
 }
 
@@ -300,7 +221,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
     let mut bounds = Bounds { last: None };
     let mut to_target = units::Converter::default();
     let items = source_items(re, def);
-    let reader = source::reader(re, def);
+    let reader = rule_path::reader(re, def);
     for &(i, c) in scan(re, def, variant, vs).iter() {
         let item = &items[i];
         if (!def.draft_orders && outside(reader.when(item)))
@@ -341,7 +262,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
                 _ => continue,
             }
         }
-        if !path::admits(re, q, item.json) {
+        if !rule_path::admits(re, q, item.json) {
             continue;
         }
         let when = if def.draft_orders {
@@ -374,7 +295,7 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         if !outside(now) {
             let items = source_items(re, drafts);
             for &(i, c) in scan(re, drafts, Variant::Filter, vs).iter() {
-                if path::admits(re, q, items[i].json) {
+                if rule_path::admits(re, q, items[i].json) {
                     let found = Found::Item(items.clone(), i, c);
                     hits.push(Hit {
                         when: now,

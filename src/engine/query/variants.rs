@@ -6,8 +6,10 @@ use std::rc::Rc;
 
 use fhir_r4::{Component, Concept, ObsValue};
 
-use super::{concept_text, source_items, Item};
-use crate::engine::eval::RuleEval;
+use super::{concept_text, source_items};
+use crate::engine::ctx::RuleEval;
+use crate::engine::item::Item;
+use crate::engine::rule_path;
 use crate::engine::source::{self, SourceDef, SourceItem, Variant};
 use crate::engine::valueset::{words, Compiled};
 use crate::record::{units, When};
@@ -25,33 +27,25 @@ fn has_code(c: &Concept, system: &str, code: &str) -> bool {
 }
 
 /// Every pathogenic variant of a gene in `genes`, whatever its allele frequency, in record
-/// order; memoised per call (see [`super::Scans`]).
+/// order; memoised per call (see [`Scans`](crate::engine::scans::Scans)).
 pub(super) fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) -> Rc<[Item]> {
-    let key = genes as *const Compiled;
-    if let Some(items) = re.ctx.scans.variants.borrow().get(&key) {
-        return items.clone();
-    }
-    let record = re.ctx.input.record;
-    let reader = source::reader(re, def);
-    let items: Rc<[Item]> = source_items(re, def)
-        .iter()
-        .filter(|s| s.passes(Variant::Filter))
-        .filter_map(|s| {
-            let resource = s.json.in_record(record)?;
-            let read = Read {
-                when: reader.when(s),
-                value: reader.value(s),
-                interpretation: reader.interpretation(s),
-            };
-            variant(s, &read, &source::components(resource), genes)
-        })
-        .collect();
-    re.ctx
-        .scans
-        .variants
-        .borrow_mut()
-        .insert(key, items.clone());
-    items
+    re.ctx.scans.variants(genes, || {
+        let record = re.ctx.input.record;
+        let reader = rule_path::reader(re, def);
+        source_items(re, def)
+            .iter()
+            .filter(|s| s.passes(Variant::Filter))
+            .filter_map(|s| {
+                let resource = s.json.in_record(record)?;
+                let read = Read {
+                    when: reader.when(s),
+                    value: reader.value(s),
+                    interpretation: reader.interpretation(s),
+                };
+                variant(s, &read, &source::components(resource), genes)
+            })
+            .collect()
+    })
 }
 
 /// What a variant finding needs of its Observation besides its code and components.

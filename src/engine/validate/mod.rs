@@ -3,8 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
-
 use super::rule::{Binding, Num, NumOp, Query, Rule};
 
 mod cycles;
@@ -13,26 +11,9 @@ mod rule;
 mod sources;
 
 use super::valueset::Compiled;
-use super::{CompiledPack, Pack};
+use super::{CompiledPack, Pack, Problem};
 use cycles::rule_refs;
 use rule::check_rule;
-
-/// One problem in a pack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// File, relative to the pack directory (`rules/<id>.yaml`).
-    pub file: String,
-    /// Path inside the file (`when.all[1].exists`).
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.file, self.path, self.message)
-    }
-}
 
 /// Hooks the service answers.
 pub const HOOKS: &[&str] = &[

@@ -1,8 +1,8 @@
 //! The checks of one rule: its parameters, bindings, lists, condition and card, each problem
 //! with the rule's file and the path in it.
 
-use super::super::render::{placeholders, resource_from_yaml, sole_placeholder};
 use super::super::rule::{Binding, Cond, Num, NumOp, Rule};
+use super::super::template::{placeholders, resource_from_yaml, sole_placeholder};
 use super::cycles::binding_cycles;
 use super::{source, valued, Checker, BUILTINS, HOOKS};
 use crate::record::units;
