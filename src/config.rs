@@ -72,6 +72,15 @@ pub struct ClientSettings {
     /// Required `tenant` claim, if any.
     #[serde(default)]
     pub tenant: Option<String>,
+    /// The `aud` this client's tokens carry when the EHR sets it by hand (some configure one
+    /// value per site) instead of the exact URL called; it replaces that URL for this client.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Hosts this client shows links to (some EHRs strip links to hosts they were not told
+    /// about). When set, card links and source URLs to other hosts are left out of its answers
+    /// rather than sent as dead links.
+    #[serde(default)]
+    pub link_hosts: Option<Vec<String>>,
 }
 
 /// `[admin]`: who may read and change the rules.

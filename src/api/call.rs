@@ -88,6 +88,10 @@ async fn call_service(
             ApiError::Precondition(e.0)
         })?;
     metrics.fhirpath_failures(answer.fhirpath_failures);
+    let mut answer = answer;
+    if let Some(hosts) = client.as_ref().and_then(|c| c.link_hosts.as_deref()) {
+        keep_links_to(&mut answer.cards, hosts);
+    }
     record_issued(&state, &metrics, service, &answer.cards, version, now);
     log_call(
         service,
@@ -194,5 +198,22 @@ fn record_issued(
         .collect();
     if !issued.is_empty() && state.issued.try_send(issued).is_err() {
         tracing::warn!("issued-card queue full; quality counters will miss these cards");
+    }
+}
+
+/// Leaves out of `cards` every link and source URL whose host is not in `hosts` (a client that
+/// would strip them shows nothing in their place, so a dead link is worse than none).
+fn keep_links_to(cards: &mut [crate::cds::Card], hosts: &[String]) {
+    let shown = |url: &str| {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(&h)))
+    };
+    for card in cards {
+        card.links.retain(|l| shown(&l.url));
+        if card.source.url.as_deref().is_some_and(|u| !shown(u)) {
+            card.source.url = None;
+        }
     }
 }

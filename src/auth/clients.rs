@@ -20,6 +20,8 @@ pub(super) struct TrustedClient {
     inline: Vec<Jwk>,
     pub(super) fhir_servers: Vec<Url>,
     pub(super) tenant: Option<String>,
+    pub(super) audience: Option<String>,
+    pub(super) link_hosts: Option<Vec<String>>,
 }
 
 fn http_url(iss: &str, what: &str, url: &str) -> Result<(), AuthError> {
@@ -80,6 +82,8 @@ impl TrustedClient {
             inline,
             fhir_servers,
             tenant: c.tenant.clone(),
+            audience: c.audience.clone(),
+            link_hosts: c.link_hosts.clone(),
         })
     }
 
@@ -149,6 +153,8 @@ mod tests {
             jwks: None,
             fhir_servers: Vec::new(),
             tenant: None,
+            audience: None,
+            link_hosts: None,
         };
         assert!(TrustedClient::from_settings(&c).is_err());
         c.jwks_url = Some("ftp://x/jwks".into());

@@ -96,6 +96,8 @@ pub struct CdsClient {
     pub jti: String,
     /// The client's configured tenant, if any.
     pub tenant: Option<String>,
+    /// The hosts this client shows links to, when it says (`link_hosts`).
+    pub link_hosts: Option<Vec<String>>,
     /// The FHIR base URLs this client may name as `fhirServer`.
     pub fhir_servers: Vec<Url>,
 }
@@ -197,7 +199,8 @@ impl Verifier {
             let Ok(key) = DecodingKey::from_jwk(jwk) else {
                 continue;
             };
-            let rules = claims::validation(header.alg, &client.iss, audience, self.leeway);
+            let aud = client.audience.as_deref().unwrap_or(audience);
+            let rules = claims::validation(header.alg, &client.iss, aud, self.leeway);
             match decode::<claims::Claims>(token, &key, &rules) {
                 Ok(data) => {
                     verified = Some((*client, data.claims));
@@ -234,6 +237,7 @@ impl Verifier {
             iss: claims.iss,
             jti,
             tenant: client.tenant.clone(),
+            link_hosts: client.link_hosts.clone(),
             fhir_servers: client.fhir_servers.clone(),
         })
     }

@@ -83,6 +83,8 @@ pub async fn spawn_auth_with(
             jwks: None,
             fhir_servers: s.fhir.allowed_servers.clone().unwrap_or_default(),
             tenant: None,
+            audience: None,
+            link_hosts: None,
         };
         client(&mut c);
         s.auth.required = Some(true);

@@ -161,3 +161,70 @@ async fn a_cors_preflight_needs_no_token_when_authentication_is_on() {
     let resp = t.app.preflight("/cds-services/cart-monitoring").await;
     assert!(resp.status().is_success(), "{}", resp.status());
 }
+
+/// An EHR that sets the `aud` by hand (one value per site): its value is the one accepted for
+/// that client, in place of the URL called.
+#[tokio::test]
+async fn a_client_with_a_configured_audience_is_held_to_it() {
+    let site = "https://cds.example.org/site-a";
+    let t = spawn_auth_with(|c| c.audience = Some(site.into()), |_| {}).await;
+    assert_eq!(t.call(&t.es.sign(&claims(site))).await, 200);
+    let url = t.aud("/cds-services/cart-monitoring");
+    assert_eq!(t.call(&t.es.sign(&claims(&url))).await, 401);
+}
+
+/// Links to hosts a client does not show are left out of its answers; other clients get them.
+#[tokio::test]
+async fn links_to_hosts_a_client_does_not_show_are_left_out() {
+    let base = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
+    let request = crate::helpers::load_json(format!("{base}.request.json"));
+    let now = crate::helpers::load_json(format!("{base}.expect.json"))["now"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let urls = |body: &serde_json::Value| -> Vec<String> {
+        let cards = body["cards"].as_array().expect("cards");
+        let links = cards.iter().flat_map(|c| {
+            let listed = c["links"].as_array().cloned().unwrap_or_default();
+            listed.into_iter().map(|l| l["url"].clone())
+        });
+        let sources = cards.iter().map(|c| c["source"]["url"].clone());
+        links
+            .chain(sources)
+            .filter_map(|u| u.as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut answers = Vec::new();
+    for hosts in [None, Some(vec!["pubmed.ncbi.nlm.nih.gov".to_owned()])] {
+        let t = spawn_auth_with(|c| c.link_hosts = hosts.clone(), |_| {}).await;
+        t.app.set_now(now);
+        let token = t.es.sign(&claims(&t.aud("/cds-services/cart-monitoring")));
+        let resp = t
+            .send(
+                "/cds-services/cart-monitoring",
+                Some(&token),
+                Some(&request),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        answers.push(resp.json::<serde_json::Value>().await.unwrap());
+    }
+    let (all, shown) = (urls(&answers[0]), urls(&answers[1]));
+    assert!(
+        all.iter()
+            .any(|u| !u.starts_with("https://pubmed.ncbi.nlm.nih.gov/")),
+        "the fixture links elsewhere too: {all:?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .all(|u| u.starts_with("https://pubmed.ncbi.nlm.nih.gov/")),
+        "{shown:?}"
+    );
+    assert_eq!(
+        answers[0]["cards"].as_array().unwrap().len(),
+        answers[1]["cards"].as_array().unwrap().len(),
+        "the same cards, only their links differ"
+    );
+}
