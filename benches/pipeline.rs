@@ -71,15 +71,15 @@ fn pipeline(c: &mut Criterion) {
         };
         let build = |body: &[u8]| {
             let mut req = parse(body);
-            let (record, _, warnings) = rt
+            let built = rt
                 .block_on(hook::build_record(
                     &service,
                     &mut req,
                     hook::Source::Offline,
                 ))
                 .expect("prefetch is complete");
-            assert!(warnings.is_empty(), "{warnings:?}");
-            (req, record)
+            assert!(built.warnings.is_empty(), "{:?}", built.warnings);
+            (req, built.record)
         };
         g.bench_function("b_parse_record", |b| {
             b.iter_custom(|n| common::cpu(n, || build(black_box(&body))))

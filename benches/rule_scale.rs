@@ -72,13 +72,14 @@ fn rule_scale(c: &mut Criterion) {
     let body = common::body("typical");
     let mut req = parse_hook_request(&body, &service.hook).expect("valid request");
     let rt = common::runtime();
-    let (record, _, _) = rt
+    let record = rt
         .block_on(hook::build_record(
             &service,
             &mut req,
             hook::Source::Offline,
         ))
-        .expect("prefetch is complete");
+        .expect("prefetch is complete")
+        .record;
     let input = EvalInput {
         record: &record,
         hook: &req.hook,

@@ -206,7 +206,7 @@ async fn eval(
         .unwrap_or(chrono_tz::Tz::UTC);
     let answer = hook::answer(&pack, service, &mut req, Source::Offline, tz, now)
         .await
-        .map_err(|e| anyhow::anyhow!(e.0))?;
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     for w in &answer.warnings {
         eprintln!("warning: {w}");
     }

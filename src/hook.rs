@@ -35,8 +35,22 @@ pub struct FetchLimits {
 /// The data could not be obtained: the standard's 412. The message names prefetch keys and
 /// causes only, never URLs or patient data.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Precondition(pub String);
+#[error("{message}")]
+pub struct Precondition {
+    /// What could not be obtained, and why.
+    pub message: String,
+    /// The prefetch keys that were missing or incomplete in the request.
+    pub missing: Vec<String>,
+}
+
+impl Precondition {
+    fn new(message: String) -> Precondition {
+        Precondition {
+            message,
+            missing: Vec::new(),
+        }
+    }
+}
 
 /// What a hook call produced.
 #[derive(Debug)]
@@ -51,6 +65,10 @@ pub struct Answer {
     pub warnings: Vec<String>,
     /// Resources a FHIRPath of the pack failed on (skipped for that read).
     pub fhirpath_failures: usize,
+    /// Prefetch keys the request lacked (or sent incomplete), which were fetched.
+    pub fetched_keys: Vec<String>,
+    /// How long fetching them took, when anything was fetched.
+    pub fetch_time: Option<std::time::Duration>,
 }
 
 enum Pending {
@@ -104,8 +122,19 @@ pub enum Source<'a> {
     },
 }
 
-/// The record, the number of FHIR requests made, and warnings (offline only).
-pub type Built = (crate::record::PatientRecord, usize, Vec<String>);
+/// A request's patient record and how it was obtained.
+pub struct Built {
+    /// The record.
+    pub record: crate::record::PatientRecord,
+    /// FHIR requests made.
+    pub fetches: usize,
+    /// Warnings (offline only): the keys evaluated without.
+    pub warnings: Vec<String>,
+    /// Prefetch keys the request lacked or sent incomplete, fetched from `fhirServer`.
+    pub fetched_keys: Vec<String>,
+    /// How long fetching them took.
+    pub fetch_time: Option<std::time::Duration>,
+}
 
 /// Builds the record for a request: the prefetch (taken out of the request), then what
 /// `source` provides for the rest.
@@ -119,15 +148,22 @@ pub async fn build_record(
         b.add_draft_orders(orders);
     }
     let pending = read_prefetch(service, req.prefetch.take(), &mut b);
-    if pending.is_empty() {
-        return Ok((b.finish(), 0, Vec::new()));
-    }
     let keys: Vec<&str> = pending
         .iter()
         .map(|p| match p {
             Pending::Fetch(k) | Pending::Follow(k, _) => k.as_str(),
         })
         .collect();
+    let built = |b: RecordBuilder, fetches, warnings, fetch_time| Built {
+        record: b.finish(),
+        fetches,
+        warnings,
+        fetched_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        fetch_time,
+    };
+    if pending.is_empty() {
+        return Ok(built(b, 0, Vec::new(), None));
+    }
     let Source::Online {
         client,
         client_servers,
@@ -138,27 +174,47 @@ pub async fn build_record(
             "prefetch incomplete, evaluated without: {}",
             keys.join(", ")
         );
-        return Ok((b.finish(), 0, vec![warning]));
+        return Ok(built(b, 0, vec![warning], None));
     };
-    let base = allowed_base(req, client, client_servers, &keys)?;
-    let results = fetch_all(service, req, client, &base, &pending, limits).await?;
+    let started = std::time::Instant::now();
+    let online = (client, client_servers, limits);
+    let fetched = fetch_into(service, req, online, (&pending, &keys), &mut b)
+        .await
+        .map_err(|mut e| {
+            e.missing = keys.iter().map(|k| (*k).to_owned()).collect();
+            e
+        })?;
+    Ok(built(b, fetched, Vec::new(), Some(started.elapsed())))
+}
+
+/// Fetches the `pending` keys (named `keys`, in the same order) into `b`; the number of FHIR
+/// requests made.
+async fn fetch_into(
+    service: &ServiceDescriptor,
+    req: &HookRequest,
+    (client, client_servers, limits): (&FhirClient, Option<&[Url]>, FetchLimits),
+    (pending, keys): (&[Pending], &[&str]),
+    b: &mut RecordBuilder,
+) -> Result<usize, Precondition> {
+    let base = allowed_base(req, client, client_servers, keys)?;
+    let results = fetch_all(service, req, client, &base, pending, limits).await?;
     let mut fetches = 0;
     for (key, result) in keys.iter().zip(results) {
         let pages = result.map_err(|e| {
             tracing::info!(prefetch.key = key, error = %e, "FHIR fetch failed");
-            Precondition(format!("prefetch key {key}: {e}"))
+            Precondition::new(format!("prefetch key {key}: {e}"))
         })?;
         fetches += pages.len();
         for page in pages {
             if is_operation_outcome(&page) {
-                return Err(Precondition(format!(
+                return Err(Precondition::new(format!(
                     "prefetch key {key}: the FHIR server answered an OperationOutcome"
                 )));
             }
             b.add(page);
         }
     }
-    Ok((b.finish(), fetches, Vec::new()))
+    Ok(fetches)
 }
 
 /// The request's `fhirServer` as a base URL, when it may receive the access token.
@@ -169,7 +225,7 @@ fn allowed_base(
     keys: &[&str],
 ) -> Result<Url, Precondition> {
     let Some(server) = req.fhir_server.as_deref() else {
-        return Err(Precondition(format!(
+        return Err(Precondition::new(format!(
             "prefetch keys {} are missing or incomplete and the request has no fhirServer",
             keys.join(", ")
         )));
@@ -187,7 +243,7 @@ fn allowed_base(
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned));
             tracing::warn!(host, "fhirServer refused: not on the allowlist");
-            Precondition(format!(
+            Precondition::new(format!(
                 "{e}: prefetch keys {} cannot be fetched",
                 keys.join(", ")
             ))
@@ -226,7 +282,7 @@ async fn fetch_all(
     tokio::time::timeout(limits.deadline, join_all(jobs))
         .await
         .map_err(|_| {
-            Precondition(format!(
+            Precondition::new(format!(
                 "the FHIR server did not answer within {} ms",
                 limits.deadline.as_millis()
             ))
@@ -277,7 +333,13 @@ pub async fn answer(
 ) -> Result<Answer, Precondition> {
     // The keys to read or fetch are the descriptor's and those the active pack's rules need.
     let service = &service.with_prefetch(pack.prefetch(&service.hook));
-    let (record, fetches, warnings) = build_record(service, req, source).await?;
+    let Built {
+        record,
+        fetches,
+        warnings,
+        fetched_keys,
+        fetch_time,
+    } = build_record(service, req, source).await?;
     let evaluation = pack.evaluate_counting(&EvalInput {
         record: &record,
         hook: &req.hook,
@@ -299,5 +361,7 @@ pub async fn answer(
         fetches,
         warnings,
         fhirpath_failures: evaluation.fhirpath_failures,
+        fetched_keys,
+        fetch_time,
     })
 }

@@ -17,6 +17,9 @@
 //! | `cart_sentinel_fhirpath_failures_total` | counter | (none) |
 //! | `cart_sentinel_jwks_fetches_total` | counter | `outcome` |
 //! | `cart_sentinel_pack_version` | gauge | (none) |
+//! | `cart_sentinel_prefetch_calls_total` | counter | `service`, `hook`, `client`, `prefetch` |
+//! | `cart_sentinel_prefetch_keys_missing_total` | counter | `service`, `client`, `key` |
+//! | `cart_sentinel_prefetch_fetch_duration_seconds` | histogram | `service`, `client` |
 //!
 //! Counters are registered without their `_total` suffix: the library adds it to the series,
 //! as OpenMetrics requires, so the series names above are what a query uses.
@@ -59,6 +62,27 @@ struct HookStatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PrefetchLabels {
+    service: String,
+    hook: String,
+    client: String,
+    prefetch: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MissingKeyLabels {
+    service: String,
+    client: String,
+    key: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClientLabels {
+    service: String,
+    client: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CardLabels {
     rule: String,
     indicator: String,
@@ -86,6 +110,9 @@ pub struct Metrics {
     fhirpath_failures: Counter,
     jwks_fetches: Family<OutcomeLabels, Counter>,
     pack_version: Gauge,
+    prefetch_calls: Family<PrefetchLabels, Counter>,
+    prefetch_missing: Family<MissingKeyLabels, Counter>,
+    prefetch_fetch: Latencies<ClientLabels>,
 }
 
 impl Default for Metrics {
@@ -114,6 +141,9 @@ impl Metrics {
             fhirpath_failures: Counter::default(),
             jwks_fetches: Family::default(),
             pack_version: Gauge::default(),
+            prefetch_calls: Family::default(),
+            prefetch_missing: Family::default(),
+            prefetch_fetch: Family::new_with_constructor(latency_histogram),
         };
         let r = &mut m.registry;
         r.register(
@@ -160,6 +190,21 @@ impl Metrics {
             "cart_sentinel_pack_version",
             "Version number of the active rule pack",
             m.pack_version.clone(),
+        );
+        r.register(
+            "cart_sentinel_prefetch_calls",
+            "Hook calls whose prefetch was complete or not, by client",
+            m.prefetch_calls.clone(),
+        );
+        r.register(
+            "cart_sentinel_prefetch_keys_missing",
+            "Prefetch keys a call lacked or sent incomplete (then fetched, or answered 412)",
+            m.prefetch_missing.clone(),
+        );
+        r.register(
+            "cart_sentinel_prefetch_fetch_duration_seconds",
+            "Time to fetch what a call's prefetch lacked, all keys together",
+            m.prefetch_fetch.clone(),
         );
         m
     }
@@ -221,6 +266,46 @@ impl Metrics {
         self.jwks_fetches
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
+    }
+
+    /// One hook call of `client` (its `iss`, or `anonymous` without client authentication):
+    /// the prefetch keys it lacked (`missing`, empty when the prefetch was complete) and how
+    /// long fetching them took, when they were fetched.
+    pub fn prefetch(
+        &self,
+        (service, hook, client): (&str, &str, &str),
+        missing: &[String],
+        fetch_time: Option<Duration>,
+    ) {
+        self.prefetch_calls
+            .get_or_create(&PrefetchLabels {
+                service: service.to_owned(),
+                hook: hook.to_owned(),
+                client: client.to_owned(),
+                prefetch: if missing.is_empty() {
+                    "complete"
+                } else {
+                    "incomplete"
+                },
+            })
+            .inc();
+        for key in missing {
+            self.prefetch_missing
+                .get_or_create(&MissingKeyLabels {
+                    service: service.to_owned(),
+                    client: client.to_owned(),
+                    key: key.clone(),
+                })
+                .inc();
+        }
+        if let Some(t) = fetch_time {
+            self.prefetch_fetch
+                .get_or_create(&ClientLabels {
+                    service: service.to_owned(),
+                    client: client.to_owned(),
+                })
+                .observe(t.as_secs_f64());
+        }
     }
 
     /// Sets the version number of the active rule pack.

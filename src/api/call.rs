@@ -81,12 +81,16 @@ async fn call_service(
     };
     let (pack, version) = state.active_pack();
     let now = (state.clock)();
+    let caller = client.as_ref().map_or("anonymous", |c| c.iss.as_str());
+    let labels = (service.id.as_str(), service.hook.as_str(), caller);
     let answer = hook::answer(&pack, service, &mut req, source, state.tz, now)
         .await
         .map_err(|e| {
+            metrics.prefetch(labels, &e.missing, None);
             log_call(service, &req, 412, 0, 0, started);
-            ApiError::Precondition(e.0)
+            ApiError::Precondition(e.message)
         })?;
+    metrics.prefetch(labels, &answer.fetched_keys, answer.fetch_time);
     metrics.fhirpath_failures(answer.fhirpath_failures);
     let mut answer = answer;
     if let Some(hosts) = client.as_ref().and_then(|c| c.link_hosts.as_deref()) {

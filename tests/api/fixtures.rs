@@ -314,9 +314,10 @@ async fn firing_names_the_rules_evaluate_renders() {
             .expect("the fixture's service exists");
         let service = &service.with_prefetch(pack.prefetch(&service.hook));
         let mut req = parse_hook_request(&body, &service.hook).expect("a valid request");
-        let (record, _, _) = hook::build_record(service, &mut req, hook::Source::Offline)
+        let record = hook::build_record(service, &mut req, hook::Source::Offline)
             .await
-            .expect("offline never fails");
+            .expect("offline never fails")
+            .record;
         let input = EvalInput {
             record: &record,
             hook: &req.hook,

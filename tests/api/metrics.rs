@@ -286,3 +286,63 @@ async fn a_fhirpath_that_fails_on_a_resource_skips_it_and_is_counted() {
     let failures = sample(&text, "cart_sentinel_fhirpath_failures_total").unwrap();
     assert!(failures >= 1.0, "{text}");
 }
+
+/// Prefetch telemetry: calls with a complete prefetch, calls that lacked keys (fetched, or
+/// answered 412), which keys were missing, and how long fetching them took, per client.
+#[tokio::test]
+async fn prefetch_completeness_missing_keys_and_fetch_time_are_counted_per_client() {
+    let app = spawn_app().await;
+    let expect = load_json(format!("{PJP}.expect.json"));
+    app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
+    Mock::given(method("GET"))
+        .and(path("/Patient/p1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01"}),
+        ))
+        .with_priority(1)
+        .mount(&app.fhir)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"resourceType": "Bundle", "type": "searchset"})),
+        )
+        .with_priority(2)
+        .mount(&app.fhir)
+        .await;
+    // Complete prefetch.
+    let resp = app
+        .call("cart-monitoring", &load_json(format!("{PJP}.request.json")))
+        .await;
+    assert_eq!(resp.status(), 200);
+    // Nothing prefetched: every key fetched.
+    let mut fetched = patient_view("p1");
+    fetched.as_object_mut().unwrap().remove("prefetch");
+    fetched["fhirServer"] = Value::String(app.fhir.uri());
+    assert_eq!(app.call("cart-monitoring", &fetched).await.status(), 200);
+    // Nothing prefetched and no fhirServer: 412.
+    fetched.as_object_mut().unwrap().remove("fhirServer");
+    assert_eq!(app.call("cart-monitoring", &fetched).await.status(), 412);
+
+    let text = scrape(&app).await;
+    let calls = |prefetch: &str| {
+        sample(
+            &text,
+            &format!("cart_sentinel_prefetch_calls_total{{service=\"cart-monitoring\",hook=\"patient-view\",client=\"anonymous\",prefetch=\"{prefetch}\"}}"),
+        )
+    };
+    assert_eq!(calls("complete"), Some(1.0), "{text}");
+    assert_eq!(calls("incomplete"), Some(2.0), "{text}");
+    for key in prefetch_keys("cart-monitoring") {
+        let series = format!(
+            "cart_sentinel_prefetch_keys_missing_total{{service=\"cart-monitoring\",client=\"anonymous\",key=\"{key}\"}}"
+        );
+        assert_eq!(sample(&text, &series), Some(2.0), "{key}: {text}");
+    }
+    let fetch = "cart_sentinel_prefetch_fetch_duration_seconds_count{service=\"cart-monitoring\",client=\"anonymous\"}";
+    assert_eq!(
+        sample(&text, fetch),
+        Some(1.0),
+        "only the call that fetched: {text}"
+    );
+}

@@ -93,7 +93,7 @@ async fn evaluate(
     let mut request = parse_hook_request(body, &service.hook)?;
     let answer = hook::answer(pack, service, &mut request, Source::Offline, state.tz, now)
         .await
-        .map_err(|e| ApiError::Precondition(e.0))?;
+        .map_err(|e| ApiError::Precondition(e.message))?;
     Ok(json!({"cards": answer.cards, "warnings": answer.warnings}))
 }
 
