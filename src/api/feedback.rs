@@ -35,6 +35,30 @@ fn to_new(service_id: &str, f: FeedbackItem) -> NewFeedback {
     }
 }
 
+/// How long feedback on a card not yet recorded waits once before it is refused: issued cards are
+/// written in batches gathered over 50 ms after the call that returned them.
+const ISSUED_WRITE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Refuses feedback on a card this service never issued (404 naming the item), rather than
+/// storing it where no rule can be credited with it.
+async fn unknown_card(store: &dyn Store, items: &[FeedbackItem]) -> Result<(), ApiError> {
+    let mut waited = false;
+    for (i, item) in items.iter().enumerate() {
+        let mut known = store.card_issued(&item.card).await?;
+        if !known && !waited {
+            waited = true;
+            tokio::time::sleep(ISSUED_WRITE_WAIT).await;
+            known = store.card_issued(&item.card).await?;
+        }
+        if !known {
+            return Err(ApiError::NotFound(format!(
+                "feedback[{i}].card: this service issued no card with that uuid"
+            )));
+        }
+    }
+    Ok(())
+}
+
 async fn submit_feedback(
     state: web::Data<AppState>,
     store: web::Data<dyn Store>,
@@ -46,6 +70,7 @@ async fn submit_feedback(
         return Err(ApiError::NotFound(format!("no CDS service `{id}`")));
     }
     let request = parse_feedback(&body)?;
+    unknown_card(store.get_ref(), &request.feedback).await?;
     let items: Vec<NewFeedback> = request
         .feedback
         .into_iter()

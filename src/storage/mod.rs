@@ -58,6 +58,9 @@ pub trait Store: Send + Sync + 'static {
     /// Remembers which rule produced each card; a card uuid already known is left unchanged.
     async fn record_issued_cards(&self, cards: &[IssuedCard]) -> Result<(), StoreError>;
 
+    /// Whether a card with this uuid was recorded as issued (feedback may name only those).
+    async fn card_issued(&self, card_uuid: &str) -> Result<bool, StoreError>;
+
     /// Per rule: cards issued in `[from, to)` by indicator, and the feedback on those cards.
     async fn quality_report(
         &self,

@@ -118,6 +118,15 @@ impl Store for PostgresStore {
         Ok(into_models(rows))
     }
 
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn card_issued(&self, card_uuid: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(sql::ISSUED_CARD_EXISTS)
+            .bind(card_uuid)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     #[tracing::instrument(skip_all, fields(db.system = "postgresql", cards = cards.len()))]
     async fn record_issued_cards(&self, cards: &[IssuedCard]) -> Result<(), StoreError> {
         if cards.is_empty() {

@@ -35,6 +35,9 @@ INSERT INTO issued_cards (card_uuid, rule_id, service_id, hook, indicator, pack_
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (card_uuid) DO NOTHING";
 
+/// Binds: card uuid. A row when that card was issued.
+pub(crate) const ISSUED_CARD_EXISTS: &str = "SELECT 1 FROM issued_cards WHERE card_uuid = $1";
+
 /// Binds: from, to. Cards issued in the window, per rule and indicator.
 pub(crate) const QUALITY_ISSUED: &str = "\
 SELECT rule_id, indicator, COUNT(*) AS n

@@ -130,6 +130,9 @@ async fn valid_es384_and_rs384_tokens_are_accepted_on_discovery_service_and_feed
         assert_eq!(t.call(&call).await, 200, "{:?}", signer.alg);
 
         let path = "/cds-services/cart-monitoring/feedback";
+        t.app
+            .issue_cards(&["0d3a5c39-1e36-4bfa-9b9f-4f0c3fa0f4c1"])
+            .await;
         let feedback = signer.sign(&claims(&t.aud(path)));
         let resp = t.send(path, Some(&feedback), Some(&feedback_body())).await;
         assert_eq!(resp.status(), 200, "{:?}", signer.alg);

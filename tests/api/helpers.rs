@@ -136,6 +136,31 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Records `uuids` as cards `cart-monitoring` issued, as the service does after a hook call
+    /// (feedback may name only cards the service issued).
+    pub async fn issue_cards(&self, uuids: &[&str]) {
+        use cart_sentinel::storage::{CardIndicator, IssuedCard};
+        let store = cart_sentinel::storage::connect(&self.database_url(), 1)
+            .await
+            .expect("the application's store");
+        let cards: Vec<IssuedCard> = uuids
+            .iter()
+            .map(|u| IssuedCard {
+                card_uuid: (*u).to_owned(),
+                rule_id: "pjp-prophylaxis-missing".to_owned(),
+                service_id: "cart-monitoring".to_owned(),
+                hook: "patient-view".to_owned(),
+                indicator: CardIndicator::Warning,
+                pack_version: 1,
+                issued_at: Utc::now(),
+            })
+            .collect();
+        store
+            .record_issued_cards(&cards)
+            .await
+            .expect("issued cards");
+    }
+
     pub fn database_url(&self) -> String {
         format!(
             "sqlite:{}",

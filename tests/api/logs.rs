@@ -148,7 +148,8 @@ async fn run_and_capture(format: &str) -> (String, Vec<String>) {
                 json!({"feedback": [{"card": "0d3a5c39-1e36-4bfa-9b9f-4f0c3fa0f4c1",
             "outcome": "overridden", "outcomeTimestamp": "2026-06-15T12:05:31Z"}]}),
             ),
-            200,
+            // A card this service never issued: refused, and the refusal logs no secret either.
+            404,
         ),
     ];
     let replay = calls[1].1.clone();

@@ -24,8 +24,10 @@ async fn patch_interval(app: &TestApp, token: &str, days: u32) -> reqwest::Respo
         .expect("request")
 }
 
+const CARD: &str = "5f0c3b7e-8a2d-4c1e-9b6f-2d4a7e9c1b30";
+
 async fn send_feedback(app: &TestApp) -> reqwest::Response {
-    let body = json!({"feedback": [{"card": uuid::Uuid::new_v4().to_string(),
+    let body = json!({"feedback": [{"card": CARD,
         "outcome": "accepted", "acceptedSuggestions": [{"id": "s1"}],
         "outcomeTimestamp": "2026-06-15T12:01:00Z"}]});
     app.feedback("cart-monitoring", &body).await
@@ -68,6 +70,7 @@ async fn a_locked_database_makes_writes_answer_503_promptly_and_everything_recov
         300,
     );
     let before = interval(&app, &token).await;
+    app.issue_cards(&[CARD]).await;
     let expect = load_json(format!("{PJP}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
 

@@ -175,3 +175,28 @@ async fn quality_report_counts_cards_by_indicator_and_feedback_on_them_per_rule(
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_card_is_known_as_issued_once_recorded() {
+    for_each_backend(|b| async move {
+        assert!(
+            !b.store.card_issued("c-1").await.expect("lookup"),
+            "{}",
+            b.name
+        );
+        b.record_issued_cards(&[card("c-1", "crs-fever", CardIndicator::Warning, t(0))])
+            .await
+            .expect("cards");
+        assert!(
+            b.store.card_issued("c-1").await.expect("lookup"),
+            "{}",
+            b.name
+        );
+        assert!(
+            !b.store.card_issued("c-2").await.expect("lookup"),
+            "{}",
+            b.name
+        );
+    })
+    .await;
+}
