@@ -43,6 +43,11 @@ pub struct ReasonCount {
     pub display: Option<String>,
     /// Number of overrides.
     pub count: i64,
+    /// Whether the rule's card offers this reason (set by the admin API from the active pack;
+    /// absent for overrides without a code). A reason the card does not offer came from the
+    /// EHR's own list: the standard allows it, and it is counted apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered: Option<bool>,
 }
 
 /// How often one free-text override comment was given.
@@ -69,6 +74,8 @@ pub struct RuleQuality {
     pub overridden: i64,
     /// Override reasons, most frequent first.
     pub override_reasons: Vec<ReasonCount>,
+    /// Overrides whose reason code the rule's card does not offer (see [`ReasonCount::offered`]).
+    pub overridden_with_reason_not_offered: i64,
     /// Override comments, most frequent first.
     pub override_comments: Vec<CommentCount>,
 }
@@ -144,6 +151,7 @@ fn finish(rule_id: String, tally: Tally) -> RuleQuality {
             code,
             display,
             count,
+            offered: None,
         })
         .collect();
     // Stable sort: equal counts keep the map's (code, display) order.
@@ -160,6 +168,21 @@ fn finish(rule_id: String, tally: Tally) -> RuleQuality {
         accepted: tally.accepted,
         overridden: tally.overridden,
         override_reasons,
+        overridden_with_reason_not_offered: 0,
         override_comments,
+    }
+}
+
+impl RuleQuality {
+    /// Marks each coded override reason as offered or not by the rule's card, whose reason
+    /// codes are `offered`, and counts the overrides with a reason it does not offer.
+    pub fn mark_offered(&mut self, offered: &[&str]) {
+        self.overridden_with_reason_not_offered = 0;
+        for reason in &mut self.override_reasons {
+            reason.offered = reason.code.as_deref().map(|c| offered.contains(&c));
+            if reason.offered == Some(false) {
+                self.overridden_with_reason_not_offered += reason.count;
+            }
+        }
     }
 }

@@ -836,3 +836,67 @@ async fn retiring_the_t_cell_rule_brings_t_cell_cancers_back_to_the_malignancy_c
         "a retired rule no longer silences the rules that refer to it: {after:?}"
     );
 }
+
+/// An override reason the card did not offer (from the EHR's own list) is stored, and the
+/// quality report counts it apart from the reasons the card offers.
+#[tokio::test]
+async fn override_reasons_the_card_did_not_offer_are_counted_apart() {
+    use cart_sentinel::storage::{CardIndicator, IssuedCard};
+    let app = spawn_app().await;
+    let t = token(&app, ALL);
+    let store = cart_sentinel::storage::connect(&app.database_url(), 1)
+        .await
+        .unwrap();
+    let issued = |uuid: &str| IssuedCard {
+        card_uuid: uuid.to_owned(),
+        rule_id: "live-vaccine-after-cart".to_owned(),
+        service_id: "cart-order-safety-sign".to_owned(),
+        hook: "order-sign".to_owned(),
+        indicator: CardIndicator::Critical,
+        pack_version: 1,
+        issued_at: chrono::Utc::now(),
+    };
+    store
+        .record_issued_cards(&[issued("lv-1"), issued("lv-2")])
+        .await
+        .unwrap();
+    let reason = |code: &str| json!({"reason": {"system": "urn:cart-sentinel:override-reason", "code": code, "display": code}});
+    let fb = json!({"feedback": [
+        {"card": "lv-1", "outcome": "overridden", "overrideReason": reason("specialist-approved"), "outcomeTimestamp": "2026-06-15T12:01:00Z"},
+        {"card": "lv-2", "outcome": "overridden", "overrideReason": reason("patient-declined"), "outcomeTimestamp": "2026-06-15T12:02:00Z"}
+    ]});
+    assert_eq!(
+        app.feedback("cart-order-safety-sign", &fb).await.status(),
+        200
+    );
+    let report: Value = admin(
+        &app,
+        reqwest::Method::GET,
+        "/admin/reports/quality?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+        Some(&t),
+        None,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let row = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "live-vaccine-after-cart")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(row["overridden"], 2, "{row}");
+    assert_eq!(row["overriddenWithReasonNotOffered"], 1, "{row}");
+    let offered = |code: &str| {
+        row["overrideReasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .map(|r| r["offered"].clone())
+    };
+    assert_eq!(offered("specialist-approved"), Some(json!(true)), "{row}");
+    assert_eq!(offered("patient-declined"), Some(json!(false)), "{row}");
+}

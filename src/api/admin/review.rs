@@ -189,6 +189,22 @@ async fn quality_report(
     user.require("rules:read")?;
     let to = q.to.unwrap_or_else(Utc::now);
     let from = q.from.unwrap_or(to - Duration::days(30));
-    let rules = admin.store.quality_report(from, to).await?;
+    let mut rules = admin.store.quality_report(from, to).await?;
+    let (pack, _) = admin.active.get();
+    for rule in &mut rules {
+        let offered: Vec<&str> = pack
+            .pack()
+            .rules
+            .get(&rule.rule_id)
+            .map(|r| {
+                r.card
+                    .override_reasons
+                    .iter()
+                    .map(|c| c.code.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        rule.mark_offered(&offered);
+    }
     Ok(HttpResponse::Ok().json(json!({"from": from, "to": to, "rules": rules})))
 }
