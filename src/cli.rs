@@ -152,9 +152,11 @@ fn discovery(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 fn check(dir: &std::path::Path) -> ExitCode {
+    let max_detail = Settings::load().map_or(500, |s| s.rules.max_detail_chars);
     match load::compile_dir(dir) {
         Ok(pack) => {
-            for w in pack.warnings() {
+            let long = crate::engine::long_details(pack.pack(), max_detail);
+            for w in pack.warnings().iter().chain(&long) {
                 eprintln!("warning: {w}");
             }
             let p = pack.pack();

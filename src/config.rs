@@ -184,6 +184,9 @@ pub struct RuleSettings {
     /// IANA time zone in which calendar dates are compared (day N, "in the last X days"),
     /// e.g. `UTC` or `America/Chicago`: daylight saving moves the local midnight.
     pub time_zone: String,
+    /// `rules check` warns about a card detail whose text (placeholders left out) is longer:
+    /// EHRs show cards in a narrow panel.
+    pub max_detail_chars: usize,
 }
 
 /// `[log]`.
@@ -242,6 +245,7 @@ impl Default for Settings {
             rules: RuleSettings {
                 dir: PathBuf::from("cds-hooks"),
                 time_zone: "UTC".into(),
+                max_detail_chars: 500,
             },
             log: LogSettings {
                 format: "text".into(),

@@ -58,6 +58,7 @@ pub use cohort::Cohort;
 use ctx::Ctx;
 pub use problem::Problem;
 pub use rule::{Rule, RuleStatus};
+pub use validate::long_details;
 pub use valueset::{CohortDef, ValueSet};
 
 /// A whole rule pack as administrators edit it: the stored, exported and imported document.
@@ -122,7 +123,7 @@ pub struct Finding {
     pub indicator: String,
     /// Summary.
     pub summary: String,
-    /// Detail (markdown), evidence appended.
+    /// Detail (markdown): the key values and the action; the evidence is in `links`.
     pub detail: String,
     /// Source label and url (first evidence).
     pub source_label: String,

@@ -6,7 +6,7 @@ use fhir_r4::Concept;
 use serde_json::{json, Value};
 
 use super::ctx::{Bound, RuleEval};
-use super::rule::{ActionTemplate, Rule};
+use super::rule::ActionTemplate;
 use super::template::{next_placeholder, resource_from_yaml, sole_placeholder};
 use super::{Finding, FindingAction, FindingSuggestion};
 use crate::record::units::{display, fmt_num};
@@ -202,20 +202,29 @@ fn fit_summary(s: String) -> String {
     cut
 }
 
-fn evidence_section(rule: &Rule) -> String {
-    let mut s = String::from("\n\n**Evidence**\n");
-    for e in &rule.evidence {
-        let status = match e.status.as_str() {
-            "V" => "verified in source",
-            "V2" => "secondary source",
-            _ => "unverified",
+/// The card's links: the rule's own, then every cited source the card does not link yet (the
+/// first is the card's `source`), so the detail stays short and each source is one tap away. A
+/// source not verified in its original is labelled so.
+fn links(re: &RuleEval) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = re
+        .rule
+        .card
+        .links
+        .iter()
+        .map(|l| (re.render(&l.label), l.url.clone(), l.kind.clone()))
+        .collect();
+    for e in re.rule.evidence.iter().skip(1) {
+        if e.url.is_empty() || out.iter().any(|(_, url, _)| *url == e.url) {
+            continue;
+        }
+        let label = match e.status.as_str() {
+            "V" => e.label.clone(),
+            "V2" => format!("{} (secondary source)", e.label),
+            _ => format!("{} (unverified)", e.label),
         };
-        s.push_str(&format!(
-            "\n- [{}]({}): {} ({status})",
-            e.label, e.url, e.citation
-        ));
+        out.push((label, e.url.clone(), "absolute".to_owned()));
     }
-    s
+    out
 }
 
 /// Renders the finding of a rule whose condition holds.
@@ -247,7 +256,7 @@ pub(super) fn finding(re: &RuleEval) -> Finding {
         title: re.rule.title.clone(),
         indicator,
         summary,
-        detail: format!("{}{}", detail.trim_end(), evidence_section(re.rule)),
+        detail: detail.trim_end().to_owned(),
         source_label: first.map_or_else(|| re.rule.title.clone(), |e| e.label.clone()),
         source_url: first.map(|e| e.url.clone()).unwrap_or_default(),
         suggestions,
@@ -255,11 +264,7 @@ pub(super) fn finding(re: &RuleEval) -> Finding {
             .selection_behavior
             .clone()
             .unwrap_or_else(|| "any".into()),
-        links: card
-            .links
-            .iter()
-            .map(|l| (re.render(&l.label), l.url.clone(), l.kind.clone()))
-            .collect(),
+        links: links(re),
         override_reasons: card
             .override_reasons
             .iter()

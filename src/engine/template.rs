@@ -32,6 +32,18 @@ pub(super) fn placeholders(template: &str) -> Vec<&str> {
     out
 }
 
+/// The characters of `template` outside its placeholders: what a card shows however short the
+/// values filled in are.
+pub(super) fn text_length(template: &str) -> usize {
+    let mut n = 0;
+    let mut rest = template;
+    while let Some((before, _, after)) = next_placeholder(rest) {
+        n += before.chars().count();
+        rest = after;
+    }
+    n + rest.chars().count()
+}
+
 /// The name of the placeholder `text` consists of (surrounding blanks aside), if it is one.
 pub(super) fn sole_placeholder(text: &str) -> Option<&str> {
     match next_placeholder(text.trim())? {
@@ -73,6 +85,14 @@ pub(super) fn resource_from_yaml(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_length_leaves_the_placeholders_out() {
+        assert_eq!(text_length("Day {{day}} after {{ product }}."), 12);
+        assert_eq!(text_length("no placeholder"), 14);
+        assert_eq!(text_length("é{{a}}"), 1);
+        assert_eq!(text_length("unclosed {{a"), 12);
+    }
 
     #[test]
     fn placeholders_are_found_in_order() {

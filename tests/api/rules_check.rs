@@ -105,3 +105,32 @@ fn every_problem_is_listed_not_only_the_first() {
         "{out}"
     );
 }
+
+/// A card detail longer than `rules.max_detail_chars` (placeholders left out) is a warning: the
+/// pack is still accepted, and the warning names the file, the path and the limit.
+#[test]
+fn a_long_card_detail_is_a_warning_with_the_limit_administrators_set() {
+    let run = |limit: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cart-sentinel"))
+            .args(["rules", "check"])
+            .arg(root().join("cds-hooks"))
+            .env("SENTINEL__RULES__MAX_DETAIL_CHARS", limit)
+            .env_remove("SENTINEL_CONFIG")
+            .output()
+            .expect("runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, tight) = run("40");
+    assert!(ok, "a warning does not refuse the pack: {tight}");
+    assert!(
+        tight.contains("rules/possible-crs-fever.yaml: card.detail: ")
+            && tight.contains("should stay within 40 (rules.max_detail_chars)"),
+        "{tight}"
+    );
+    let (ok, loose) = run("100000");
+    assert!(ok);
+    assert!(!loose.contains("rules.max_detail_chars"), "{loose}");
+}

@@ -219,3 +219,33 @@ pub(super) fn compile(pack: Pack) -> Result<CompiledPack, Vec<Problem>> {
         warnings: derived.warnings,
     })
 }
+
+/// Card details whose text, before any placeholder is filled, is longer than `max_chars`: EHRs
+/// show cards in a narrow panel, so the decision and the action must fit without scrolling.
+/// Warnings, not refusals: a site may accept a longer card.
+pub fn long_details(pack: &Pack, max_chars: usize) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (id, rule) in &pack.rules {
+        let card = &rule.card;
+        let details = std::iter::once(("card.detail".to_owned(), Some(&card.detail))).chain(
+            card.variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("card.variants[{i}].detail"), v.detail.as_ref())),
+        );
+        for (path, detail) in details {
+            let Some(detail) = detail else { continue };
+            let n = super::template::text_length(detail);
+            if n > max_chars {
+                out.push(Problem {
+                    file: format!("rules/{id}.yaml"),
+                    path,
+                    message: format!(
+                        "{n} characters before its placeholders are filled; a card detail should stay within {max_chars} (rules.max_detail_chars)"
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
