@@ -3,6 +3,7 @@ mod admin;
 mod auth;
 mod call;
 mod card_snapshots;
+mod cds_hooks_3;
 mod discovery;
 mod error_outcomes;
 mod feedback;
