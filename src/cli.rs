@@ -27,7 +27,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the service (configuration from SENTINEL_CONFIG and SENTINEL__* variables).
+    /// Run the service (configuration from `SENTINEL_CONFIG` and SENTINEL__* variables).
     Serve,
     /// Print the response the service would return for a hook request; no server, no network.
     Eval {

@@ -3,7 +3,7 @@
 //! the patient record, evaluate the pack, and turn findings into cards.
 //!
 //! Used by the HTTP handler and by `cart-sentinel eval` (offline: nothing is fetched, missing
-//! data only produces warnings). Must not import actix_web or sqlx.
+//! data only produces warnings). Must not import `actix_web` or sqlx.
 
 use std::time::Duration;
 

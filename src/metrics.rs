@@ -4,7 +4,7 @@
 //! One [`Metrics`] is built per application in `startup` and shared as `web::Data<Metrics>`;
 //! nothing is global, so two applications in one process (the tests) count separately. Labels
 //! never carry patient data: service ids, hook names, rule ids, card indicators, HTTP statuses
-//! and fixed outcome words. Must not import actix_web, sqlx or reqwest.
+//! and fixed outcome words. Must not import `actix_web`, sqlx or reqwest.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -22,7 +22,7 @@
 //! | `cart_sentinel_prefetch_fetch_duration_seconds` | histogram | `service`, `client` |
 //!
 //! Counters are registered without their `_total` suffix: the library adds it to the series,
-//! as OpenMetrics requires, so the series names above are what a query uses.
+//! as `OpenMetrics` requires, so the series names above are what a query uses.
 
 use std::time::Duration;
 
@@ -313,7 +313,7 @@ impl Metrics {
         self.pack_version.set(version);
     }
 
-    /// Every metric in the OpenMetrics text format ([`CONTENT_TYPE`]).
+    /// Every metric in the `OpenMetrics` text format ([`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
         // Writing into a String cannot fail; an encoder error would leave a partial page, which

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The generator's `NOW` (benches/gen_patient.py).
+/// The generator's `NOW` (`benches/gen_patient.py`).
 pub const NOW: &str = "2026-11-15T12:00:00Z";
 
 pub fn now() -> DateTime<Utc> {

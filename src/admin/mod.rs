@@ -1,7 +1,7 @@
 //! Rule administration: every change to the pack is validated as a whole, committed as a new
 //! immutable version together with its audit entry (one transaction), then swapped into memory
 //! and announced to the other replicas. Hook calls only ever read the in-memory pack.
-//! Must not import actix_web.
+//! Must not import `actix_web`.
 
 pub mod diff;
 pub mod keys;

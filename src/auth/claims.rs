@@ -3,7 +3,7 @@
 //! cannot express is ours: `iat` not in the future, `jti` present (then remembered by the store
 //! against replay), and the client's `tenant`.
 //!
-//! `exp` must be an integer NumericDate: fhirbolt turns on serde_json's `arbitrary_precision`
+//! `exp` must be an integer `NumericDate`: fhirbolt turns on `serde_json`'s `arbitrary_precision`
 //! for the whole program, with which jsonwebtoken cannot read a fractional one, so such a token
 //! is refused (EHRs send whole seconds).
 

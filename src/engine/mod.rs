@@ -4,7 +4,7 @@
 //! randomness (uuids are added when findings become cards, in `cards`). Rules are data
 //! ([`rule`]), loaded and validated as a whole ([`load`], [`validate`]); an invalid pack never
 //! becomes a [`CompiledPack`]. Rules are indexed by hook so that rules that do not apply cost
-//! nothing. Must not import actix_web, sqlx or reqwest.
+//! nothing. Must not import `actix_web`, sqlx or reqwest.
 //!
 //! Its modules import downwards only, in layers:
 //! - the pack's data: the rule format ([`rule`]), compiled FHIRPath ([`path`]), value sets

@@ -3,7 +3,7 @@
 //! The EHR's access token is sent only to a `fhirServer` that matches the configured allowlist,
 //! only to URLs under that server's base (a `next` link elsewhere is refused), and redirects
 //! are never followed. Responses are read up to a size limit. Nothing here logs a URL (it holds
-//! the patient id), a token or a body. Must not import actix_web or sqlx.
+//! the patient id), a token or a body. Must not import `actix_web` or sqlx.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

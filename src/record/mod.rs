@@ -6,7 +6,7 @@
 //! choice element, required elements; nulls and empty values count as absent): one
 //! that fails is skipped and counted, never fatal to the call. Resources of another patient
 //! (or with no patient reference) are dropped and counted. No I/O, no clock. Must not import
-//! actix_web, sqlx or reqwest.
+//! `actix_web`, sqlx or reqwest.
 
 mod time;
 pub mod units;

@@ -40,7 +40,7 @@ async fn cbc_fires(app: &TestApp) -> bool {
         .any(|c| c["source"]["topic"]["code"] == "cbc-surveillance-overdue")
 }
 
-/// A fresh PostgreSQL database for this test, or None when TEST_POSTGRES_URL is not set.
+/// A fresh PostgreSQL database for this test, or None when `TEST_POSTGRES_URL` is not set.
 async fn fresh_postgres() -> Option<String> {
     let admin_url = std::env::var("TEST_POSTGRES_URL").ok()?;
     let name = format!("cs_replicas_{}", uuid::Uuid::new_v4().simple());

@@ -2,7 +2,7 @@
 //!
 //! These types are the format; `cds-hooks/schema/rule.schema.json` publishes it. Documents
 //! are read as YAML (JSON is valid YAML) into a `serde_json::Value` and deserialised from it
-//! (`engine::load::parse`), because serde_yaml only reads externally tagged enums written as
+//! (`engine::load::parse`), because `serde_yaml` only reads externally tagged enums written as
 //! YAML tags. Numbers are in `num`, the card in `card`. Validation beyond the shape (names,
 //! types, placeholders) is in `engine::validate`.
 

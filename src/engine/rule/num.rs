@@ -1,5 +1,5 @@
 //! Numbers in rules: a literal, or a map with one key (a parameter, a binding, a count,
-//! arithmetic, a case). serde_json's `arbitrary_precision` (turned on by fhirbolt) hands numbers
+//! arithmetic, a case). `serde_json`'s `arbitrary_precision` (turned on by fhirbolt) hands numbers
 //! to `deserialize_any` as a private map, which the deserialiser below accepts.
 
 use serde::{Deserialize, Serialize};
