@@ -137,6 +137,25 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
                 "medicationCodeableConcept": {"text": "atovaquone"},
                 "subject": {"reference": "{{patient.ref}}"},
                 "dosageInstruction": [{"text": "PJP prophylaxis; dose and schedule per local protocol"}]}}]}));
+    // A suggested order an EHR could not apply (text only) is refused with its path.
+    let refused = send(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/rules/pjp-prophylaxis-missing",
+        rule.clone(),
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let problems = refused.text().await.unwrap();
+    assert!(
+        problems.contains("medicationCodeableConcept") && problems.contains("coding"),
+        "{problems}"
+    );
+    // With the site's own code for atovaquone it is accepted.
+    let mut rule = rule;
+    let last = rule["card"]["suggestions"].as_array().unwrap().len() - 1;
+    rule["card"]["suggestions"][last]["actions"][0]["resource"]["medicationCodeableConcept"]
+        ["coding"] = json!([{"system": "urn:example-hospital:formulary", "code": "ATOV-750", "display": "atovaquone"}]);
     let put = send(
         &app,
         reqwest::Method::PUT,

@@ -9,6 +9,7 @@ mod cycles;
 mod query;
 mod rule;
 mod sources;
+mod suggestion;
 
 use super::valueset::Compiled;
 use super::{CompiledPack, Pack, Problem};

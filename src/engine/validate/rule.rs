@@ -335,6 +335,9 @@ pub(super) fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
                 if let Err(e) = fhir_r4::to_json(&rendered) {
                     rc.c.err(&format!("{ap}.resource"), e.to_string());
                 }
+                if let Some((field, problem)) = super::suggestion::missing_code(&rendered) {
+                    rc.c.err(&format!("{ap}.resource.{field}"), problem);
+                }
             }
         }
     }
