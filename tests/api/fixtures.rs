@@ -48,6 +48,38 @@ fn suggestion_types(card: &Value) -> Vec<String> {
 }
 
 /// The rules of the shipped pack that ship as `status: draft`.
+/// Longest rendered card detail, in characters: what a narrow EHR side panel shows without
+/// scrolling (`rules.max_detail_chars`'s default).
+const MAX_DETAIL_CHARS: usize = 500;
+
+/// What makes a card too long for where EHRs show it: a summary of 140 characters or more, a
+/// detail over [`MAX_DETAIL_CHARS`], or an evidence list inside the detail (it belongs in the
+/// links).
+fn concise(name: &str, card: &cart_sentinel::cds::Card) -> Vec<String> {
+    let mut problems = Vec::new();
+    if card.summary.chars().count() >= 140 {
+        problems.push(format!(
+            "{name}: summary of 140 characters or more: {}",
+            card.summary
+        ));
+    }
+    let detail = card.detail.as_deref().unwrap_or_default();
+    let n = detail.chars().count();
+    if n > MAX_DETAIL_CHARS {
+        problems.push(format!(
+            "{name}: {n}-character detail ({}): {detail}",
+            card.summary
+        ));
+    }
+    if detail.contains("**Evidence**") {
+        problems.push(format!(
+            "{name}: evidence listed inside the detail ({})",
+            card.summary
+        ));
+    }
+    problems
+}
+
 pub(crate) fn draft_rules() -> Vec<String> {
     std::fs::read_dir(root().join("cds-hooks/rules"))
         .unwrap()
@@ -136,6 +168,7 @@ async fn every_fixture_fires_its_rules_and_every_near_miss_stays_silent() {
                     card.summary
                 ));
             }
+            failures.extend(concise(&name, card));
         }
         let cards = body["cards"].as_array().unwrap();
         let request_json = load_json(request.strip_prefix(root()).unwrap());
