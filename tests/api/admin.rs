@@ -70,7 +70,7 @@ async fn per_product_parameter_values_apply_to_that_products_recipients() {
     assert_eq!(unknown.status(), 422);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(
-        body["problems"][0]["path"], "parameters.proximity_end_day.products.zzz-cel",
+        body["issue"][0]["expression"][0], "parameters.proximity_end_day.products.zzz-cel",
         "{body}"
     );
     assert!(fixture_cards(&app, obecel_day_28).await.contains(&rule));
@@ -365,8 +365,15 @@ async fn an_invalid_rule_is_refused_with_its_path_and_nothing_changes() {
 
     assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["resourceType"], "OperationOutcome", "{body}");
+    assert!(
+        body["issue"][0]["diagnostics"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("rules/possible-crs-fever.yaml: ")),
+        "the file is named: {body}"
+    );
     assert_eq!(
-        body["problems"][0]["path"], "let.fever.latest.results",
+        body["issue"][0]["expression"][0], "let.fever.latest.results",
         "{body}"
     );
     let bad_params = admin(
@@ -390,7 +397,7 @@ async fn an_invalid_rule_is_refused_with_its_path_and_nothing_changes() {
     .await;
     assert_eq!(shape.status(), 422);
     assert_eq!(
-        shape.json::<Value>().await.unwrap()["problems"][0]["path"],
+        shape.json::<Value>().await.unwrap()["issue"][0]["expression"][0],
         "title"
     );
     let valid: Value = admin(

@@ -93,11 +93,21 @@ impl AdminUser {
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::Invalid(problems) => ApiError::Unprocessable(json!({
-                "error": "invalid",
-                "message": "the change was refused; the active rules are unchanged",
-                "problems": problems,
-            })),
+            AdminError::Invalid(problems) => {
+                // One issue per problem, its path as the expression and its file in the text,
+                // then why nothing changed.
+                let mut issues: Vec<Value> = problems
+                    .iter()
+                    .map(|p| {
+                        json!({"severity": "error", "code": "invalid",
+                            "diagnostics": format!("{}: {}", p.file, p.message),
+                            "expression": [p.path]})
+                    })
+                    .collect();
+                issues.push(json!({"severity": "information", "code": "informational",
+                    "diagnostics": "the change was refused; the active rules are unchanged"}));
+                ApiError::Unprocessable(json!({"resourceType": "OperationOutcome", "issue": issues}))
+            }
             AdminError::Stale { current } => ApiError::Precondition(format!(
                 "stale: the pack changed (now version {current}); reload and retry"
             )),
