@@ -77,7 +77,41 @@ fn concise(name: &str, card: &cart_sentinel::cds::Card) -> Vec<String> {
             card.summary
         ));
     }
+    for action in card.suggestions.iter().flat_map(|s| &s.actions) {
+        if let Some(problem) = not_applicable(action) {
+            problems.push(format!("{name}: {problem} ({})", card.summary));
+        }
+    }
     problems
+}
+
+/// Why an EHR could not apply a suggested action: an order without a coded medication or service,
+/// without draft status, intent or subject, or a delete without the id of the order.
+fn not_applicable(action: &cart_sentinel::cds::Action) -> Option<String> {
+    use cart_sentinel::cds::ActionType;
+    if matches!(action.r#type, ActionType::Delete) {
+        return action
+            .resource_id
+            .is_none()
+            .then(|| "a delete without the draft order's id".to_owned());
+    }
+    let r = action.resource.as_ref()?;
+    let coded = |field: &str| {
+        r[field]["coding"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["system"].is_string() && c["code"].is_string())
+        })
+    };
+    let kind = r["resourceType"].as_str().unwrap_or_default();
+    let ok = match kind {
+        "MedicationRequest" => coded("medicationCodeableConcept"),
+        "ServiceRequest" => coded("code"),
+        _ => true,
+    };
+    let complete =
+        r["status"] == "draft" && r["intent"].is_string() && r["subject"]["reference"].is_string();
+    (!ok || (!complete && matches!(kind, "MedicationRequest" | "ServiceRequest")))
+        .then(|| format!("a suggested {kind} an EHR cannot apply: {r}"))
 }
 
 pub(crate) fn draft_rules() -> Vec<String> {

@@ -106,7 +106,9 @@ impl From<AdminError> for ApiError {
                     .collect();
                 issues.push(json!({"severity": "information", "code": "informational",
                     "diagnostics": "the change was refused; the active rules are unchanged"}));
-                ApiError::Unprocessable(json!({"resourceType": "OperationOutcome", "issue": issues}))
+                ApiError::Unprocessable(
+                    json!({"resourceType": "OperationOutcome", "issue": issues}),
+                )
             }
             AdminError::Stale { current } => ApiError::Precondition(format!(
                 "stale: the pack changed (now version {current}); reload and retry"
