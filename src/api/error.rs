@@ -167,6 +167,10 @@ pub fn outcome_for_bare_errors<B: MessageBody + 'static>(
             "the body is larger than this service accepts (server.max_body_bytes)",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("not-supported", "unsupported Content-Type"),
+        StatusCode::FORBIDDEN => (
+            "forbidden",
+            "the token does not grant the scope this endpoint needs",
+        ),
         s if s.is_server_error() => ("exception", "the service failed; retry later"),
         _ => ("invalid", "the request was refused"),
     };

@@ -160,6 +160,8 @@ async fn every_admin_endpoint_needs_a_token_with_the_right_scope() {
                 "{} {path} with rules:read only",
                 e.method
             );
+            let outcome: Value = wrong.json().await.unwrap();
+            assert_eq!(outcome["issue"][0]["code"], "forbidden", "{outcome}");
         }
     }
     let resp = admin(
