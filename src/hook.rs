@@ -65,8 +65,9 @@ pub struct Answer {
     pub warnings: Vec<String>,
     /// Resources a FHIRPath of the pack failed on (skipped for that read).
     pub fhirpath_failures: usize,
-    /// Prefetch keys the request lacked (or sent incomplete), which were fetched.
-    pub fetched_keys: Vec<String>,
+    /// Prefetch keys the request lacked or sent incomplete (fetched from `fhirServer` online,
+    /// evaluated without offline).
+    pub missing: Vec<String>,
     /// How long fetching them took, when anything was fetched.
     pub fetch_time: Option<std::time::Duration>,
 }
@@ -130,8 +131,9 @@ pub struct Built {
     pub fetches: usize,
     /// Warnings (offline only): the keys evaluated without.
     pub warnings: Vec<String>,
-    /// Prefetch keys the request lacked or sent incomplete, fetched from `fhirServer`.
-    pub fetched_keys: Vec<String>,
+    /// Prefetch keys the request lacked or sent incomplete (fetched from `fhirServer` online,
+    /// evaluated without offline).
+    pub missing: Vec<String>,
     /// How long fetching them took.
     pub fetch_time: Option<std::time::Duration>,
 }
@@ -154,11 +156,12 @@ pub async fn build_record(
             Pending::Fetch(k) | Pending::Follow(k, _) => k.as_str(),
         })
         .collect();
+    let missing = || keys.iter().map(|k| (*k).to_owned()).collect();
     let built = |b: RecordBuilder, fetches, warnings, fetch_time| Built {
         record: b.finish(),
         fetches,
         warnings,
-        fetched_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        missing: missing(),
         fetch_time,
     };
     if pending.is_empty() {
@@ -181,7 +184,7 @@ pub async fn build_record(
     let fetched = fetch_into(service, req, online, (&pending, &keys), &mut b)
         .await
         .map_err(|mut e| {
-            e.missing = keys.iter().map(|k| (*k).to_owned()).collect();
+            e.missing = missing();
             e
         })?;
     Ok(built(b, fetched, Vec::new(), Some(started.elapsed())))
@@ -337,7 +340,7 @@ pub async fn answer(
         record,
         fetches,
         warnings,
-        fetched_keys,
+        missing,
         fetch_time,
     } = build_record(service, req, source).await?;
     let evaluation = pack.evaluate_counting(&EvalInput {
@@ -361,7 +364,7 @@ pub async fn answer(
         fetches,
         warnings,
         fhirpath_failures: evaluation.fhirpath_failures,
-        fetched_keys,
+        missing,
         fetch_time,
     })
 }

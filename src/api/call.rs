@@ -90,7 +90,7 @@ async fn call_service(
             log_call(service, &req, 412, 0, 0, started);
             ApiError::Precondition(e.message)
         })?;
-    metrics.prefetch(labels, &answer.fetched_keys, answer.fetch_time);
+    metrics.prefetch(labels, &answer.missing, answer.fetch_time);
     metrics.fhirpath_failures(answer.fhirpath_failures);
     let mut answer = answer;
     if let Some(hosts) = client.as_ref().and_then(|c| c.link_hosts.as_deref()) {

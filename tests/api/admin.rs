@@ -101,16 +101,20 @@ struct Operation {
     scope: String,
 }
 
-async fn documented_operations(app: &TestApp) -> Vec<Operation> {
-    let doc: Value = app
-        .client
+/// The served OpenAPI document (it needs no token).
+async fn openapi_document(app: &TestApp) -> Value {
+    app.client
         .get(format!("{}/admin/openapi.json", app.address))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn documented_operations(app: &TestApp) -> Vec<Operation> {
+    let doc = openapi_document(app).await;
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
@@ -738,15 +742,7 @@ async fn the_quality_report_counts_cards_and_feedback_per_rule() {
 #[tokio::test]
 async fn the_openapi_document_and_the_admin_routes_agree() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(format!("{}/admin/openapi.json", app.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = openapi_document(&app).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let text = doc.to_string();
     for r in text
@@ -850,25 +846,14 @@ async fn retiring_the_t_cell_rule_brings_t_cell_cancers_back_to_the_malignancy_c
 /// quality report counts it apart from the reasons the card offers.
 #[tokio::test]
 async fn override_reasons_the_card_did_not_offer_are_counted_apart() {
-    use cart_sentinel::storage::{CardIndicator, IssuedCard};
     let app = spawn_app().await;
     let t = token(&app, ALL);
-    let store = cart_sentinel::storage::connect(&app.database_url(), 1)
-        .await
-        .unwrap();
-    let issued = |uuid: &str| IssuedCard {
-        card_uuid: uuid.to_owned(),
-        rule_id: "live-vaccine-after-cart".to_owned(),
-        service_id: "cart-order-safety-sign".to_owned(),
-        hook: "order-sign".to_owned(),
-        indicator: CardIndicator::Critical,
-        pack_version: 1,
-        issued_at: chrono::Utc::now(),
-    };
-    store
-        .record_issued_cards(&[issued("lv-1"), issued("lv-2")])
-        .await
-        .unwrap();
+    let live_vaccine = (
+        "live-vaccine-after-cart",
+        "cart-order-safety-sign",
+        "order-sign",
+    );
+    app.issue_cards_of(live_vaccine, &["lv-1", "lv-2"]).await;
     let reason = |code: &str| json!({"reason": {"system": "urn:cart-sentinel:override-reason", "code": code, "display": code}});
     let fb = json!({"feedback": [
         {"card": "lv-1", "outcome": "overridden", "overrideReason": reason("specialist-approved"), "outcomeTimestamp": "2026-06-15T12:01:00Z"},

@@ -139,6 +139,15 @@ impl TestApp {
     /// Records `uuids` as cards `cart-monitoring` issued, as the service does after a hook call
     /// (feedback may name only cards the service issued).
     pub async fn issue_cards(&self, uuids: &[&str]) {
+        self.issue_cards_of(
+            ("pjp-prophylaxis-missing", "cart-monitoring", "patient-view"),
+            uuids,
+        )
+        .await;
+    }
+
+    /// Records `uuids` as cards the rule issued through the service and hook `(rule, service, hook)`.
+    pub async fn issue_cards_of(&self, (rule, service, hook): (&str, &str, &str), uuids: &[&str]) {
         use cart_sentinel::storage::{CardIndicator, IssuedCard};
         let store = cart_sentinel::storage::connect(&self.database_url(), 1)
             .await
@@ -147,9 +156,9 @@ impl TestApp {
             .iter()
             .map(|u| IssuedCard {
                 card_uuid: (*u).to_owned(),
-                rule_id: "pjp-prophylaxis-missing".to_owned(),
-                service_id: "cart-monitoring".to_owned(),
-                hook: "patient-view".to_owned(),
+                rule_id: rule.to_owned(),
+                service_id: service.to_owned(),
+                hook: hook.to_owned(),
                 indicator: CardIndicator::Warning,
                 pack_version: 1,
                 issued_at: Utc::now(),
