@@ -9,7 +9,7 @@ use crate::helpers::{load_json, patient_view, prefetch_keys, spawn_app, TestApp}
 
 const PJP: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let resp = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -39,7 +39,7 @@ fn canonical(series: &str) -> String {
 }
 
 /// The value of the sample whose name and labels are exactly `series`.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub fn sample(text: &str, series: &str) -> Option<f64> {
     let wanted = canonical(series);
     text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
         let (name, value) = l.rsplit_once(' ')?;
