@@ -1,5 +1,5 @@
-//! The EHR's FHIR server misbehaving (tests/api/fhir_stub.rs): each fault ends the hook call
-//! with a prompt 412 OperationOutcome naming the prefetch key, counted in
+//! The EHR's FHIR server misbehaving (`tests/api/fhir_stub.rs`): each fault ends the hook call
+//! with a prompt 412 `OperationOutcome` naming the prefetch key, counted in
 //! `cart_sentinel_fhir_fetches_total` under its kind; the next call, to a server behaving
 //! again, is answered; and calls cut off at the deadline leave no connection behind.
 
