@@ -259,8 +259,10 @@ impl Metrics {
             .inc();
     }
 
-    /// One FHIR request ended with `outcome` (`ok`, `timeout`, `connect`, `transport`,
-    /// `status`, `too_large`, `not_json`, `foreign_link`, `cancelled`) after `elapsed`.
+    /// One FHIR request ended with `outcome` after `elapsed`: `ok`, or the kind of failure
+    /// (`timeout`, `connect`, `tls`, `transport`, `redirect`, `rate_limited`, `status_4xx`,
+    /// `status_5xx`, `bad_headers`, `too_large`, `not_json`, `too_deep`, `foreign_link`,
+    /// `loop`, `cancelled`); `src/fhir/error.rs` says which cause is which.
     pub fn fhir_fetch(&self, outcome: &'static str, elapsed: Duration) {
         let labels = OutcomeLabels { outcome };
         self.fhir_fetches.get_or_create(&labels).inc();
