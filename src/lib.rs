@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fhir;
 pub mod hook;
 pub mod metrics;
+pub mod population;
 pub mod record;
 pub mod startup;
 pub mod storage;
