@@ -16,6 +16,7 @@ mod metrics;
 mod new_source;
 mod pack_mutations;
 mod pack_schema;
+mod population;
 mod prefetch;
 mod replicas;
 mod rules_check;
