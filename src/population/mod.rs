@@ -126,7 +126,7 @@ pub struct RunInput<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// A file or directory could not be read or written.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done (a path of the export or the spool, never a resource).
         what: String,

@@ -17,6 +17,7 @@ mod new_source;
 mod pack_mutations;
 mod pack_schema;
 mod population;
+mod population_cli;
 mod prefetch;
 mod replicas;
 mod rules_check;

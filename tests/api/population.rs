@@ -22,7 +22,7 @@ type Seen = Vec<(String, String, String)>;
 /// The resources of a request's prefetch that are the request's patient's: what the hook
 /// path keeps of them (another patient's resource is dropped there, and would belong to that
 /// patient in an export).
-fn own_resources(request: &Value) -> Vec<Value> {
+pub(crate) fn own_resources(request: &Value) -> Vec<Value> {
     let patient = request["context"]["patientId"].as_str().unwrap_or_default();
     let mine = |r: &Value| match r["resourceType"].as_str() {
         Some("Patient") => r["id"] == patient,
@@ -55,7 +55,7 @@ fn own_resources(request: &Value) -> Vec<Value> {
 }
 
 /// Writes resources as an export: one `<type>.ndjson` per resource type.
-fn write_export(dir: &Path, resources: &[Value]) {
+pub(crate) fn write_export(dir: &Path, resources: &[Value]) {
     let mut by_type: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for r in resources {
         let t = r["resourceType"].as_str().unwrap_or("Unknown").to_owned();
