@@ -1,4 +1,6 @@
-//! The command line: `serve` (default), `eval` and `rules check`.
+//! The command line: `serve` (default), `eval`, `rules check`, `population run`.
+
+mod population;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +53,42 @@ pub enum Command {
         /// Rule pack subcommand.
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Population runs: the active pack over a Bulk Data export, and the worklist it leaves.
+    Population {
+        /// Population subcommand.
+        #[command(subcommand)]
+        command: PopulationCommand,
+    },
+}
+
+/// `population` subcommands (configuration as for `serve`: the same store and time zone).
+#[derive(Debug, Subcommand)]
+pub enum PopulationCommand {
+    /// Run the active pack over the `*.ndjson` files of a directory; exits 1 when the run
+    /// fails (the worklist then stays as it was).
+    Run {
+        /// Directory of a Bulk Data export (one resource per line, any type in any file).
+        #[arg(long)]
+        ndjson: PathBuf,
+        /// The run's "now" (RFC 3339); default: now.
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Print the worklist's open findings, tab-separated (or CSV), oldest first.
+    Findings {
+        /// Only this rule's findings.
+        #[arg(long)]
+        rule: Option<String>,
+        /// Only this patient's findings (`Patient/{id}`).
+        #[arg(long)]
+        patient: Option<String>,
+        /// Closed findings too.
+        #[arg(long)]
+        all: bool,
+        /// CSV for a spreadsheet.
+        #[arg(long)]
+        csv: bool,
     },
 }
 
@@ -132,6 +170,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules {
             command: RulesCommand::Discovery { dir },
         } => discovery(&dir),
+        Command::Population {
+            command: PopulationCommand::Run { ndjson, now },
+        } => population::run(&ndjson, now).await,
+        Command::Population {
+            command:
+                PopulationCommand::Findings {
+                    rule,
+                    patient,
+                    all,
+                    csv,
+                },
+        } => population::findings(rule, patient, all, csv).await,
     }
 }
 

@@ -34,6 +34,25 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// Load limits.
     pub limits: LimitSettings,
+    /// Population runs.
+    #[serde(default)]
+    pub population: PopulationSettings,
+}
+
+/// `[population]`: population runs and their worklist.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PopulationSettings {
+    /// Days a closed finding and a run are kept, counted back from the latest run's "now"
+    /// (purged at the end of each run; a run an open finding names is kept).
+    pub retention_days: Option<u32>,
+}
+
+impl Default for PopulationSettings {
+    fn default() -> Self {
+        PopulationSettings {
+            retention_days: Some(365),
+        }
+    }
 }
 
 /// `[auth]`: which EHRs (CDS clients) may call the hook endpoints.
@@ -285,6 +304,7 @@ impl Default for Settings {
                 max_prefetch_resources: 50_000,
                 max_draft_orders: 200,
             },
+            population: PopulationSettings::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod fhir;
 pub mod hook;
 pub mod issued;
 pub mod metrics;
+pub mod population;
 pub mod record;
 pub mod startup;
 pub mod storage;

@@ -172,6 +172,12 @@ impl RecordBuilder {
 
 /// True when a reference (`Patient/1`, `https://ehr/fhir/Patient/1/_history/2`) names the patient.
 pub fn refers_to_patient(reference: &str, patient_id: &str) -> bool {
+    referenced_patient(reference) == Some(patient_id)
+}
+
+/// The patient id a reference names (`1` for `Patient/1` or
+/// `https://ehr/fhir/Patient/1/_history/2`), when it names one.
+pub fn referenced_patient(reference: &str) -> Option<&str> {
     // This runs for every resource of a call: the query or fragment is cut at a byte (ASCII,
     // so a character boundary), and the segment after the last `Patient` that has one is read
     // from the end, without collecting the segments.
@@ -183,12 +189,12 @@ pub fn refers_to_patient(reference: &str, patient_id: &str) -> bool {
     for segment in reference[..end].rsplit('/') {
         if segment == "Patient" {
             if let Some(id) = after {
-                return id == patient_id;
+                return Some(id);
             }
         }
         after = Some(segment);
     }
-    false
+    None
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
 //! Persistence for cart-sentinel: card feedback, issued cards, rule pack versions, the audit
 //! log and JWT replay protection, behind one [`Store`] trait with a `SQLite` and a `PostgreSQL`
-//! implementation (atuin's design). No patient data is ever stored here. This module must not
-//! import `actix_web`, `reqwest` or the engine; callers map their own types into the plain
-//! records of [`models`].
+//! implementation (atuin's design). Patient data is held in one place only: the worklist of
+//! population runs ([`population`]: each finding's patient reference and display name), kept
+//! for `population.retention_days` after a finding closes; the hook path stores none. This
+//! module must not import `actix_web`, `reqwest` or the engine; callers map their own types
+//! into the plain records of [`models`] and [`population`].
 
 mod codec;
 mod error;
 pub mod models;
+pub mod population;
 mod postgres;
 mod report;
 mod rows;
@@ -24,6 +27,10 @@ pub use models::{
     AuditFilter, AuditRecord, CardIndicator, FeedbackFilter, FeedbackOutcome, FeedbackRecord,
     FeedbackSaved, IssuedCard, NewAudit, NewFeedback, NewPackVersion, PackSummary, PackVersion,
     ReasonCoding,
+};
+pub use population::{
+    NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationFinding,
+    PopulationFindingFilter, PopulationRun, PopulationRunEnd, RunStatus,
 };
 pub use postgres::PostgresStore;
 pub use report::{CommentCount, IndicatorCounts, ReasonCount, RuleQuality};
@@ -100,6 +107,41 @@ pub trait Store: Send + Sync + 'static {
     /// Subscribes to pack change announcements from other replicas; `None` on `SQLite`, where
     /// there is only one process. The stream ends when the receiver is dropped.
     async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError>;
+
+    /// Records a population run as running; returns its id.
+    async fn start_population_run(&self, run: &NewPopulationRun) -> Result<i64, StoreError>;
+
+    /// Keeps findings of a running run until it ends (a finding staged twice is kept once).
+    async fn stage_population_findings(
+        &self,
+        run_id: i64,
+        findings: &[NewPopulationFinding],
+    ) -> Result<(), StoreError>;
+
+    /// Ends a running run in one transaction: its status and counts; when it succeeded, its
+    /// staged findings merged into the worklist (see [`population`]); then, with
+    /// `retention_days`, closed findings and runs more than that many days before the run's
+    /// "now" deleted (a run a kept finding names is kept). [`StoreError::NotFound`] when no
+    /// running run has this id.
+    async fn finish_population_run(
+        &self,
+        run_id: i64,
+        end: &PopulationRunEnd,
+        finished_at: DateTime<Utc>,
+        retention_days: Option<u32>,
+    ) -> Result<PopulationRun, StoreError>;
+
+    /// One run; [`StoreError::NotFound`] if it does not exist.
+    async fn population_run(&self, run_id: i64) -> Result<PopulationRun, StoreError>;
+
+    /// Runs, newest first.
+    async fn list_population_runs(&self, limit: i64) -> Result<Vec<PopulationRun>, StoreError>;
+
+    /// Worklist findings by id, open ones only unless the filter says otherwise.
+    async fn list_population_findings(
+        &self,
+        filter: &PopulationFindingFilter,
+    ) -> Result<Vec<PopulationFinding>, StoreError>;
 }
 
 /// How long a store operation may wait for the database (a connection from the pool, a lock,

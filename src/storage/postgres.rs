@@ -17,12 +17,17 @@ use sqlx::Connection;
 use tokio::sync::mpsc;
 
 use super::codec::Timestamp;
+use super::population::imp as population;
 use super::report::{self, FeedbackCountRow, IssuedCountRow};
 use super::rows::{into_models, AuditRow, FeedbackRow, PackRow, PackSummaryRow};
 use super::{effective_limit, feedback_key, sql, Store, StoreError, PACK_CHANNEL};
 use super::{
     AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
     NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
+};
+use super::{
+    NewPopulationFinding, NewPopulationRun, PopulationFinding, PopulationFindingFilter,
+    PopulationRun, PopulationRunEnd,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/storage/migrations/postgres");
@@ -294,5 +299,47 @@ impl Store for PostgresStore {
     #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
     async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError> {
         Ok(Some(listen::subscribe(&self.pool).await?))
+    }
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn start_population_run(&self, run: &NewPopulationRun) -> Result<i64, StoreError> {
+        population::postgres::start(&self.pool, run).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", findings = findings.len()))]
+    async fn stage_population_findings(
+        &self,
+        run_id: i64,
+        findings: &[NewPopulationFinding],
+    ) -> Result<(), StoreError> {
+        population::postgres::stage(&self.pool, run_id, findings).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", run = run_id))]
+    async fn finish_population_run(
+        &self,
+        run_id: i64,
+        end: &PopulationRunEnd,
+        finished_at: DateTime<Utc>,
+        retention_days: Option<u32>,
+    ) -> Result<PopulationRun, StoreError> {
+        population::postgres::finish(&self.pool, run_id, end, finished_at, retention_days).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql", run = run_id))]
+    async fn population_run(&self, run_id: i64) -> Result<PopulationRun, StoreError> {
+        population::postgres::get(&self.pool, run_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn list_population_runs(&self, limit: i64) -> Result<Vec<PopulationRun>, StoreError> {
+        population::postgres::list(&self.pool, limit).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn list_population_findings(
+        &self,
+        filter: &PopulationFindingFilter,
+    ) -> Result<Vec<PopulationFinding>, StoreError> {
+        population::postgres::findings(&self.pool, filter).await
     }
 }

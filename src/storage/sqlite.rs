@@ -15,12 +15,17 @@ use sqlx::{Connection, Sqlite, Transaction};
 use tokio::sync::mpsc;
 
 use super::codec::Timestamp;
+use super::population::imp as population;
 use super::report::{self, FeedbackCountRow, IssuedCountRow};
 use super::rows::{into_models, AuditRow, FeedbackRow, PackRow, PackSummaryRow};
 use super::{effective_limit, feedback_key, sql, Store, StoreError};
 use super::{
     AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
     NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
+};
+use super::{
+    NewPopulationFinding, NewPopulationRun, PopulationFinding, PopulationFindingFilter,
+    PopulationRun, PopulationRunEnd,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/storage/migrations/sqlite");
@@ -296,5 +301,47 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]
     async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError> {
         Ok(None)
+    }
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]
+    async fn start_population_run(&self, run: &NewPopulationRun) -> Result<i64, StoreError> {
+        population::sqlite::start(&self.pool, run).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite", findings = findings.len()))]
+    async fn stage_population_findings(
+        &self,
+        run_id: i64,
+        findings: &[NewPopulationFinding],
+    ) -> Result<(), StoreError> {
+        population::sqlite::stage(&self.pool, run_id, findings).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite", run = run_id))]
+    async fn finish_population_run(
+        &self,
+        run_id: i64,
+        end: &PopulationRunEnd,
+        finished_at: DateTime<Utc>,
+        retention_days: Option<u32>,
+    ) -> Result<PopulationRun, StoreError> {
+        population::sqlite::finish(&self.pool, run_id, end, finished_at, retention_days).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite", run = run_id))]
+    async fn population_run(&self, run_id: i64) -> Result<PopulationRun, StoreError> {
+        population::sqlite::get(&self.pool, run_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]
+    async fn list_population_runs(&self, limit: i64) -> Result<Vec<PopulationRun>, StoreError> {
+        population::sqlite::list(&self.pool, limit).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]
+    async fn list_population_findings(
+        &self,
+        filter: &PopulationFindingFilter,
+    ) -> Result<Vec<PopulationFinding>, StoreError> {
+        population::sqlite::findings(&self.pool, filter).await
     }
 }

@@ -20,6 +20,8 @@ mod metrics;
 mod new_source;
 mod pack_mutations;
 mod pack_schema;
+mod population;
+mod population_cli;
 mod prefetch;
 mod process;
 mod replicas;

@@ -6,6 +6,7 @@
 
 mod feedback;
 mod packs;
+mod population;
 mod replicas;
 mod security;
 

@@ -1,0 +1,166 @@
+//! `cart-sentinel population run` and `population findings` as an operator uses them: two runs
+//! over two exports into one store, the second closing one finding and opening another.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::helpers::{load_json, root};
+use crate::population::{own_resources, write_export};
+
+const NOW: &str = "2026-06-15T12:00:00Z";
+/// A recipient with no CBC on record: `cbc-surveillance-overdue` fires.
+const OVERDUE: &str = "cbc-surveillance-overdue/fires-no-cbc-on-record";
+/// A recipient whose CBC is recent enough: it does not.
+const CBC_DONE: &str = "cbc-surveillance-overdue/nm-phase-edge-day-1826-cbc-200-days";
+/// Another recipient, due for the annual survivorship review.
+const SURVIVORSHIP: &str = "annual-survivorship-screening/fires-day-366-no-visit";
+
+fn fixture(name: &str) -> Value {
+    load_json(format!("fixtures/patients/{name}.request.json"))
+}
+
+fn patient_of(request: &Value) -> String {
+    request["context"]["patientId"].as_str().unwrap().to_owned()
+}
+
+/// The fixture's request with its patient id replaced by `patient` everywhere.
+fn as_patient(name: &str, patient: &str) -> Value {
+    let request = fixture(name);
+    let text = request.to_string().replace(&patient_of(&request), patient);
+    serde_json::from_str(&text).unwrap()
+}
+
+fn cli(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cart-sentinel"))
+        .args(args)
+        .env("SENTINEL__STORAGE__DATA_DIR", data_dir)
+        .env("SENTINEL__RULES__DIR", root().join("cds-hooks"))
+        .output()
+        .expect("run the command")
+}
+
+/// `population run` over `export`: whether it succeeded, and what it printed.
+fn try_run(data_dir: &Path, export: &Path) -> (bool, String) {
+    let export = export.to_str().unwrap();
+    let out = cli(
+        data_dir,
+        &["population", "run", "--ndjson", export, "--now", NOW],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (out.status.success(), stdout)
+}
+
+fn run(data_dir: &Path, export: &Path) -> String {
+    let (ok, stdout) = try_run(data_dir, export);
+    assert!(ok, "{stdout}");
+    stdout
+}
+
+/// (patient, rule, first seen run, closed by run) of each CSV row.
+fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, String, String)> {
+    let mut args = vec!["population", "findings", "--csv"];
+    if all {
+        args.push("--all");
+    }
+    let out = cli(data_dir, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("patient,name,rule,indicator,summary,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id")
+    );
+    let mut rows: Vec<_> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_owned(),
+                r[2].to_owned(),
+                r[5].to_owned(),
+                r[8].to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_second_run_closes_the_finding_it_no_longer_finds_and_opens_a_new_one() {
+    let data = tempfile::tempdir().unwrap();
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let patient = format!("Patient/{}", patient_of(&fixture(OVERDUE)));
+    let other = format!("Patient/{}", patient_of(&fixture(SURVIVORSHIP)));
+    // The same patient with no CBC, then with a recent one; another recipient in both.
+    let mut earlier = own_resources(&fixture(OVERDUE));
+    earlier.extend(own_resources(&fixture(SURVIVORSHIP)));
+    write_export(first.path(), &earlier);
+    let mut later = own_resources(&as_patient(CBC_DONE, &patient_of(&fixture(OVERDUE))));
+    later.extend(own_resources(&fixture(SURVIVORSHIP)));
+    write_export(second.path(), &later);
+    std::fs::write(second.path().join("Empty.ndjson"), "").unwrap();
+    std::fs::write(second.path().join("Broken.ndjson"), "{not json\n").unwrap();
+    let row = |p: &str, rule: &str, first: &str, closed: &str| {
+        (
+            p.to_owned(),
+            rule.to_owned(),
+            first.to_owned(),
+            closed.to_owned(),
+        )
+    };
+
+    let said = run(data.path(), first.path());
+    assert!(said.starts_with("run 1 succeeded:"), "{said}");
+    let after_one = worklist(data.path(), false);
+    let overdue = row(&patient, "cbc-surveillance-overdue", "1", "");
+    assert!(after_one.contains(&overdue), "{after_one:?}");
+
+    let said = run(data.path(), second.path());
+    assert!(said.starts_with("run 2 succeeded:"), "{said}");
+    assert!(said.contains("skipped (not JSON 1,"), "{said}");
+    let open = worklist(data.path(), false);
+    assert!(
+        !open
+            .iter()
+            .any(|r| (&r.0, &r.1) == (&overdue.0, &overdue.1)),
+        "the CBC closed it: {open:?}"
+    );
+    let all = worklist(data.path(), true);
+    let closed = row(&patient, "cbc-surveillance-overdue", "1", "2");
+    assert!(all.contains(&closed), "closed by run 2: {all:?}");
+    // The same patient, 1,826 days after infusion in the second export: the annual review
+    // opens with run 2.
+    let opened = row(&patient, "annual-survivorship-screening", "2", "");
+    assert!(open.contains(&opened), "{open:?}");
+    // What both runs found keeps run 1 as its first.
+    let kept: Vec<_> = after_one.iter().filter(|r| r.0 == other).collect();
+    assert!(!kept.is_empty(), "{after_one:?}");
+    for r in kept {
+        assert!(open.contains(r), "{r:?} open since run 1: {open:?}");
+    }
+}
+
+#[test]
+fn a_run_over_a_missing_directory_fails_and_keeps_the_worklist() {
+    let data = tempfile::tempdir().unwrap();
+    let export = tempfile::tempdir().unwrap();
+    write_export(export.path(), &own_resources(&fixture(OVERDUE)));
+    run(data.path(), export.path());
+    let before = worklist(data.path(), true);
+    assert!(!before.is_empty());
+
+    let (ok, stdout) = try_run(data.path(), &export.path().join("nowhere"));
+    assert!(!ok);
+    assert!(
+        stdout.starts_with("run 2 failed: reading ") && stdout.contains("nowhere"),
+        "{stdout}"
+    );
+    assert_eq!(worklist(data.path(), true), before);
+}
