@@ -41,7 +41,7 @@ async fn cbc_fires(app: &TestApp) -> bool {
 }
 
 /// A fresh PostgreSQL database for this test, or None when `TEST_POSTGRES_URL` is not set.
-async fn fresh_postgres() -> Option<String> {
+pub(crate) async fn fresh_postgres() -> Option<String> {
     let admin_url = std::env::var("TEST_POSTGRES_URL").ok()?;
     let name = format!("cs_replicas_{}", uuid::Uuid::new_v4().simple());
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
@@ -95,7 +95,7 @@ async fn a_change_through_one_replica_reaches_the_other_within_two_seconds() {
     drop_database(&db).await;
 }
 
-async fn drop_database(db: &str) {
+pub(crate) async fn drop_database(db: &str) {
     let (Ok(admin_url), Ok(url)) = (std::env::var("TEST_POSTGRES_URL"), url::Url::parse(db)) else {
         return;
     };
