@@ -275,3 +275,42 @@ async fn after_a_postgres_restart_the_next_write_succeeds() {
     app.server.stop(false).await;
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn with_the_store_down_a_signed_call_answers_and_its_replay_to_this_replica_is_refused() {
+    let Some(db) = ProxiedDb::create().await else {
+        eprintln!("skipped: set TEST_POSTGRES_URL to run the PostgreSQL fault tests");
+        return;
+    };
+    let url = db.proxied.clone();
+    let t = crate::auth::spawn_auth_with(
+        |_| {},
+        move |s| {
+            s.storage.database_url = Some(SecretString::from(url));
+            s.storage.timeout_ms = TIMEOUT_MS;
+        },
+    )
+    .await;
+
+    db.proxy.set(Mode::Down);
+    let token = t.call_token();
+    assert_eq!(t.call(&token).await, 200, "the point of care keeps working");
+    assert_eq!(t.call(&token).await, 401, "a replay to the same replica");
+    assert!(store_errors(&t.app, "remember_jti").await >= 1.0);
+
+    db.proxy.set(Mode::Pass);
+    until_ok("readyz", Duration::from_secs(5), || {
+        t.app.client.get(format!("{}/readyz", t.app.address))
+    })
+    .await;
+    assert_eq!(
+        t.call(&token).await,
+        401,
+        "still a replay once the store is back"
+    );
+    let fresh = t.call_token();
+    assert_eq!(t.call(&fresh).await, 200);
+    assert_eq!(t.call(&fresh).await, 401, "refused through the store again");
+    t.app.server.stop(false).await;
+    db.drop_database().await;
+}
