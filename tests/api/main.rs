@@ -11,6 +11,7 @@ mod feedback;
 mod fixtures;
 mod helpers;
 mod hostile;
+mod listen_reconnect;
 mod logs;
 mod malformed;
 mod metrics;
