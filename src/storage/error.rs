@@ -33,6 +33,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database gave no answer within `storage.timeout_ms`.
+    pub(crate) fn timed_out() -> Self {
+        Self::Unavailable(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no answer within storage.timeout_ms",
+        )))
+    }
+
     /// How a failure is counted: `unavailable` (the database is away, locked or too slow;
     /// retrying later may succeed) or `other`. `None` for the answers that are not failures of
     /// the database: a record that does not exist, a pack version that lost a race.

@@ -47,15 +47,9 @@ impl Guarded {
         operation: &'static str,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        let result = match tokio::time::timeout(self.timeout, call).await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable(sqlx::Error::Io(
-                std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "no answer within storage.timeout_ms",
-                ),
-            ))),
-        };
+        let result = tokio::time::timeout(self.timeout, call)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::timed_out()));
         if let (Err(e), Some(hook)) = (&result, &self.on_failure) {
             if let Some(kind) = e.kind() {
                 hook(operation, kind);

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+use cart_sentinel::startup::Application;
+
 use crate::fault_proxy::{Mode, ProxiedDb};
 use crate::helpers::{admin_token, load_json, spawn_with, TestApp};
 use crate::metrics::sample;
@@ -312,5 +314,31 @@ async fn with_the_store_down_a_signed_call_answers_and_its_replay_to_this_replic
     assert_eq!(t.call(&fresh).await, 200);
     assert_eq!(t.call(&fresh).await, 401, "refused through the store again");
     t.app.server.stop(false).await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_start_behind_a_partition_fails_within_the_bound_instead_of_hanging() {
+    let Some(db) = ProxiedDb::create().await else {
+        eprintln!("skipped: set TEST_POSTGRES_URL to run the PostgreSQL fault tests");
+        return;
+    };
+    db.proxy.set(Mode::Partition);
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::test_settings(dir.path(), "http://127.0.0.1:9");
+    settings.storage.database_url = Some(SecretString::from(db.proxied.clone()));
+    settings.storage.timeout_ms = TIMEOUT_MS;
+    let started = Instant::now();
+    let bound = Duration::from_millis(TIMEOUT_MS) + MARGIN;
+    let built = tokio::time::timeout(bound * 4, Application::build(settings))
+        .await
+        .expect("the start ends instead of hanging");
+    assert!(built.is_err(), "no database, no start");
+    assert!(
+        started.elapsed() < bound,
+        "failed after {:?}",
+        started.elapsed()
+    );
+    db.proxy.set(Mode::Pass);
     db.drop_database().await;
 }
