@@ -83,6 +83,14 @@ fn store_calls(
                 .json(&json!({"interval_phase1_days": 21})),
         ),
         ("versions", c.get(url("/admin/versions")).bearer_auth(token)),
+        (
+            "version",
+            c.get(url("/admin/versions/1")).bearer_auth(token),
+        ),
+        (
+            "rollback",
+            c.post(url("/admin/versions/1/rollback")).bearer_auth(token),
+        ),
         ("audit", c.get(url("/admin/audit")).bearer_auth(token)),
         (
             "quality report",
@@ -185,6 +193,7 @@ async fn outage(mode: Mode) {
         "commit_pack",
         "card_issued",
         "list_packs",
+        "get_pack",
         "audit_log",
         "quality_report",
     ] {
