@@ -123,7 +123,7 @@ pub async fn connect(
 /// `sqlite:<path>` or `sqlite://<path>` opens (and creates) a `SQLite` file; `postgres://…` or
 /// `postgresql://…` connects to `PostgreSQL`. Any other scheme is a [`StoreError::Config`].
 /// `timeout` bounds the wait for a pooled connection, for SQLite's write lock and for a
-/// PostgreSQL statement, and every call as a whole ([`Guarded`]), so that a database that is
+/// PostgreSQL statement, and every call as a whole (`guard.rs`), so that a database that is
 /// down, locked or unreachable answers [`StoreError::Unavailable`] promptly instead of holding
 /// the caller.
 pub async fn connect_with_timeout(
