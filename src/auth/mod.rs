@@ -257,20 +257,26 @@ impl Verifier {
         if self.replays.contains(iss, jti, now) {
             return Err(AuthError::Replay);
         }
-        match self.store.remember_jti(iss, jti, expires).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(AuthError::Replay),
-            Err(e @ StoreError::Unavailable(_)) => {
-                match self.replays.remember(iss, jti, expires, now) {
-                    Remembered::New => {
-                        tracing::debug!("replay cache unavailable; jti remembered in memory");
-                        Ok(())
-                    }
-                    Remembered::Replay => Err(AuthError::Replay),
-                    Remembered::Full => Err(e.into()),
+        let unavailable = if self.replays.store_away(now) {
+            StoreError::timed_out()
+        } else {
+            match self.store.remember_jti(iss, jti, expires).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(AuthError::Replay),
+                Err(e @ StoreError::Unavailable(_)) => {
+                    self.replays.store_failed(now);
+                    e
                 }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => Err(e.into()),
+        };
+        match self.replays.remember(iss, jti, expires, now) {
+            Remembered::New => {
+                tracing::debug!("replay cache unavailable; jti remembered in memory");
+                Ok(())
+            }
+            Remembered::Replay => Err(AuthError::Replay),
+            Remembered::Full => Err(unavailable.into()),
         }
     }
 
