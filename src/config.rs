@@ -143,6 +143,8 @@ pub struct ServerSettings {
     pub cors_origins: Option<Vec<String>>,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// How long SIGTERM waits for in-flight requests before stopping, in seconds.
+    pub drain_seconds: u64,
 }
 
 /// `[storage]`.
@@ -158,6 +160,9 @@ pub struct StorageSettings {
     /// How long one store operation may wait for the database (a pooled connection, SQLite's
     /// write lock, a PostgreSQL statement), in milliseconds; then writes answer 503.
     pub timeout_ms: u64,
+    /// Most issued cards kept in memory while the store cannot take them; past it the oldest
+    /// are dropped (counted in a metric).
+    pub issued_queue_cards: usize,
 }
 
 /// `[fhir]`.
@@ -228,12 +233,14 @@ impl Default for Settings {
                 max_body_bytes: 8 * 1024 * 1024,
                 cors_origins: None,
                 workers: 0,
+                drain_seconds: 10,
             },
             storage: StorageSettings {
                 data_dir: PathBuf::from("data"),
                 database_url: None,
                 max_connections: 5,
                 timeout_ms: 2000,
+                issued_queue_cards: 10_000,
             },
             fhir: FhirSettings {
                 allowed_servers: None,

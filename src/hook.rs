@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fhir_r4::page::{is_operation_outcome, next_link, Pages};
-use futures::future::join_all;
+use futures::future::try_join_all;
 use secrecy::SecretString;
 use sonic_rs::{JsonValueTrait, Value};
 use url::Url;
@@ -200,13 +200,14 @@ async fn fetch_into(
     b: &mut RecordBuilder,
 ) -> Result<usize, Precondition> {
     let base = allowed_base(req, client, client_servers, keys)?;
-    let results = fetch_all(service, req, client, &base, pending, limits).await?;
-    let mut fetches = 0;
-    for (key, result) in keys.iter().zip(results) {
-        let pages = result.map_err(|e| {
+    let results = fetch_all(service, req, client, &base, pending, limits)
+        .await
+        .map_err(|(key, e)| {
             tracing::info!(prefetch.key = key, error = %e, "FHIR fetch failed");
             Precondition::new(format!("prefetch key {key}: {e}"))
         })?;
+    let mut fetches = 0;
+    for (key, pages) in keys.iter().zip(results) {
         fetches += pages.len();
         for page in pages {
             if is_operation_outcome(&page) {
@@ -253,20 +254,24 @@ fn allowed_base(
         })
 }
 
-/// Fetches every pending key in parallel under one deadline; one result per key, in order.
-async fn fetch_all(
+/// Fetches every pending key in parallel under one deadline; the pages of each key, in order.
+/// The first key that fails ends the call at once (its other requests are dropped, so nothing
+/// waits on a server that has already failed it) and is named with its cause.
+async fn fetch_all<'k>(
     service: &ServiceDescriptor,
     req: &HookRequest,
     client: &FhirClient,
     base: &Url,
-    pending: &[Pending],
+    pending: &'k [Pending],
     limits: FetchLimits,
-) -> Result<Vec<Result<Vec<Value>, FhirError>>, Precondition> {
+) -> Result<Vec<Vec<Value>>, (&'k str, FhirError)> {
     let token = req
         .fhir_authorization
         .as_ref()
         .map(|a| SecretString::from(a.access_token.clone()));
     let user = UserIds::from_context(&req.context);
+    let deadline = tokio::time::Instant::now() + limits.deadline;
+    let token = token.as_ref();
     let jobs = pending.iter().map(|p| {
         let (key, first) = match p {
             Pending::Fetch(k) => {
@@ -280,19 +285,20 @@ async fn fetch_all(
                 Url::parse(next).map_err(|_| FhirError::ForeignLink),
             ),
         };
-        fetch_pages(client, base, key, first, token.as_ref(), limits.max_pages)
+        let pages = fetch_pages(client, base, key, first, token, limits.max_pages);
+        async move {
+            match tokio::time::timeout_at(deadline, pages).await {
+                Ok(Ok(pages)) => Ok(pages),
+                Ok(Err(e)) => Err((key, e)),
+                Err(_) => Err((key, FhirError::Deadline(limits.deadline.as_millis()))),
+            }
+        }
     });
-    tokio::time::timeout(limits.deadline, join_all(jobs))
-        .await
-        .map_err(|_| {
-            Precondition::new(format!(
-                "the FHIR server did not answer within {} ms",
-                limits.deadline.as_millis()
-            ))
-        })
+    try_join_all(jobs).await
 }
 
-/// One key: the first page, then `next` links up to `max_pages` pages.
+/// One key: the first page, then `next` links up to `max_pages` pages. A `next` link back to a
+/// page already read is a loop (the server would repeat the same resources): the key fails.
 async fn fetch_pages(
     client: &FhirClient,
     base: &Url,
@@ -302,14 +308,18 @@ async fn fetch_pages(
     max_pages: usize,
 ) -> Result<Vec<Value>, FhirError> {
     let mut pages = Vec::new();
-    let mut url = first?;
+    let mut read = vec![first?];
     loop {
-        let page = client.get(base, &url, token).await?;
+        let page = client.get(base, &read[read.len() - 1], token).await?;
         let next = next_link(&page).map(str::to_owned);
         pages.push(page);
         match next {
             Some(n) if pages.len() < max_pages => {
-                url = Url::parse(&n).map_err(|_| FhirError::ForeignLink)?;
+                let url = Url::parse(&n).map_err(|_| FhirError::ForeignLink)?;
+                if read.contains(&url) {
+                    return Err(client.refuse(FhirError::Loop));
+                }
+                read.push(url);
             }
             Some(_) => {
                 tracing::warn!(

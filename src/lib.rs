@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod fhir;
 pub mod hook;
+pub mod issued;
 pub mod metrics;
 pub mod record;
 pub mod startup;

@@ -15,6 +15,8 @@
 //! | `cart_sentinel_fhir_fetches_total` | counter | `outcome` |
 //! | `cart_sentinel_fhir_reads_total` | counter | `source` |
 //! | `cart_sentinel_fhirpath_failures_total` | counter | (none) |
+//! | `cart_sentinel_issued_cards_dropped_total` | counter | `reason` |
+//! | `cart_sentinel_issued_cards_pending` | gauge | (none) |
 //! | `cart_sentinel_jwks_fetches_total` | counter | `outcome` |
 //! | `cart_sentinel_pack_version` | gauge | (none) |
 //! | `cart_sentinel_prefetch_calls_total` | counter | `service`, `hook`, `client`, `prefetch` |
@@ -101,6 +103,11 @@ struct StoreErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
     source: &'static str,
 }
@@ -115,6 +122,8 @@ pub struct Metrics {
     fhir_fetches: Family<OutcomeLabels, Counter>,
     fhir_reads: Family<SourceLabels, Counter>,
     fhirpath_failures: Counter,
+    issued_dropped: Family<ReasonLabels, Counter>,
+    issued_pending: Gauge,
     jwks_fetches: Family<OutcomeLabels, Counter>,
     pack_version: Gauge,
     prefetch_calls: Family<PrefetchLabels, Counter>,
@@ -147,6 +156,8 @@ impl Metrics {
             fhir_fetches: Family::default(),
             fhir_reads: Family::default(),
             fhirpath_failures: Counter::default(),
+            issued_dropped: Family::default(),
+            issued_pending: Gauge::default(),
             jwks_fetches: Family::default(),
             pack_version: Gauge::default(),
             prefetch_calls: Family::default(),
@@ -189,6 +200,16 @@ impl Metrics {
             "cart_sentinel_fhirpath_failures",
             "Resources a FHIRPath of the rule pack failed on (a type mismatch); each was skipped for that rule or source",
             m.fhirpath_failures.clone(),
+        );
+        r.register(
+            "cart_sentinel_issued_cards_dropped",
+            "Issued cards the quality report will miss: the queue was full (channel_full) or over its bound while the store failed (store_unavailable)",
+            m.issued_dropped.clone(),
+        );
+        r.register(
+            "cart_sentinel_issued_cards_pending",
+            "Issued cards waiting in memory for the store",
+            m.issued_pending.clone(),
         );
         r.register(
             "cart_sentinel_jwks_fetches",
@@ -252,8 +273,10 @@ impl Metrics {
             .inc();
     }
 
-    /// One FHIR request ended with `outcome` (`ok`, `timeout`, `connect`, `transport`,
-    /// `status`, `too_large`, `not_json`, `foreign_link`, `cancelled`) after `elapsed`.
+    /// One FHIR request ended with `outcome` after `elapsed`: `ok`, or the kind of failure
+    /// (`timeout`, `connect`, `tls`, `transport`, `redirect`, `rate_limited`, `status_4xx`,
+    /// `status_5xx`, `bad_headers`, `too_large`, `not_json`, `too_deep`, `foreign_link`,
+    /// `loop`, `cancelled`); `src/fhir/error.rs` says which cause is which.
     pub fn fhir_fetch(&self, outcome: &'static str, elapsed: Duration) {
         let labels = OutcomeLabels { outcome };
         self.fhir_fetches.get_or_create(&labels).inc();
@@ -273,6 +296,19 @@ impl Metrics {
     /// A hook call's FHIRPath failed on `n` resources (each skipped for that rule or source).
     pub fn fhirpath_failures(&self, n: usize) {
         self.fhirpath_failures.inc_by(n as u64);
+    }
+
+    /// `n` issued cards were dropped before reaching the store, for `reason`.
+    pub fn issued_cards_dropped(&self, reason: &'static str, n: usize) {
+        self.issued_dropped
+            .get_or_create(&ReasonLabels { reason })
+            .inc_by(n as u64);
+    }
+
+    /// Issued cards now waiting for the store.
+    pub fn issued_cards_pending(&self, n: usize) {
+        self.issued_pending
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     /// One JWKS download ended with `outcome` (`ok`, `error`, `invalid`).

@@ -24,14 +24,17 @@ use crate::config::Settings;
 use crate::engine::{self, load, CompiledPack};
 use crate::fhir::{http_client, FhirClient};
 use crate::hook::FetchLimits;
+use crate::issued;
 use crate::metrics::Metrics;
-use crate::storage::{self, IssuedCard, NewAudit, NewPackVersion, Store};
+use crate::storage::{self, NewAudit, NewPackVersion, Store};
 
 /// A built, bound, not yet running service.
 pub struct Application {
     port: u16,
     base_url: String,
     server: Server,
+    issued_writer: issued::WriterHandle,
+    store_timeout: Duration,
 }
 
 fn problems_text(problems: &[engine::Problem]) -> String {
@@ -98,44 +101,6 @@ pub async fn active_pack(
         Err(storage::StoreError::Conflict { .. }) => Box::pin(active_pack(store, dir)).await,
         Err(e) => Err(anyhow::Error::new(e).context("seeding the rule pack")),
     }
-}
-
-/// How long the issued-card writer gathers cards after the first one before writing them in one
-/// transaction, and at most how many it gathers (one `SQLite` commit, with its
-/// `fsync`, per hook call was a tenth of the service's CPU at concurrency 1). Cards still in
-/// the queue when the process stops are lost either way; the window adds at most its length.
-const ISSUED_WINDOW: Duration = Duration::from_millis(50);
-const ISSUED_MAX_BATCH: usize = 1024;
-
-fn spawn_issued_writer(store: Arc<dyn Store>) -> tokio::sync::mpsc::Sender<Vec<IssuedCard>> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<IssuedCard>>(1024);
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let batch = gather(&mut rx, first, ISSUED_WINDOW, ISSUED_MAX_BATCH).await;
-            if let Err(e) = store.record_issued_cards(&batch).await {
-                tracing::warn!(error = %e, cards = batch.len(), "could not record issued cards");
-            }
-        }
-    });
-    tx
-}
-
-/// `first` and the batches that arrive within `window` of it, until `max` cards are gathered
-/// or the channel is closed.
-async fn gather<T>(
-    rx: &mut tokio::sync::mpsc::Receiver<Vec<T>>,
-    mut batch: Vec<T>,
-    window: Duration,
-    max: usize,
-) -> Vec<T> {
-    let deadline = tokio::time::Instant::now() + window;
-    while batch.len() < max {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(more)) => batch.extend(more),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    batch
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -236,6 +201,11 @@ impl Application {
         .map_err(anyhow::Error::msg)?
         .with_max_depth(settings.limits.max_json_depth)
         .with_metrics(metrics.clone().into_inner());
+        let (issued, issued_writer) = issued::spawn(
+            store.clone(),
+            metrics.clone().into_inner(),
+            settings.storage.issued_queue_cards,
+        );
         let state = web::Data::new(AppState {
             services,
             active,
@@ -245,7 +215,7 @@ impl Application {
                 max_pages: settings.fhir.max_pages.max(1),
             },
             tz,
-            issued: spawn_issued_writer(store.clone()),
+            issued,
             clock,
         });
         let store_data: web::Data<dyn Store> = web::Data::from(store);
@@ -295,7 +265,7 @@ impl Application {
                 .configure(api::configure)
         })
         .listen(listener)?
-        .shutdown_timeout(10);
+        .shutdown_timeout(settings.server.drain_seconds);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
@@ -304,6 +274,8 @@ impl Application {
             port,
             base_url,
             server: server.run(),
+            issued_writer,
+            store_timeout: Duration::from_millis(settings.storage.timeout_ms),
         })
     }
 
@@ -322,41 +294,15 @@ impl Application {
         &self.base_url
     }
 
-    /// Serves until a signal: SIGTERM drains (in-flight requests finish within the shutdown
-    /// timeout); SIGINT and SIGQUIT stop at once (actix-server's handling).
+    /// Serves until a signal: SIGTERM drains (in-flight requests finish within
+    /// `server.drain_seconds`); SIGINT and SIGQUIT stop at once (actix-server's handling).
+    /// Then the issued-cards queue is written, waiting at most the store's timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_issued_card_writer_gathers_what_arrives_within_its_window() {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-        tx.send(vec![2, 3]).await.unwrap();
-        tx.send(vec![4]).await.unwrap();
-        let late = tx.clone();
-        let sender = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            late.send(vec![5]).await.unwrap();
-        });
-        // Queued within the window: one batch. What comes after the window is the next one.
-        let window = Duration::from_millis(20);
-        assert_eq!(gather(&mut rx, vec![1], window, 100).await, [1, 2, 3, 4]);
-        let first = rx.recv().await.unwrap();
-        assert_eq!(gather(&mut rx, first, window, 100).await, [5]);
-        sender.await.unwrap();
-        // At most `max` cards (a batch is not split), and a closed channel ends the window.
-        tx.send(vec![7, 8]).await.unwrap();
-        tx.send(vec![9]).await.unwrap();
-        assert_eq!(gather(&mut rx, vec![6], window, 2).await, [6, 7, 8]);
-        drop(tx);
-        let started = std::time::Instant::now();
-        let long = Duration::from_secs(30);
-        assert_eq!(gather(&mut rx, vec![10], long, 100).await, [10, 9]);
-        assert!(started.elapsed() < long, "a closed channel ends the window");
+        let served = self.server.await;
+        // One more timeout's worth: the writer may be waiting on a write when asked to stop.
+        if !self.issued_writer.finish(self.store_timeout * 2).await {
+            tracing::warn!("stopped before every issued card was recorded");
+        }
+        served
     }
 }

@@ -21,7 +21,6 @@ use crate::cds::ServiceDescriptor;
 use crate::engine::CompiledPack;
 use crate::fhir::FhirClient;
 use crate::hook::FetchLimits;
-use crate::storage::IssuedCard;
 
 pub use error::ApiError;
 
@@ -38,7 +37,7 @@ pub struct AppState {
     /// Offset for calendar dates.
     pub tz: Tz,
     /// Issued cards go to a background writer; hook calls never wait on the database.
-    pub issued: tokio::sync::mpsc::Sender<Vec<IssuedCard>>,
+    pub issued: crate::issued::IssuedQueue,
     /// The clock ("now" of a hook call); injectable for tests.
     pub clock: Clock,
 }

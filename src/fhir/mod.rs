@@ -14,38 +14,11 @@ use url::Url;
 use crate::cds::limits::json_depth_exceeds;
 use crate::metrics::Metrics;
 
+mod error;
+pub use error::FhirError;
+
 /// Nesting refused when no limit is set: as deep as a hook body may be by default.
 const DEFAULT_MAX_DEPTH: usize = 64;
-
-/// Why FHIR data could not be obtained; every variant ends the hook call with 412.
-#[derive(Debug, thiserror::Error)]
-pub enum FhirError {
-    /// `fhirServer` is not on the allowlist.
-    #[error("fhirServer is not an allowed FHIR server")]
-    NotAllowed,
-    /// A URL (a next link) is outside `fhirServer`.
-    #[error("a paging link points outside fhirServer")]
-    ForeignLink,
-    /// Transport failure or timeout.
-    #[error("the FHIR server could not be reached ({0})")]
-    Unreachable(&'static str),
-    /// Non-2xx status.
-    #[error("the FHIR server answered HTTP {0}")]
-    Status(u16),
-    /// Larger than the configured limit.
-    #[error("the FHIR response exceeds {0} bytes")]
-    TooLarge(usize),
-    /// A prefetch template could not be rendered from the hook context.
-    #[error("the prefetch template cannot be rendered from the hook context")]
-    Template,
-    /// Not JSON.
-    #[error("the FHIR server did not answer JSON")]
-    NotJson,
-    /// JSON nested deeper than the limit (the parser recurses: a deep page could exhaust a
-    /// worker's stack).
-    #[error("the FHIR response is nested deeper than {0} levels")]
-    TooDeep(usize),
-}
 
 /// A FHIR client for one service (shared by all calls).
 #[derive(Clone)]
@@ -57,24 +30,8 @@ pub struct FhirClient {
     metrics: Option<Arc<Metrics>>,
 }
 
-impl FhirError {
-    /// The `outcome` label of the fetch metrics.
-    fn outcome(&self) -> &'static str {
-        match self {
-            FhirError::NotAllowed => "not_allowed",
-            FhirError::ForeignLink => "foreign_link",
-            FhirError::Unreachable(kind) => kind,
-            FhirError::Status(_) => "status",
-            FhirError::TooLarge(_) => "too_large",
-            FhirError::Template => "template",
-            FhirError::NotJson => "not_json",
-            FhirError::TooDeep(_) => "too_deep",
-        }
-    }
-}
-
-/// Times one request; a request dropped before it ends (the call's deadline passed) counts as
-/// `cancelled`.
+/// Times one request; a request dropped before it ends (the call's deadline passed, or another
+/// key of the call failed first) counts as `cancelled`.
 struct FetchTimer<'a> {
     metrics: &'a Metrics,
     started: Instant,
@@ -90,13 +47,31 @@ impl Drop for FetchTimer<'_> {
 
 /// Builds the one shared HTTP client: rustls, no redirects, timeouts, user agent.
 pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    http_client_builder(request_timeout).build()
+}
+
+/// The configuration of [`http_client`], for a test that must add a root certificate to it
+/// (to show that a trusted certificate naming another host is still refused).
+pub fn http_client_builder(request_timeout: Duration) -> reqwest::ClientBuilder {
+    // No redirects: the access token goes to fhirServer's own URLs only, and a redirect to
+    // the same host is not followed either (one rule, nothing to get wrong). The total timeout
+    // covers the body, so a body dripped slowly is cut off.
     reqwest::Client::builder()
         .user_agent(concat!("cart-sentinel/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(request_timeout.min(Duration::from_millis(200)))
         .timeout(request_timeout)
         .pool_idle_timeout(Duration::from_secs(30))
-        .build()
+}
+
+/// `application/fhir+json`, `application/json`, and the `application/json+fhir` of older FHIR
+/// servers, with any parameters.
+fn is_json_media_type(value: &[u8]) -> bool {
+    let essence = value.split(|b| *b == b';').next().unwrap_or_default();
+    let essence = String::from_utf8_lossy(essence).trim().to_ascii_lowercase();
+    essence == "application/json"
+        || essence == "application/json+fhir"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// True when `candidate` is `base` or below it (same scheme, host, port; path prefix on a
@@ -210,6 +185,15 @@ impl FhirClient {
         result
     }
 
+    /// Counts a page not requested because of `e` (a `next` link that loops) as a fetch
+    /// that failed at once, and returns `e`.
+    pub fn refuse(&self, e: FhirError) -> FhirError {
+        if let Some(m) = &self.metrics {
+            m.fhir_fetch(e.outcome(), Duration::ZERO);
+        }
+        e
+    }
+
     async fn fetch(
         &self,
         base: &Url,
@@ -226,15 +210,7 @@ impl FhirClient {
         if let Some(t) = token {
             req = req.bearer_auth(t.expose_secret());
         }
-        let mut resp = req.send().await.map_err(|e| {
-            FhirError::Unreachable(if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "connect"
-            } else {
-                "transport"
-            })
-        })?;
+        let mut resp = req.send().await.map_err(|e| FhirError::from_http(&e))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(FhirError::Status(status.as_u16()));
@@ -245,14 +221,17 @@ impl FhirClient {
         {
             return Err(FhirError::TooLarge(self.max_bytes));
         }
+        // An HTML error page answered with 200 (a proxy's or a login page) is refused before
+        // its body is read; a response without a Content-Type is parsed and must be JSON.
+        if resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| !is_json_media_type(v.as_bytes()))
+        {
+            return Err(FhirError::NotJson);
+        }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| {
-            FhirError::Unreachable(if e.is_timeout() {
-                "timeout"
-            } else {
-                "transport"
-            })
-        })? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| FhirError::from_http(&e))? {
             if body.len() + chunk.len() > self.max_bytes {
                 return Err(FhirError::TooLarge(self.max_bytes));
             }
@@ -318,6 +297,24 @@ mod tests {
         assert!(c.check_server("http://127.0.0.1:9998/fhir").is_err());
         assert!(c.check_server("https://attacker.example/fhir").is_err());
         assert!(c.check_server("file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn only_json_media_types_are_read() {
+        for json in [
+            "application/fhir+json; charset=utf-8",
+            "application/json",
+            "Application/JSON+FHIR",
+        ] {
+            assert!(is_json_media_type(json.as_bytes()), "{json}");
+        }
+        for other in [
+            "text/html; charset=utf-8",
+            "text/plain",
+            "application/fhir+xml",
+        ] {
+            assert!(!is_json_media_type(other.as_bytes()), "{other}");
+        }
     }
 
     #[test]

@@ -69,10 +69,13 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
-/// Whether a failure says the database is away or busy rather than that the operation is
-/// wrong: a pool timeout, a broken connection, SQLite's busy and locked codes, and PostgreSQL's
-/// connection-exception (08) and operator-intervention (57) classes (a shutdown, a restart, a
-/// statement cancelled by `statement_timeout`).
+/// Whether a failure says the database is away, busy or out of room rather than that the
+/// operation is wrong: a pool timeout, a broken connection; `SQLite`'s busy, locked, read-only,
+/// I/O error and full codes (primary codes 5, 6, 8, 10, 13, with their extended forms: a full
+/// disk or a file size limit shows as 13 or as an I/O error); `PostgreSQL`'s
+/// connection-exception (08), insufficient-resources (53: a full disk, too many connections) and
+/// operator-intervention (57: a shutdown, a restart, a statement cancelled by
+/// `statement_timeout`) classes.
 fn transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut
@@ -80,9 +83,14 @@ fn transient(e: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
-                || code.starts_with("08")
-                || code.starts_with("57")
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                let primary = code.parse::<i32>().map(|n| n & 0xff);
+                matches!(primary, Ok(5 | 6 | 8 | 10 | 13))
+            } else {
+                ["08", "53", "57"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+            }
         }),
         _ => false,
     }

@@ -11,7 +11,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::types::Json;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, Transaction};
 use tokio::sync::mpsc;
 
 use super::codec::Timestamp;
@@ -48,6 +48,16 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(timeout)
+            // On a full disk or an I/O error SQLite rolls the transaction back by itself; sqlx
+            // still counts it open and refuses every later BEGIN on that connection, so such a
+            // connection is closed rather than reused. The ping first lets the connection's
+            // worker run the rollback queued when the transaction was dropped.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

@@ -9,7 +9,7 @@ use crate::helpers::{load_json, patient_view, prefetch_keys, spawn_app, TestApp}
 
 const PJP: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let resp = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -66,7 +66,7 @@ async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
     // A malformed body.
     let resp = app.call_raw("cart-monitoring", b"{".to_vec()).await;
     assert_eq!(resp.status(), 400);
-    // No prefetch, and the FHIR server answers 500 to each of the ten queries: 412.
+    // No prefetch, and the FHIR server answers 500 to the queries: 412.
     let mut req = patient_view("p1");
     req.as_object_mut().unwrap().remove("prefetch");
     req["fhirServer"] = Value::String(app.fhir.uri());
@@ -118,22 +118,18 @@ async fn hook_calls_cards_and_fhir_fetches_are_counted_with_their_labels() {
         Some(1.0),
         "{text}"
     );
-    assert_eq!(
-        sample(
-            &text,
-            "cart_sentinel_fhir_fetches_total{outcome=\"status\"}"
-        ),
-        Some(keys),
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "cart_sentinel_fhir_fetch_duration_seconds_count{outcome=\"status\"}"
-        ),
-        Some(keys),
-        "{text}"
-    );
+    // The first 500 ends the call; requests still in flight then are dropped (`cancelled`).
+    let fetched = |series: &str, outcome: &str| {
+        sample(&text, &format!("{series}{{outcome=\"{outcome}\"}}")).unwrap_or(0.0)
+    };
+    for series in [
+        "cart_sentinel_fhir_fetches_total",
+        "cart_sentinel_fhir_fetch_duration_seconds_count",
+    ] {
+        let failed = fetched(series, "status_5xx");
+        assert!(failed >= 1.0, "{text}");
+        assert_eq!(failed + fetched(series, "cancelled"), keys, "{text}");
+    }
     assert_eq!(
         sample(&text, "cart_sentinel_pack_version"),
         Some(1.0),

@@ -9,13 +9,13 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::{patient_view, prefetch_templates, spawn_app, spawn_with};
 
-const TOKEN: &str = "secret-token-7b1e";
+pub(crate) const TOKEN: &str = "secret-token-7b1e";
 
 fn empty_bundle() -> Value {
     json!({"resourceType": "Bundle", "type": "searchset", "entry": []})
 }
 
-fn without_prefetch(fhir_server: &str) -> Value {
+pub(crate) fn without_prefetch(fhir_server: &str) -> Value {
     let mut req = patient_view("p1");
     req.as_object_mut().unwrap().remove("prefetch");
     req["fhirServer"] = json!(fhir_server);
