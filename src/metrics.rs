@@ -22,6 +22,7 @@
 //! | `cart_sentinel_prefetch_calls_total` | counter | `service`, `hook`, `client`, `prefetch` |
 //! | `cart_sentinel_prefetch_keys_missing_total` | counter | `service`, `client`, `key` |
 //! | `cart_sentinel_prefetch_fetch_duration_seconds` | histogram | `service`, `client` |
+//! | `cart_sentinel_store_errors_total` | counter | `operation`, `kind` |
 //!
 //! Counters are registered without their `_total` suffix: the library adds it to the series,
 //! as `OpenMetrics` requires, so the series names above are what a query uses.
@@ -96,6 +97,12 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreErrorLabels {
+    operation: &'static str,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: &'static str,
 }
@@ -122,6 +129,7 @@ pub struct Metrics {
     prefetch_calls: Family<PrefetchLabels, Counter>,
     prefetch_missing: Family<MissingKeyLabels, Counter>,
     prefetch_fetch: Latencies<ClientLabels>,
+    store_errors: Family<StoreErrorLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -155,6 +163,7 @@ impl Metrics {
             prefetch_calls: Family::default(),
             prefetch_missing: Family::default(),
             prefetch_fetch: Family::new_with_constructor(latency_histogram),
+            store_errors: Family::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -226,6 +235,11 @@ impl Metrics {
             "cart_sentinel_prefetch_fetch_duration_seconds",
             "Time to fetch what a call's prefetch lacked, all keys together",
             m.prefetch_fetch.clone(),
+        );
+        r.register(
+            "cart_sentinel_store_errors",
+            "Failed store calls by operation and kind (unavailable: the database is away, locked or too slow)",
+            m.store_errors.clone(),
         );
         m
     }
@@ -342,6 +356,14 @@ impl Metrics {
                 })
                 .observe(t.as_secs_f64());
         }
+    }
+
+    /// A store call `operation` (`record_feedback`, `commit_pack`…) failed; `kind` is
+    /// `unavailable` or `other`.
+    pub fn store_error(&self, operation: &'static str, kind: &'static str) {
+        self.store_errors
+            .get_or_create(&StoreErrorLabels { operation, kind })
+            .inc();
     }
 
     /// Sets the version number of the active rule pack.

@@ -147,15 +147,19 @@ impl Application {
                 )
             })?;
         }
-        let store = storage::connect_with_timeout(
+        let metrics = web::Data::new(Metrics::new());
+        let counted = metrics.clone();
+        let store = storage::connect_observed(
             &settings.database_url(),
             settings.storage.max_connections,
             Duration::from_millis(settings.storage.timeout_ms.max(1)),
+            Some(Arc::new(move |operation, kind| {
+                counted.store_error(operation, kind);
+            })),
         )
         .await
         .context("connecting the store")?;
         let (pack, version) = active_pack(store.as_ref(), &settings.rules.dir).await?;
-        let metrics = web::Data::new(Metrics::new());
         let gauge = metrics.clone();
         let active =
             Arc::new(ActivePack::new(pack, version).observed(move |v| gauge.set_pack_version(v)));

@@ -6,7 +6,8 @@
 //! from the client's JWK Set ([`jwks`]) with `iss`, `aud`, `exp` and `nbf` checked by
 //! jsonwebtoken's own `Validation`, then what it cannot check ([`claims`]): `iat`, `tenant`, and
 //! last the `jti`, which the store remembers until `exp` so that a replay is refused on every
-//! replica. A `jku` that is not on a client's allowlist is never fetched.
+//! replica; while the store is unavailable, this replica remembers it in memory ([`replay`]).
+//! A `jku` that is not on a client's allowlist is never fetched.
 //!
 //! A rejection is logged at debug level with its reason and, once the signature has verified,
 //! the token's `iss` and `jti`; the token itself is never logged. The HTTP layer answers every
@@ -15,6 +16,7 @@
 mod claims;
 mod clients;
 pub mod jwks;
+mod replay;
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ use crate::storage::{Store, StoreError};
 pub use claims::audience_for;
 use clients::TrustedClient;
 use jwks::JwksCache;
+use replay::{Remembered, ReplayWindow};
 
 /// Why a CDS client was not authenticated. `Display` is safe to log: it never quotes the token.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +112,7 @@ pub struct Verifier {
     leeway: u64,
     jwks: Arc<JwksCache>,
     store: Arc<dyn Store>,
+    replays: ReplayWindow,
 }
 
 impl Verifier {
@@ -132,6 +136,7 @@ impl Verifier {
             leeway: settings.leeway_seconds,
             jwks,
             store,
+            replays: ReplayWindow::new(replay::CAPACITY),
         })
     }
 
@@ -230,9 +235,7 @@ impl Verifier {
         let jti = claims.jti.unwrap_or_default();
         let expires = DateTime::from_timestamp(claims.exp.saturating_add(leeway), 0)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if !self.store.remember_jti(&claims.iss, &jti, expires).await? {
-            return Err(AuthError::Replay);
-        }
+        self.remember(&claims.iss, &jti, expires, now).await?;
         Ok(CdsClient {
             iss: claims.iss,
             jti,
@@ -240,6 +243,41 @@ impl Verifier {
             link_hosts: client.link_hosts.clone(),
             fhir_servers: client.fhir_servers.clone(),
         })
+    }
+
+    /// Records the `jti` in the store, or in this replica's memory while the store is
+    /// unavailable; a `jti` seen before, in either, is a replay.
+    async fn remember(
+        &self,
+        iss: &str,
+        jti: &str,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        if self.replays.contains(iss, jti, now) {
+            return Err(AuthError::Replay);
+        }
+        let unavailable = if self.replays.store_away(now) {
+            StoreError::timed_out()
+        } else {
+            match self.store.remember_jti(iss, jti, expires).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(AuthError::Replay),
+                Err(e @ StoreError::Unavailable(_)) => {
+                    self.replays.store_failed(now);
+                    e
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        match self.replays.remember(iss, jti, expires, now) {
+            Remembered::New => {
+                tracing::debug!("replay cache unavailable; jti remembered in memory");
+                Ok(())
+            }
+            Remembered::Replay => Err(AuthError::Replay),
+            Remembered::Full => Err(unavailable.into()),
+        }
     }
 
     /// Keys with this `kid` from every client's inline and `jwks_url` sets (no `jku` given).

@@ -32,6 +32,27 @@ pub enum StoreError {
     Migration(#[source] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// The database gave no answer within `storage.timeout_ms`.
+    pub(crate) fn timed_out() -> Self {
+        Self::Unavailable(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no answer within storage.timeout_ms",
+        )))
+    }
+
+    /// How a failure is counted: `unavailable` (the database is away, locked or too slow;
+    /// retrying later may succeed) or `other`. `None` for the answers that are not failures of
+    /// the database: a record that does not exist, a pack version that lost a race.
+    pub fn kind(&self) -> Option<&'static str> {
+        match self {
+            Self::NotFound | Self::Conflict { .. } => None,
+            Self::Unavailable(_) => Some("unavailable"),
+            Self::Config(_) | Self::Database(_) | Self::Migration(_) => Some("other"),
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {

@@ -8,6 +8,7 @@
 
 mod codec;
 mod error;
+mod guard;
 pub mod models;
 pub mod population;
 mod postgres;
@@ -23,6 +24,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 pub use error::StoreError;
+pub use guard::FailureHook;
+use guard::Guarded;
 pub use models::{
     AuditFilter, AuditRecord, CardIndicator, FeedbackFilter, FeedbackOutcome, FeedbackRecord,
     FeedbackSaved, IssuedCard, NewAudit, NewFeedback, NewPackVersion, PackSummary, PackVersion,
@@ -162,32 +165,40 @@ pub async fn connect(
 /// `sqlite:<path>` or `sqlite://<path>` opens (and creates) a `SQLite` file; `postgres://…` or
 /// `postgresql://…` connects to `PostgreSQL`. Any other scheme is a [`StoreError::Config`].
 /// `timeout` bounds the wait for a pooled connection, for SQLite's write lock and for a
-/// PostgreSQL statement, so that a database that is down or locked answers
-/// [`StoreError::Unavailable`] promptly instead of holding the caller.
+/// PostgreSQL statement, and every call as a whole (`guard.rs`), so that a database that is
+/// down, locked or unreachable answers [`StoreError::Unavailable`] promptly instead of holding
+/// the caller.
 pub async fn connect_with_timeout(
     database_url: &str,
     max_connections: u32,
     timeout: Duration,
+) -> Result<Arc<dyn Store>, StoreError> {
+    connect_observed(database_url, max_connections, timeout, None).await
+}
+
+/// As [`connect_with_timeout`], telling `on_failure` of every failed call.
+pub async fn connect_observed(
+    database_url: &str,
+    max_connections: u32,
+    timeout: Duration,
+    on_failure: Option<FailureHook>,
 ) -> Result<Arc<dyn Store>, StoreError> {
     if max_connections == 0 {
         return Err(StoreError::Config(
             "the database pool needs at least one connection".to_owned(),
         ));
     }
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            SqliteStore::connect(database_url, max_connections, timeout).await?,
-        ))
+    let inner: Arc<dyn Store> = if database_url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(database_url, max_connections, timeout).await?)
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStore::connect(database_url, max_connections, timeout).await?,
-        ))
+        Arc::new(PostgresStore::connect(database_url, max_connections, timeout).await?)
     } else {
-        Err(StoreError::Config(format!(
+        return Err(StoreError::Config(format!(
             "unsupported database URL scheme {}: use `sqlite:<path>` or `postgres://…`",
             scheme_for_message(database_url)
-        )))
-    }
+        )));
+    };
+    Ok(Arc::new(Guarded::new(inner, timeout, on_failure)))
 }
 
 /// The URL's scheme, quoted, if it looks like one; never more of the URL, which may hold a

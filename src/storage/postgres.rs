@@ -56,7 +56,11 @@ impl PostgresStore {
             .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
         // Migrations run on a connection of their own, without the statement timeout: they may
         // wait for another replica's migration lock and take longer than any request should.
-        let mut migrating = PgConnection::connect_with(&options).await?;
+        // Connecting is bounded all the same: a server behind a partition would hold the start
+        // for ever instead of failing it.
+        let mut migrating = tokio::time::timeout(timeout, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| StoreError::timed_out())??;
         MIGRATOR.run(&mut migrating).await?;
         migrating.close().await?;
         let statement_timeout = timeout.as_millis().to_string();

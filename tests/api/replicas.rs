@@ -18,7 +18,7 @@ fn dev_token(data_dir: &std::path::Path) -> String {
     )
 }
 
-async fn cbc_fires(app: &TestApp) -> bool {
+pub(crate) async fn cbc_fires(app: &TestApp) -> bool {
     app.set_now("2026-06-15T12:00:00Z".parse().unwrap());
     let body: Value = app
         .call(
@@ -36,8 +36,25 @@ async fn cbc_fires(app: &TestApp) -> bool {
         .any(|c| c["source"]["topic"]["code"] == "cbc-surveillance-overdue")
 }
 
+/// Sets the CBC rule's phase-1 interval to 35 days through `app`'s admin API, after which
+/// [`cbc_fires`] no longer holds.
+pub(crate) async fn lengthen_cbc_interval(app: &TestApp) {
+    let resp = app
+        .client
+        .patch(format!(
+            "{}/admin/rules/cbc-surveillance-overdue/parameters",
+            app.address
+        ))
+        .bearer_auth(dev_token(app.data_dir.path()))
+        .json(&json!({"interval_phase1_days": 35}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
 /// A fresh PostgreSQL database for this test, or None when `TEST_POSTGRES_URL` is not set.
-async fn fresh_postgres() -> Option<String> {
+pub(crate) async fn fresh_postgres() -> Option<String> {
     let admin_url = std::env::var("TEST_POSTGRES_URL").ok()?;
     let name = format!("cs_replicas_{}", uuid::Uuid::new_v4().simple());
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
@@ -64,18 +81,7 @@ async fn a_change_through_one_replica_reaches_the_other_within_two_seconds() {
     let b = spawn_with(move |s| s.storage.database_url = Some(SecretString::from(db_b))).await;
     assert!(cbc_fires(&b).await);
 
-    let resp = a
-        .client
-        .patch(format!(
-            "{}/admin/rules/cbc-surveillance-overdue/parameters",
-            a.address
-        ))
-        .bearer_auth(dev_token(a.data_dir.path()))
-        .json(&json!({"interval_phase1_days": 35}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    lengthen_cbc_interval(&a).await;
     let changed_at = Instant::now();
 
     while cbc_fires(&b).await {
@@ -91,7 +97,7 @@ async fn a_change_through_one_replica_reaches_the_other_within_two_seconds() {
     drop_database(&db).await;
 }
 
-async fn drop_database(db: &str) {
+pub(crate) async fn drop_database(db: &str) {
     let (Ok(admin_url), Ok(url)) = (std::env::var("TEST_POSTGRES_URL"), url::Url::parse(db)) else {
         return;
     };
