@@ -128,13 +128,19 @@ pub(crate) fn draft_rules() -> Vec<String> {
         .collect()
 }
 
-/// Whether a case expects a draft rule to fire (it runs with the drafts active).
+/// Whether a case runs with the drafts active: it expects a draft rule to fire, or names one in
+/// `activate` (a near-miss of a draft rule must stay silent with the rule active, or it could
+/// not fail).
 pub(crate) fn needs_drafts(expect: &Value, drafts: &[String]) -> bool {
-    expect["fires"]
+    let fires = expect["fires"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|f| drafts.iter().any(|d| f["rule"] == d.as_str()))
+        .map(|f| &f["rule"]);
+    let activated = expect["activate"].as_array().into_iter().flatten();
+    fires
+        .chain(activated)
+        .any(|rule| drafts.iter().any(|d| rule == d.as_str()))
 }
 
 /// A copy of the pack with every draft rule activated, as a site would after local approval.
