@@ -21,7 +21,7 @@ const ERRORS_DIR: &str = "errors";
 /// would be read as one.
 pub(super) async fn prepare_dir(dir: &Path) -> Result<(), BulkError> {
     let shown = dir.display();
-    tokio::fs::create_dir_all(dir.join(ERRORS_DIR))
+    tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| BulkError::Disk(format!("{shown} cannot be created: {e}")))?;
     let mut entries = tokio::fs::read_dir(dir)
@@ -41,7 +41,9 @@ pub(super) async fn prepare_dir(dir: &Path) -> Result<(), BulkError> {
             )));
         }
     }
-    Ok(())
+    tokio::fs::create_dir_all(dir.join(ERRORS_DIR))
+        .await
+        .map_err(|e| BulkError::Disk(format!("{shown} cannot be written: {e}")))
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -128,7 +130,16 @@ async fn one(
         if session.remaining().is_zero() {
             break;
         }
-        match fetch(session, url, &part, &name, with_token).await {
+        // A download is not cut by a request timeout (files are large), only by the deadline.
+        let Ok(fetched) = tokio::time::timeout(
+            session.remaining(),
+            fetch(session, url, &part, &name, with_token),
+        )
+        .await
+        else {
+            break;
+        };
+        match fetched {
             Ok((bytes, lines)) => {
                 tokio::fs::rename(&part, path)
                     .await

@@ -35,7 +35,7 @@ pub struct ManifestFile {
 /// for a log line.
 const MAX_DIAGNOSTICS: usize = 300;
 
-/// Issue codes below `transient` in FHIR R4's IssueType: the server says to try again later.
+/// Issue codes below `transient` in FHIR R4's `IssueType`: the server says to try again later.
 const TRANSIENT_CODES: [&str; 7] = [
     "transient",
     "lock-error",

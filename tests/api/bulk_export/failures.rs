@@ -250,3 +250,22 @@ async fn a_directory_that_holds_files_is_refused() {
     let asked = m.server.received_requests().await.unwrap();
     assert!(asked.is_empty(), "nothing was asked of the server");
 }
+
+#[tokio::test]
+async fn a_download_still_running_at_the_deadline_ends_the_export() {
+    let m = server().await;
+    m.job(GROUP, vec![manifest_of_patients(&m)]).await;
+    let slow = ok(PATIENTS).set_delay(Duration::from_secs(10));
+    m.serve("GET", "/files/pat", slow).await;
+    let mut settings = m.settings();
+    settings.deadline = Duration::from_secs(2);
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+
+    let err = export(&settings, dir.path()).await.unwrap_err();
+
+    assert!(matches!(err, BulkError::Deadline(2)), "{err:?}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "{took:?}");
+    assert_eq!(file_names(dir.path()), ["errors"], "no partial file left");
+}
