@@ -5,6 +5,7 @@
 
 mod cut;
 mod failures;
+mod logs;
 mod mock;
 
 use std::path::Path;
@@ -40,18 +41,34 @@ fn in_progress(x_progress: &str) -> ResponseTemplate {
         .insert_header("X-Progress", x_progress)
 }
 
+/// A manifest of files at paths of the mock server.
 fn manifest(
     m: &ExportServer,
     output: &[(&str, &str)],
     errors: &[(&str, &str)],
 ) -> ResponseTemplate {
-    let entry = |(t, p): &(&str, &str)| json!({"type": t, "url": format!("{}{p}", m.server.uri())});
+    let at = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        let base = m.server.uri();
+        list.iter()
+            .map(|(t, p)| (t.to_string(), format!("{base}{p}")))
+            .collect()
+    };
+    manifest_of(&at(output), &at(errors))
+}
+
+/// A manifest of files at these absolute URLs, which need the access token.
+fn manifest_of(output: &[(String, String)], errors: &[(String, String)]) -> ResponseTemplate {
+    let entries = |list: &[(String, String)]| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|(t, url)| json!({"type": t, "url": url}))
+            .collect()
+    };
     ResponseTemplate::new(200).set_body_json(json!({
         "transactionTime": "2026-12-07T10:00:00Z",
-        "request": format!("{}/Group/cohort-1/$export", m.base()),
+        "request": "",
         "requiresAccessToken": true,
-        "output": output.iter().map(entry).collect::<Vec<_>>(),
-        "error": errors.iter().map(entry).collect::<Vec<_>>(),
+        "output": entries(output),
+        "error": entries(errors),
     }))
 }
 
@@ -101,6 +118,15 @@ fn manifest_of_patients(m: &ExportServer) -> ResponseTemplate {
 /// The Group export with `settings`.
 async fn export(settings: &BulkSettings, dir: &Path) -> Result<ExportSummary, BulkError> {
     export_to_dir(settings, &group(), dir).await
+}
+
+/// `OBS_1` on a server that cuts its first answer mid-body, and settings that allow it.
+async fn cut_file(m: &ExportServer) -> (cut::CutServer, String, BulkSettings) {
+    let files = cut::start(OBS_1).await;
+    let url = format!("{}/files/obs", files.uri);
+    let mut settings = m.settings();
+    settings.allowed_servers.push(files.uri.clone());
+    (files, url, settings)
 }
 
 fn file_names(dir: &Path) -> Vec<String> {

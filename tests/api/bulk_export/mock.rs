@@ -116,6 +116,12 @@ impl Seen {
             .any(|(t, until)| t == token && now < *until)
     }
 
+    /// Every access token issued so far.
+    pub fn issued(&self) -> Vec<String> {
+        let tokens = self.tokens.lock().unwrap();
+        tokens.iter().map(|(t, _)| t.clone()).collect()
+    }
+
     pub fn tokens(&self) -> usize {
         self.token_requests.load(Ordering::SeqCst)
     }
