@@ -129,6 +129,13 @@ async fn cut_file(m: &ExportServer) -> (cut::CutServer, String, BulkSettings) {
     (files, url, settings)
 }
 
+/// The first request the mock received at `path`.
+async fn first_request(m: &ExportServer, path: &str) -> wiremock::Request {
+    let requests = m.server.received_requests().await.unwrap();
+    let found = requests.into_iter().find(|r| r.url.path() == path);
+    found.unwrap_or_else(|| panic!("no request to {path}"))
+}
+
 fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -227,25 +234,19 @@ async fn a_group_export_is_authorised_polled_downloaded_and_deleted() {
         .collect();
     assert_eq!(progress, ["10% complete", "50% complete"]);
 
-    let requests = m.server.received_requests().await.unwrap();
-    let kick = requests
-        .iter()
-        .find(|r| r.url.path() == GROUP)
-        .expect("kick-off sent");
+    let kick = first_request(&m, GROUP).await;
     assert_eq!(
         kick.url.query(),
         Some("_type=Patient%2CObservation&_since=2026-01-01T00%3A00%3A00Z")
     );
     assert_eq!(kick.headers.get("prefer").unwrap(), "respond-async");
     assert_eq!(kick.headers.get("accept").unwrap(), "application/fhir+json");
-    let file = requests
-        .iter()
-        .find(|r| r.url.path() == "/files/pat")
-        .unwrap();
+    let file = first_request(&m, "/files/pat").await;
     assert_eq!(
         file.headers.get("accept").unwrap(),
         "application/fhir+ndjson"
     );
+    let requests = m.server.received_requests().await.unwrap();
     assert!(
         requests
             .iter()
@@ -300,4 +301,30 @@ async fn an_rs384_client_refreshes_its_token_before_it_expires() {
         m.seen.assertion_problems.lock().unwrap().is_empty(),
         "a fresh jti each time"
     );
+}
+
+#[tokio::test]
+async fn files_that_need_no_token_get_none() {
+    let m = server().await;
+    let done = ResponseTemplate::new(200).set_body_json(json!({
+        "transactionTime": "2026-12-07T10:00:00Z", "request": "", "requiresAccessToken": false,
+        "output": [{"type": "Patient", "url": format!("{}/open/pat", m.server.uri())}]}));
+    m.job(GROUP, vec![done]).await;
+    wiremock::Mock::given(wiremock::matchers::path("/open/pat"))
+        .respond_with(ok(PATIENTS))
+        .mount(&m.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+
+    export(&m.settings(), dir.path())
+        .await
+        .expect("export succeeds");
+
+    let file = first_request(&m, "/open/pat").await;
+    assert!(
+        file.headers.get("authorization").is_none(),
+        "requiresAccessToken: false"
+    );
+    let written = std::fs::read_to_string(dir.path().join("Patient-1.ndjson")).unwrap();
+    assert_eq!(written, PATIENTS);
 }
