@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bulk;
 pub mod cds;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The integration test binary: the real service over HTTP.
 mod admin;
 mod auth;
+mod bulk_export;
 mod call;
 mod card_snapshots;
 mod cds_hooks_3;
