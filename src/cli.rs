@@ -69,8 +69,15 @@ pub enum PopulationCommand {
     /// fails (the worklist then stays as it was).
     Run {
         /// Directory of a Bulk Data export (one resource per line, any type in any file).
+        #[arg(long, required_unless_present = "bulk", conflicts_with = "bulk")]
+        ndjson: Option<PathBuf>,
+        /// Run a Bulk Data `$export` from the `[bulk]` server first (limited to the resource
+        /// types the active pack reads) and run over what it downloaded.
         #[arg(long)]
-        ndjson: PathBuf,
+        bulk: bool,
+        /// With `--bulk`: only resources changed since this time (`_since`, RFC 3339).
+        #[arg(long, requires = "bulk")]
+        since: Option<DateTime<Utc>>,
         /// The run's "now" (RFC 3339); default: now.
         #[arg(long)]
         now: Option<DateTime<Utc>>,
@@ -171,8 +178,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: RulesCommand::Discovery { dir },
         } => discovery(&dir),
         Command::Population {
-            command: PopulationCommand::Run { ndjson, now },
-        } => population::run(&ndjson, now).await,
+            command:
+                PopulationCommand::Run {
+                    ndjson,
+                    bulk,
+                    since,
+                    now,
+                },
+        } => {
+            let input = match ndjson {
+                Some(dir) if !bulk => population::Input::Ndjson(dir),
+                _ => population::Input::Bulk { since },
+            };
+            population::run(input, now).await
+        }
         Command::Population {
             command:
                 PopulationCommand::Findings {

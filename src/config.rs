@@ -37,6 +37,9 @@ pub struct Settings {
     /// Population runs.
     #[serde(default)]
     pub population: PopulationSettings,
+    /// Where `population run --bulk` exports from; none: no Bulk export.
+    #[serde(default)]
+    pub bulk: Option<crate::bulk::BulkConfig>,
 }
 
 /// `[population]`: population runs and their worklist.
@@ -305,6 +308,7 @@ impl Default for Settings {
                 max_draft_orders: 200,
             },
             population: PopulationSettings::default(),
+            bulk: None,
         }
     }
 }

@@ -16,6 +16,7 @@
 //! anything is sent there, so the access token never leaves the configured servers. Nothing here
 //! logs a URL, a token, an assertion or a file's content. Must not import `actix_web` or sqlx.
 
+mod config;
 mod download;
 mod session;
 mod smart;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use config::BulkConfig;
 pub use smart::{BackendAuth, SigningAlgorithm};
 pub use wire::Manifest;
 

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::bulk;
 use crate::config::Settings;
 use crate::engine::CompiledPack;
 use crate::population::{self, Counts, PatientFindings, Progress, RunInput, Stage};
@@ -41,8 +42,21 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     .context("connecting the store")
 }
 
-/// `population run --ndjson DIR [--now T]`: exit 0 when the run succeeded.
-pub async fn run(dir: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<ExitCode> {
+/// What a run reads.
+#[derive(Debug)]
+pub enum Input {
+    /// The `*.ndjson` files of a directory.
+    Ndjson(std::path::PathBuf),
+    /// A Bulk Data export from the `[bulk]` server, downloaded first.
+    Bulk {
+        /// `_since`: only resources changed after it.
+        since: Option<DateTime<Utc>>,
+    },
+}
+
+/// `population run (--ndjson DIR | --bulk [--since T]) [--now T]`: exit 0 when the run
+/// succeeded.
+pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<ExitCode> {
     let settings = Settings::load().context("loading settings")?;
     let store = open_store(&settings).await?;
     let (pack, version) = crate::startup::active_pack(store.as_ref(), &settings.rules.dir).await?;
@@ -63,7 +77,14 @@ pub async fn run(dir: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<ExitC
         store: store.clone(),
         run_id,
     };
-    let result = job.execute(dir).await;
+    let result = match input {
+        Input::Ndjson(dir) => job.execute(&dir).await,
+        Input::Bulk { since } => match export(&settings, &job.pack, since).await {
+            // The downloaded files are deleted when `exported` is dropped, after the run.
+            Ok(exported) => job.execute(exported.path()).await,
+            Err(e) => Err(e),
+        },
+    };
     let end = match &result {
         Ok(counts) => PopulationRunEnd::Succeeded(store_counts(counts)),
         Err(e) => PopulationRunEnd::Failed {
@@ -87,6 +108,43 @@ pub async fn run(dir: &Path, now: Option<DateTime<Utc>>) -> anyhow::Result<ExitC
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Downloads a Bulk Data export of the resource types `pack` reads into a new directory under
+/// the data directory (deleted when the returned handle is dropped).
+async fn export(
+    settings: &Settings,
+    pack: &CompiledPack,
+    since: Option<DateTime<Utc>>,
+) -> anyhow::Result<tempfile::TempDir> {
+    let config = settings
+        .bulk
+        .as_ref()
+        .context("--bulk needs a [bulk] section in the configuration (bulk.fhir_base, …)")?;
+    let bulk_settings = config
+        .settings(settings.allowed_fhir_servers())
+        .map_err(anyhow::Error::msg)?;
+    let dir = tempfile::Builder::new()
+        .prefix("bulk-export-")
+        .tempdir_in(&settings.storage.data_dir)
+        .context("creating the export directory")?;
+    let request = bulk::ExportRequest {
+        level: config.level(),
+        types: population::read_types(pack).into_iter().collect(),
+        since,
+        on_progress: Some(Arc::new(|p: &bulk::Progress| eprintln!("export: {p:?}"))),
+    };
+    let summary = bulk::export_to_dir(&bulk_settings, &request, dir.path())
+        .await
+        .context("the Bulk Data export")?;
+    eprintln!(
+        "export done: {} files, {} error files ({} errors), {} polls",
+        summary.files.len(),
+        summary.error_files.len(),
+        summary.errors,
+        summary.polls
+    );
+    Ok(dir)
 }
 
 fn counts_text(c: &Counts) -> String {

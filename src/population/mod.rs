@@ -169,7 +169,7 @@ pub fn ndjson_files(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
 
 /// The resource types the pack reads through its sources, and Patient (whose birth date the
 /// record keeps).
-fn read_types(pack: &CompiledPack) -> BTreeSet<String> {
+pub fn read_types(pack: &CompiledPack) -> BTreeSet<String> {
     let mut types: BTreeSet<String> = pack
         .pack()
         .sources

@@ -18,9 +18,9 @@ use tokio::sync::mpsc;
 
 use super::{
     AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
-    NewFeedback, NewPackVersion, NewPopulationFinding, NewPopulationRun, PackSummary,
-    PackVersion, PopulationFinding, PopulationFindingFilter, PopulationRun, PopulationRunEnd,
-    RuleQuality, Store, StoreError,
+    NewFeedback, NewPackVersion, NewPopulationFinding, NewPopulationRun, PackSummary, PackVersion,
+    PopulationFinding, PopulationFindingFilter, PopulationRun, PopulationRunEnd, RuleQuality,
+    Store, StoreError,
 };
 
 /// The bound of the transaction that ends a population run: merging a large centre's worklist
@@ -197,8 +197,11 @@ impl Store for Guarded {
     }
 
     async fn list_population_runs(&self, limit: i64) -> Result<Vec<PopulationRun>, StoreError> {
-        self.run("list_population_runs", self.inner.list_population_runs(limit))
-            .await
+        self.run(
+            "list_population_runs",
+            self.inner.list_population_runs(limit),
+        )
+        .await
     }
 
     async fn list_population_findings(

@@ -3,10 +3,10 @@
 //! failures an operator meets (expired job, 429/503, a file cut mid-body, a status URL that
 //! answers 500 forever, a manifest pointing off the allowlist, a refused kick-off).
 
-mod cut;
+pub(crate) mod cut;
 mod failures;
 mod logs;
-mod mock;
+pub(crate) mod mock;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -35,7 +35,7 @@ fn request(level: ExportLevel) -> ExportRequest {
     }
 }
 
-fn in_progress(x_progress: &str) -> ResponseTemplate {
+pub(crate) fn in_progress(x_progress: &str) -> ResponseTemplate {
     ResponseTemplate::new(202)
         .insert_header("Retry-After", "1")
         .insert_header("X-Progress", x_progress)
@@ -57,7 +57,10 @@ fn manifest(
 }
 
 /// A manifest of files at these absolute URLs, which need the access token.
-fn manifest_of(output: &[(String, String)], errors: &[(String, String)]) -> ResponseTemplate {
+pub(crate) fn manifest_of(
+    output: &[(String, String)],
+    errors: &[(String, String)],
+) -> ResponseTemplate {
     let entries = |list: &[(String, String)]| -> Vec<serde_json::Value> {
         list.iter()
             .map(|(t, url)| json!({"type": t, "url": url}))

@@ -24,6 +24,7 @@ mod new_source;
 mod pack_mutations;
 mod pack_schema;
 mod population;
+mod population_bulk;
 mod population_cli;
 mod prefetch;
 mod process;

@@ -11,30 +11,36 @@ use crate::population::{own_resources, write_export};
 
 const NOW: &str = "2026-06-15T12:00:00Z";
 /// A recipient with no CBC on record: `cbc-surveillance-overdue` fires.
-const OVERDUE: &str = "cbc-surveillance-overdue/fires-no-cbc-on-record";
+pub(crate) const OVERDUE: &str = "cbc-surveillance-overdue/fires-no-cbc-on-record";
 /// A recipient whose CBC is recent enough: it does not.
-const CBC_DONE: &str = "cbc-surveillance-overdue/nm-phase-edge-day-1826-cbc-200-days";
+pub(crate) const CBC_DONE: &str = "cbc-surveillance-overdue/nm-phase-edge-day-1826-cbc-200-days";
 /// Another recipient, due for the annual survivorship review.
-const SURVIVORSHIP: &str = "annual-survivorship-screening/fires-day-366-no-visit";
+pub(crate) const SURVIVORSHIP: &str = "annual-survivorship-screening/fires-day-366-no-visit";
 
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     load_json(format!("fixtures/patients/{name}.request.json"))
 }
 
-fn patient_of(request: &Value) -> String {
+pub(crate) fn patient_of(request: &Value) -> String {
     request["context"]["patientId"].as_str().unwrap().to_owned()
 }
 
 /// The fixture's request with its patient id replaced by `patient` everywhere.
-fn as_patient(name: &str, patient: &str) -> Value {
+pub(crate) fn as_patient(name: &str, patient: &str) -> Value {
     let request = fixture(name);
     let text = request.to_string().replace(&patient_of(&request), patient);
     serde_json::from_str(&text).unwrap()
 }
 
 fn cli(data_dir: &Path, args: &[&str]) -> Output {
+    cli_with(data_dir, args, &[])
+}
+
+/// `cart-sentinel ARGS` on `data_dir` and the shipped pack, with the extra settings `env`.
+pub(crate) fn cli_with(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cart-sentinel"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("SENTINEL__STORAGE__DATA_DIR", data_dir)
         .env("SENTINEL__RULES__DIR", root().join("cds-hooks"))
         .output()
@@ -59,7 +65,7 @@ fn run(data_dir: &Path, export: &Path) -> String {
 }
 
 /// (patient, rule, first seen run, closed by run) of each CSV row.
-fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, String, String)> {
+pub(crate) fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, String, String)> {
     let mut args = vec!["population", "findings", "--csv"];
     if all {
         args.push("--all");
