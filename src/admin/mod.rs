@@ -131,13 +131,25 @@ impl Admin {
                 created_at: Utc::now(),
                 audit,
             })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { current } => AdminError::Stale {
+            .await;
+        let committed = match committed {
+            Ok(committed) => committed,
+            Err(StoreError::Conflict { current }) => {
+                // This replica is behind: a change it was never told of (no notification on
+                // SQLite, a lost one on PostgreSQL, or its own commit whose answer a partition
+                // cut off). It takes the active version now, so that the caller's retry,
+                // made against what it then reads, succeeds instead of failing forever.
+                if let Some(active) = current {
+                    if let Err(e) = self.adopt(active).await {
+                        tracing::warn!(error = %e, pack.version = active, "could not adopt the active rule pack after a conflict");
+                    }
+                }
+                return Err(AdminError::Stale {
                     current: current.unwrap_or(version),
-                },
-                other => AdminError::Store(other),
-            })?;
+                });
+            }
+            Err(other) => return Err(AdminError::Store(other)),
+        };
         self.active.set(Arc::new(compiled), committed.version);
         if let Err(e) = self.store.notify_pack_changed(committed.version).await {
             tracing::warn!(error = %e, pack.version = committed.version, "could not notify other replicas; they will catch up on their next notification");

@@ -1,5 +1,6 @@
 //! The integration test binary: the real service over HTTP.
 mod admin;
+mod admin_behind;
 mod auth;
 mod bulk_export;
 mod call;
