@@ -75,9 +75,6 @@ pub enum PopulationCommand {
         /// types the active pack reads) and run over what it downloaded.
         #[arg(long)]
         bulk: bool,
-        /// With `--bulk`: only resources changed since this time (`_since`, RFC 3339).
-        #[arg(long, requires = "bulk")]
-        since: Option<DateTime<Utc>>,
         /// The run's "now" (RFC 3339); default: now.
         #[arg(long)]
         now: Option<DateTime<Utc>>,
@@ -179,16 +176,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => discovery(&dir),
         Command::Population {
             command:
-                PopulationCommand::Run {
-                    ndjson,
-                    bulk,
-                    since,
-                    now,
-                },
+                PopulationCommand::Run { ndjson, bulk, now },
         } => {
             let input = match ndjson {
                 Some(dir) if !bulk => population::Input::Ndjson(dir),
-                _ => population::Input::Bulk { since },
+                _ => population::Input::Bulk,
             };
             population::run(input, now).await
         }

@@ -47,15 +47,13 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 pub enum Input {
     /// The `*.ndjson` files of a directory.
     Ndjson(std::path::PathBuf),
-    /// A Bulk Data export from the `[bulk]` server, downloaded first.
-    Bulk {
-        /// `_since`: only resources changed after it.
-        since: Option<DateTime<Utc>>,
-    },
+    /// A full Bulk Data export from the `[bulk]` server, downloaded first. Never `_since`: a
+    /// run evaluates each patient on what the export holds and closes the findings of every
+    /// patient it does not see, so a partial export would give wrong answers.
+    Bulk,
 }
 
-/// `population run (--ndjson DIR | --bulk [--since T]) [--now T]`: exit 0 when the run
-/// succeeded.
+/// `population run (--ndjson DIR | --bulk) [--now T]`: exit 0 when the run succeeded.
 pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<ExitCode> {
     let settings = Settings::load().context("loading settings")?;
     let store = open_store(&settings).await?;
@@ -79,7 +77,7 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
     };
     let result = match input {
         Input::Ndjson(dir) => job.execute(&dir).await,
-        Input::Bulk { since } => match export(&settings, &job.pack, since).await {
+        Input::Bulk => match export(&settings, &job.pack).await {
             // The downloaded files are deleted when `exported` is dropped, after the run.
             Ok(exported) => job.execute(exported.path()).await,
             Err(e) => Err(e),
@@ -112,11 +110,7 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
 
 /// Downloads a Bulk Data export of the resource types `pack` reads into a new directory under
 /// the data directory (deleted when the returned handle is dropped).
-async fn export(
-    settings: &Settings,
-    pack: &CompiledPack,
-    since: Option<DateTime<Utc>>,
-) -> anyhow::Result<tempfile::TempDir> {
+async fn export(settings: &Settings, pack: &CompiledPack) -> anyhow::Result<tempfile::TempDir> {
     let config = settings
         .bulk
         .as_ref()
@@ -131,7 +125,7 @@ async fn export(
     let request = bulk::ExportRequest {
         level: config.level(),
         types: population::read_types(pack).into_iter().collect(),
-        since,
+        since: None,
         on_progress: Some(Arc::new(|p: &bulk::Progress| eprintln!("export: {p:?}"))),
     };
     let summary = bulk::export_to_dir(&bulk_settings, &request, dir.path())
