@@ -249,8 +249,8 @@ pub async fn findings(
         rule_id: rule,
         patient,
         include_closed,
-        after_id: None,
         limit: Some(storage::MAX_LIST_LIMIT),
+        ..Default::default()
     };
     let stdout = std::io::stdout();
     // A table for people is tab-separated; `--csv` is for spreadsheets.

@@ -17,10 +17,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::{
-    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
-    NewFeedback, NewPackVersion, NewPopulationFinding, NewPopulationRun, PackSummary,
-    PackVersion, PopulationFinding, PopulationFindingFilter, PopulationRun, PopulationRunEnd,
-    RuleQuality, Store, StoreError,
+    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
+    NewFeedback, NewPackVersion, NewPopulationFinding, NewPopulationRun, PackSummary, PackVersion,
+    PopulationFinding, PopulationFindingFilter, PopulationRun, PopulationRunEnd, RuleQuality,
+    Store, StoreError,
 };
 
 /// The bound of the transaction that ends a population run: merging a large centre's worklist
@@ -197,8 +197,11 @@ impl Store for Guarded {
     }
 
     async fn list_population_runs(&self, limit: i64) -> Result<Vec<PopulationRun>, StoreError> {
-        self.run("list_population_runs", self.inner.list_population_runs(limit))
-            .await
+        self.run(
+            "list_population_runs",
+            self.inner.list_population_runs(limit),
+        )
+        .await
     }
 
     async fn list_population_findings(
@@ -207,5 +210,10 @@ impl Store for Guarded {
     ) -> Result<Vec<PopulationFinding>, StoreError> {
         let call = self.inner.list_population_findings(filter);
         self.run("list_population_findings", call).await
+    }
+
+    async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.run("record_audit", self.inner.record_audit(entry, at))
+            .await
     }
 }

@@ -145,6 +145,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         filter: &PopulationFindingFilter,
     ) -> Result<Vec<PopulationFinding>, StoreError>;
+
+    /// Appends an audit entry that changes no pack (a read of the worklist), under the active
+    /// pack version; [`StoreError::NotFound`] when no pack is active yet.
+    async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// How long a store operation may wait for the database (a connection from the pool, a lock,

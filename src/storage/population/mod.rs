@@ -154,6 +154,10 @@ pub struct PopulationFindingFilter {
     pub rule_id: Option<String>,
     /// Only this patient's (`Patient/{id}`).
     pub patient: Option<String>,
+    /// Only findings with this (latest) indicator.
+    pub indicator: Option<CardIndicator>,
+    /// Only findings first seen by a run whose "now" is after this instant.
+    pub first_seen_after: Option<DateTime<Utc>>,
     /// Closed findings too.
     pub include_closed: bool,
     /// Only ids above this one (the last id of the previous page).
