@@ -33,3 +33,4 @@ mod store_contract;
 mod store_down;
 mod store_outage;
 mod summaries;
+mod worklist;

@@ -29,6 +29,7 @@ pub struct NewPopulationRun {
 
 /// What a finished run read and found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PopulationCounts {
     /// Patients with at least one resource read.
     pub patients_read: i64,
@@ -82,6 +83,7 @@ impl RunStatus {
 
 /// A stored run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PopulationRun {
     /// Run id.
     pub id: i64,
@@ -120,6 +122,7 @@ pub struct NewPopulationFinding {
 
 /// A finding of the worklist.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PopulationFinding {
     /// Finding id.
     pub id: i64,
