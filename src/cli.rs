@@ -175,8 +175,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: RulesCommand::Discovery { dir },
         } => discovery(&dir),
         Command::Population {
-            command:
-                PopulationCommand::Run { ndjson, bulk, now },
+            command: PopulationCommand::Run { ndjson, bulk, now },
         } => {
             let input = match ndjson {
                 Some(dir) if !bulk => population::Input::Ndjson(dir),

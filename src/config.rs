@@ -48,12 +48,16 @@ pub struct PopulationSettings {
     /// Days a closed finding and a run are kept, counted back from the latest run's "now"
     /// (purged at the end of each run; a run an open finding names is kept).
     pub retention_days: Option<u32>,
+    /// The directory of Bulk Data exports that runs started through the admin API read (the
+    /// whole directory, or a sub-directory a request names); none: such runs are refused.
+    pub ndjson_dir: Option<PathBuf>,
 }
 
 impl Default for PopulationSettings {
     fn default() -> Self {
         PopulationSettings {
             retention_days: Some(365),
+            ndjson_dir: None,
         }
     }
 }

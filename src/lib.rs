@@ -20,3 +20,4 @@ pub mod record;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod worklist;

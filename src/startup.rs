@@ -218,6 +218,13 @@ impl Application {
             issued,
             clock,
         });
+        let runs = web::Data::new(crate::worklist::Runs::new(
+            store.clone(),
+            settings.population.ndjson_dir.clone(),
+            settings.storage.data_dir.clone(),
+            tz,
+            settings.population.retention_days,
+        ));
         let store_data: web::Data<dyn Store> = web::Data::from(store);
         let listener = TcpListener::bind((settings.server.host, settings.server.port))
             .context("binding the listener")?;
@@ -251,13 +258,14 @@ impl Application {
                     api::metrics::record_hook_calls,
                 ))
                 .wrap(cors(&origins))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<api::log_span::RootSpan>::new())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(store_data.clone())
                 .app_data(admin.clone())
                 .app_data(admin_auth.clone())
+                .app_data(runs.clone())
                 .app_data(cds_auth.clone())
                 .app_data(hook_slots.clone())
                 .app_data(body_slots.clone())

@@ -2,8 +2,8 @@
 //!
 //! 400 malformed request (OperationOutcome naming the field), 401 bad or missing credentials
 //! (bare, with `WWW-Authenticate: Bearer`), 403 authenticated without the right scope, 404
-//! unknown service, 412 FHIR data unobtainable (OperationOutcome, as the standard says), 413
-//! body too large, 503 overloaded or not ready, 500 opaque: a 5xx body never carries the text
+//! unknown service, 409 a duplicate or work in progress, 412 FHIR data unobtainable
+//! (OperationOutcome, as the standard says), 413 body too large, 503 overloaded or not ready, 500 opaque: a 5xx body never carries the text
 //! of a database or HTTP-client error. Every body but the bare 401 is an OperationOutcome, also
 //! for the errors actix-web produces itself ([`outcome_for_bare_errors`]).
 
@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The resource already exists.
     #[error("{0}")]
     Conflict(String),
+    /// The request conflicts with work in progress (a population run that has not ended).
+    #[error("{0}")]
+    Busy(String),
     /// Optimistic concurrency failure or unobtainable FHIR data.
     #[error("{0}")]
     Precondition(String),
@@ -94,7 +97,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Busy(_) => StatusCode::CONFLICT,
             ApiError::Precondition(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -112,6 +115,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => resp.finish(),
             ApiError::NotFound(m) => resp.json(operation_outcome("not-found", m, None)),
             ApiError::Conflict(m) => resp.json(operation_outcome("duplicate", m, None)),
+            ApiError::Busy(m) => resp.json(operation_outcome("conflict", m, None)),
             ApiError::Precondition(m) => resp.json(operation_outcome("not-found", m, None)),
             ApiError::Unprocessable(body) => resp.json(body),
             ApiError::TooLarge(_) => {

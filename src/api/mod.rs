@@ -9,8 +9,10 @@ mod discovery;
 pub mod error;
 mod feedback;
 mod health;
+pub mod log_span;
 pub mod metrics;
 pub mod slots;
+mod worklist;
 
 use std::sync::Arc;
 
@@ -56,7 +58,9 @@ impl AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     metrics::configure(cfg);
-    admin::configure(cfg);
+    let mut routes = admin::routes();
+    worklist::register(&mut routes);
+    admin::configure(cfg, routes);
     cfg.service(
         web::scope("/cds-services")
             .wrap(actix_web::middleware::from_fn(cds_auth::verify_cds_client))

@@ -32,6 +32,7 @@ pub struct Progress {
 
 /// What [`Progress`] says at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProgressSnapshot {
     /// The stage.
     pub stage: Stage,

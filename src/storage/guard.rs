@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::{
-    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
+    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
     NewFeedback, NewPackVersion, NewPopulationFinding, NewPopulationRun, PackSummary, PackVersion,
     PopulationFinding, PopulationFindingFilter, PopulationRun, PopulationRunEnd, RuleQuality,
     Store, StoreError,
@@ -210,5 +210,10 @@ impl Store for Guarded {
     ) -> Result<Vec<PopulationFinding>, StoreError> {
         let call = self.inner.list_population_findings(filter);
         self.run("list_population_findings", call).await
+    }
+
+    async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.run("record_audit", self.inner.record_audit(entry, at))
+            .await
     }
 }

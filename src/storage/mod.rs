@@ -1,8 +1,9 @@
 //! Persistence for cart-sentinel: card feedback, issued cards, rule pack versions, the audit
 //! log and JWT replay protection, behind one [`Store`] trait with a `SQLite` and a `PostgreSQL`
-//! implementation (atuin's design). Patient data is held in one place only: the worklist of
+//! implementation (atuin's design). Patient data is held in two places: the worklist of
 //! population runs ([`population`]: each finding's patient reference and display name), kept
-//! for `population.retention_days` after a finding closes; the hook path stores none. This
+//! for `population.retention_days` after a finding closes, and the audit entries of worklist
+//! reads (the patient references each read showed); the hook path stores none. This
 //! module must not import `actix_web`, `reqwest` or the engine; callers map their own types
 //! into the plain records of [`models`] and [`population`].
 
@@ -145,6 +146,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         filter: &PopulationFindingFilter,
     ) -> Result<Vec<PopulationFinding>, StoreError>;
+
+    /// Appends an audit entry that changes no pack (a read of the worklist), under the active
+    /// pack version; [`StoreError::NotFound`] when no pack is active yet.
+    async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// How long a store operation may wait for the database (a connection from the pool, a lock,

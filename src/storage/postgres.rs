@@ -22,7 +22,7 @@ use super::report::{self, FeedbackCountRow, IssuedCountRow};
 use super::rows::{into_models, AuditRow, FeedbackRow, PackRow, PackSummaryRow};
 use super::{effective_limit, feedback_key, sql, Store, StoreError, PACK_CHANNEL};
 use super::{
-    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
+    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
     NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
 };
 use super::{
@@ -345,5 +345,10 @@ impl Store for PostgresStore {
         filter: &PopulationFindingFilter,
     ) -> Result<Vec<PopulationFinding>, StoreError> {
         population::postgres::findings(&self.pool, filter).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "postgresql"))]
+    async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError> {
+        population::postgres::audit(&self.pool, entry, at).await
     }
 }

@@ -20,7 +20,7 @@ use super::report::{self, FeedbackCountRow, IssuedCountRow};
 use super::rows::{into_models, AuditRow, FeedbackRow, PackRow, PackSummaryRow};
 use super::{effective_limit, feedback_key, sql, Store, StoreError};
 use super::{
-    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
+    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
     NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
 };
 use super::{
@@ -343,5 +343,10 @@ impl Store for SqliteStore {
         filter: &PopulationFindingFilter,
     ) -> Result<Vec<PopulationFinding>, StoreError> {
         population::sqlite::findings(&self.pool, filter).await
+    }
+
+    #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]
+    async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError> {
+        population::sqlite::audit(&self.pool, entry, at).await
     }
 }

@@ -141,7 +141,8 @@ async fn every_admin_endpoint_needs_a_token_with_the_right_scope() {
         let path = e
             .path
             .replace("{id}", "cbc-surveillance-overdue")
-            .replace("{version}", "1");
+            .replace("{version}", "1")
+            .replace("{ref}", "p1");
         let method: reqwest::Method = e.method.to_uppercase().parse().unwrap();
         let none = admin(&app, method.clone(), &path, None, Some(json!({})), None).await;
         assert_eq!(none.status(), 401, "{} {path} without a token", e.method);
@@ -764,7 +765,9 @@ async fn the_openapi_document_and_the_admin_routes_agree() {
         let url = format!(
             "{}{}",
             app.address,
-            path.replace("{id}", "x").replace("{version}", "1")
+            path.replace("{id}", "x")
+                .replace("{version}", "1")
+                .replace("{ref}", "p1")
         );
         for method in ["get", "post", "put", "patch", "delete"] {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

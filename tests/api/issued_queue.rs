@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use sqlx::{Connection, SqliteConnection};
 
 use crate::helpers::{load_json, spawn_with, TestApp};
 use crate::metrics::{sample, scrape};
@@ -49,13 +48,7 @@ async fn while_the_store_is_locked_the_newest_cards_are_kept_up_to_the_bound_and
     let expect = load_json(format!("{PJP}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
 
-    let mut other = SqliteConnection::connect(&app.database_url())
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = crate::store_down::lock_database(&app).await;
 
     // Each call answers at once while the writer cannot write.
     let mut uuids = Vec::new();

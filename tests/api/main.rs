@@ -36,3 +36,4 @@ mod store_contract;
 mod store_down;
 mod store_outage;
 mod summaries;
+mod worklist;

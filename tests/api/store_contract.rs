@@ -7,6 +7,7 @@
 mod feedback;
 mod packs;
 mod population;
+mod population_reads;
 mod replicas;
 mod security;
 

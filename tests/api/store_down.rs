@@ -47,6 +47,18 @@ async fn interval(app: &TestApp, token: &str) -> Value {
     rule["parameters"]["interval_phase1_days"]["value"].clone()
 }
 
+/// Another connection takes SQLite's write lock and keeps it until `ROLLBACK`.
+pub(crate) async fn lock_database(app: &TestApp) -> SqliteConnection {
+    let mut other = SqliteConnection::connect(&app.database_url())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    other
+}
+
 async fn assert_retry_later(resp: reqwest::Response, started: Instant, what: &str) {
     assert_eq!(resp.status(), 503, "{what}");
     assert!(resp.headers().contains_key("retry-after"), "{what}");
@@ -74,14 +86,7 @@ async fn a_locked_database_makes_writes_answer_503_promptly_and_everything_recov
     let expect = load_json(format!("{PJP}.expect.json"));
     app.set_now(expect["now"].as_str().unwrap().parse().unwrap());
 
-    // Another process takes SQLite's write lock and keeps it.
-    let mut other = SqliteConnection::connect(&app.database_url())
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = lock_database(&app).await;
 
     let started = Instant::now();
     assert_retry_later(
@@ -107,4 +112,58 @@ async fn a_locked_database_makes_writes_answer_503_promptly_and_everything_recov
     assert_eq!(patch_interval(&app, &token, 21).await.status(), 200);
     assert_eq!(interval(&app, &token).await.as_f64(), Some(21.0));
     assert_eq!(send_feedback(&app).await.status(), 200);
+}
+
+/// The worklist with the database locked: a run is not started and no list or patient read is
+/// answered without its audit entry (503 with `Retry-After`); once the database is back both
+/// work, and nothing was started meanwhile.
+#[tokio::test]
+async fn a_locked_database_makes_worklist_starts_and_reads_answer_503() {
+    let exports = tempfile::tempdir().unwrap();
+    let root = exports.path().to_path_buf();
+    let app = spawn_with(move |s| {
+        s.storage.timeout_ms = 300;
+        s.population.ndjson_dir = Some(root);
+    })
+    .await;
+    let token = admin_token(
+        app.data_dir.path(),
+        "pharmacist-1",
+        &["worklist:read", "worklist:write"],
+        300,
+    );
+    let get = |path: &str| {
+        app.client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&token)
+    };
+    let start = || {
+        app.client
+            .post(format!("{}/admin/population/runs", app.address))
+            .bearer_auth(&token)
+            .json(&json!({}))
+    };
+    let mut other = lock_database(&app).await;
+    let mut calls = crate::worklist::reads(&app, &token);
+    // Reading the runs needs no write: SQLite answers it under another writer's lock.
+    calls.retain(|(what, _)| *what != "population runs");
+    calls.push(("start", start()));
+    for (what, request) in calls {
+        let started = Instant::now();
+        assert_retry_later(request.send().await.unwrap(), started, what).await;
+    }
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let runs: Value = get("/admin/population/runs")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs["runs"], json!([]), "nothing started while locked");
+    assert_eq!(
+        get("/worklist/findings").send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(start().send().await.unwrap().status(), 202);
 }

@@ -69,7 +69,7 @@ fn store_calls(
 ) -> Vec<(&'static str, reqwest::RequestBuilder)> {
     let url = |path: &str| format!("{}{path}", app.address);
     let c = &app.client;
-    vec![
+    let mut calls = vec![
         ("readyz", c.get(url("/readyz"))),
         (
             "feedback",
@@ -96,7 +96,9 @@ fn store_calls(
             "quality report",
             c.get(url("/admin/reports/quality")).bearer_auth(token),
         ),
-    ]
+    ];
+    calls.extend(crate::worklist::reads(app, token));
+    calls
 }
 
 async fn assert_retry_later(what: &str, request: reqwest::RequestBuilder) {
@@ -163,7 +165,7 @@ async fn service_on_postgres(through_proxy: bool) -> Option<(ProxiedDb, TestApp,
     let token = admin_token(
         app.data_dir.path(),
         "alice",
-        &["rules:read", "rules:write", "audit:read"],
+        &["rules:read", "rules:write", "audit:read", "worklist:read"],
         600,
     );
     Some((db, app, token))
@@ -196,6 +198,8 @@ async fn outage(mode: Mode) {
         "get_pack",
         "audit_log",
         "quality_report",
+        "list_population_runs",
+        "list_population_findings",
     ] {
         assert!(
             store_errors(&app, operation).await >= 1.0,

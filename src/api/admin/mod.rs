@@ -1,11 +1,13 @@
 //! `/admin`: the authenticated, versioned, audited rule administration API.
 //!
 //! Every request needs a bearer token with the scope of the operation (`rules:read`,
-//! `rules:write`, `audit:read`); writes are validated as a whole pack before anything changes,
+//! `rules:write`, `audit:read`; `worklist:read` and `worklist:write` for population runs and
+//! the worklist); writes are validated as a whole pack before anything changes,
 //! committed as a new version with an audit entry, and guarded by `If-Match` (a rule's or value
 //! set's `ETag`). A change takes effect for the next hook call.
 
 mod openapi;
+mod population;
 mod review;
 mod routes;
 mod rules;
@@ -25,7 +27,7 @@ use crate::admin::{AdminError, ChangeMeta};
 pub use openapi::document;
 pub use routes::Routes;
 
-/// Every admin route, each with its documentation.
+/// Every admin route, each with its documentation (the worklist's are added by `api`).
 pub fn routes() -> Routes {
     let mut routes = Routes::default();
     rules::register(&mut routes);
@@ -33,11 +35,12 @@ pub fn routes() -> Routes {
     sources::register(&mut routes);
     versions::register(&mut routes);
     review::register(&mut routes);
+    population::register(&mut routes);
     routes
 }
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    let routes = routes();
+/// Serves `routes` and the OpenAPI document of them.
+pub(super) fn configure(cfg: &mut web::ServiceConfig, routes: Routes) {
     let doc = openapi::AdminDocument(openapi::document(routes.paths()));
     for service in routes.into_services() {
         cfg.service(service);
@@ -128,17 +131,20 @@ pub(crate) fn meta<'a>(
     action: &'a str,
     rule_id: Option<&'a str>,
 ) -> ChangeMeta<'a> {
-    let reason = req
-        .headers()
-        .get("X-Change-Reason")
-        .and_then(|h| h.to_str().ok())
-        .map(|s| s.chars().take(1000).collect());
     ChangeMeta {
         actor,
         action,
         rule_id,
-        reason,
+        reason: change_reason(req),
     }
+}
+
+/// The `X-Change-Reason` header's first 1,000 characters.
+pub(crate) fn change_reason(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("X-Change-Reason")
+        .and_then(|h| h.to_str().ok())
+        .map(|s| s.chars().take(1000).collect())
 }
 
 /// `If-Match` check against the current ETag (absent header: no check; `*`: anything).

@@ -37,7 +37,8 @@ bodies!(
     StatusChange,
     CodesToAdd,
     CodesToRemove,
-    Proposal
+    Proposal,
+    RunRequest
 );
 
 fn body_schemas() -> Value {
@@ -52,6 +53,9 @@ fn body_schemas() -> Value {
         "StatusChange": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["draft", "active", "retired"]}}},
         "CodesToAdd": {"type": "object", "properties": {"codes": {"type": "array", "items": {"type": "object"}}, "prefixes": {"type": "array", "items": {"type": "object"}}, "text": {"type": "array", "items": {"type": "object", "properties": {"match": {"type": "string"}}}}}},
         "CodesToRemove": {"type": "object", "properties": {"codes": {"type": "array"}, "prefixes": {"type": "array"}, "text": {"type": "array", "items": {"type": "string"}}}},
+        "RunRequest": {"type": "object", "additionalProperties": false, "properties": {
+            "source": {"type": "string", "enum": ["ndjson"], "description": "the NDJSON files of population.ndjson_dir (the default)"},
+            "directory": {"type": "string", "description": "a sub-directory of population.ndjson_dir: relative, without `..`"}}},
         "Proposal": {"type": "object", "properties": {"rule": {"$ref": "#/components/schemas/Rule"}, "pack": {"$ref": "#/components/schemas/Pack"},
             "request": {"type": "object", "description": "a CDS Hooks request (dry run)"}, "now": {"type": "string", "format": "date-time"}}},
     })
@@ -85,12 +89,14 @@ pub fn document(paths: &Paths) -> Value {
 }
 
 /// 401 and 403 (naming the scope the operation's security asks for) on every operation; 412
-/// and 422 on every change.
+/// and 422 on every pack change.
 fn shared_responses(method: &str, op: &mut Value) {
     let scope = op["security"][0]["bearer"][0]
         .as_str()
         .unwrap_or("")
         .to_owned();
+    // Only pack changes are validated and guarded by If-Match.
+    let pack_change = method != "get" && op["tags"][0] != "population";
     let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
         return;
     };
@@ -102,7 +108,7 @@ fn shared_responses(method: &str, op: &mut Value) {
         "403".into(),
         json!({"description": format!("token lacks scope {scope}")}),
     );
-    if method != "get" {
+    if pack_change {
         responses.insert(
             "412".into(),
             json!({"description": "If-Match is stale, or another change was committed first"}),

@@ -11,6 +11,7 @@ use super::{
     PopulationFindingFilter, PopulationRun, PopulationRunEnd,
 };
 use crate::storage::codec::Timestamp;
+use crate::storage::models::NewAudit;
 use crate::storage::rows::into_models;
 use crate::storage::{effective_limit, StoreError};
 
@@ -177,9 +178,34 @@ macro_rules! backend {
                     .bind(filter.include_closed)
                     .bind(filter.after_id)
                     .bind(effective_limit(filter.limit))
+                    .bind(filter.indicator)
+                    .bind(filter.first_seen_after.map(Timestamp))
                     .fetch_all(pool)
                     .await?;
                 Ok(into_models(rows))
+            }
+
+            /// [`Store::record_audit`](crate::storage::Store::record_audit).
+            pub(crate) async fn audit(
+                pool: &$pool,
+                entry: &NewAudit,
+                at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let done = sqlx::query(sql::INSERT_READ_AUDIT)
+                    .bind(Timestamp(at))
+                    .bind(&entry.actor)
+                    .bind(&entry.action)
+                    .bind(entry.rule_id.as_deref())
+                    .bind(entry.before.as_ref().map(Json))
+                    .bind(entry.after.as_ref().map(Json))
+                    .bind(entry.reason.as_deref())
+                    .execute(pool)
+                    .await?;
+                // An entry that cannot be written must fail the read it audits.
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
             }
         }
     };

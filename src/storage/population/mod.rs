@@ -29,6 +29,7 @@ pub struct NewPopulationRun {
 
 /// What a finished run read and found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PopulationCounts {
     /// Patients with at least one resource read.
     pub patients_read: i64,
@@ -82,6 +83,7 @@ impl RunStatus {
 
 /// A stored run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PopulationRun {
     /// Run id.
     pub id: i64,
@@ -120,6 +122,7 @@ pub struct NewPopulationFinding {
 
 /// A finding of the worklist.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PopulationFinding {
     /// Finding id.
     pub id: i64,
@@ -154,6 +157,10 @@ pub struct PopulationFindingFilter {
     pub rule_id: Option<String>,
     /// Only this patient's (`Patient/{id}`).
     pub patient: Option<String>,
+    /// Only findings with this (latest) indicator.
+    pub indicator: Option<CardIndicator>,
+    /// Only findings first seen by a run whose "now" is after this instant.
+    pub first_seen_after: Option<DateTime<Utc>>,
     /// Closed findings too.
     pub include_closed: bool,
     /// Only ids above this one (the last id of the previous page).

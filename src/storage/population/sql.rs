@@ -100,7 +100,8 @@ pub(super) const LIST_RUNS: &str = concat!(
     " FROM population_runs ORDER BY id DESC LIMIT $1"
 );
 
-/// Binds: rule, patient (each optional), closed too, after id (optional), limit. By id.
+/// Binds: rule, patient (each optional), closed too, after id (optional), limit, indicator,
+/// first seen after (each optional). By id.
 pub(super) const LIST_FINDINGS: &str = "\
 SELECT id, patient, display_name, rule_id, indicator, summary, fired_with, first_seen_run,
     first_seen_at, last_seen_run, closed_by_run, closed_at
@@ -109,8 +110,16 @@ WHERE ($1 IS NULL OR rule_id = $1)
   AND ($2 IS NULL OR patient = $2)
   AND ($3 OR closed_by_run IS NULL)
   AND ($4 IS NULL OR id > $4)
+  AND ($6 IS NULL OR indicator = $6)
+  AND ($7 IS NULL OR first_seen_at > $7)
 ORDER BY id
 LIMIT $5";
+
+/// Binds: time, actor, action, rule, before, after (JSON), reason. An audit entry that
+/// changes no pack, recorded against the active pack version.
+pub(super) const INSERT_READ_AUDIT: &str = "\
+INSERT INTO audit_log (at, actor, action, rule_id, pack_version, before, after, reason)
+SELECT $1, $2, $3, $4, version, $5, $6, $7 FROM active_pack WHERE id = 1 AND version IS NOT NULL";
 
 /// Shape of [`GET_RUN`] and [`LIST_RUNS`].
 #[derive(sqlx::FromRow)]

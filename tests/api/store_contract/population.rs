@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::{for_each_backend, t, Backend};
 
-fn day(n: i64) -> DateTime<Utc> {
+pub(super) fn day(n: i64) -> DateTime<Utc> {
     t(0) + TimeDelta::days(n)
 }
 
-fn finding(patient: &str, rule: &str, summary: &str) -> NewPopulationFinding {
+pub(super) fn finding(patient: &str, rule: &str, summary: &str) -> NewPopulationFinding {
     NewPopulationFinding {
         patient: format!("Patient/{patient}"),
         display_name: Some(format!("Name of {patient}")),
@@ -62,12 +62,16 @@ impl Backend {
         id
     }
 
-    async fn succeeded_run(&self, now: DateTime<Utc>, found: &[NewPopulationFinding]) -> i64 {
+    pub(super) async fn succeeded_run(
+        &self,
+        now: DateTime<Utc>,
+        found: &[NewPopulationFinding],
+    ) -> i64 {
         let end = PopulationRunEnd::Succeeded(counts(found.len() as i64));
         self.population_run_with(now, found, end, None).await
     }
 
-    async fn worklist(&self, filter: PopulationFindingFilter) -> Vec<PopulationFinding> {
+    pub(super) async fn worklist(&self, filter: PopulationFindingFilter) -> Vec<PopulationFinding> {
         self.list_population_findings(&filter)
             .await
             .expect("list findings")
