@@ -27,6 +27,7 @@ use crate::hook::FetchLimits;
 use crate::issued;
 use crate::metrics::Metrics;
 use crate::storage::{self, NewAudit, NewPackVersion, Store};
+use crate::worklist::BulkSource;
 
 /// A built, bound, not yet running service.
 pub struct Application {
@@ -218,13 +219,23 @@ impl Application {
             issued,
             clock,
         });
-        let runs = web::Data::new(crate::worklist::Runs::new(
-            store.clone(),
-            settings.population.ndjson_dir.clone(),
-            settings.storage.data_dir.clone(),
-            tz,
-            settings.population.retention_days,
-        ));
+        let bulk = settings
+            .bulk
+            .as_ref()
+            .map(|c| BulkSource::from_config(c, settings.allowed_fhir_servers()))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+            .context("configuring [bulk]")?;
+        let runs = web::Data::new(
+            crate::worklist::Runs::new(
+                store.clone(),
+                settings.population.ndjson_dir.clone(),
+                settings.storage.data_dir.clone(),
+                tz,
+                settings.population.retention_days,
+            )
+            .with_bulk(bulk),
+        );
         let store_data: web::Data<dyn Store> = web::Data::from(store);
         let listener = TcpListener::bind((settings.server.host, settings.server.port))
             .context("binding the listener")?;

@@ -11,11 +11,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bulk;
 use crate::config::Settings;
 use crate::population::{Counts, Progress, Stage};
 use crate::storage::{self, PopulationFindingFilter, RunStatus, Store};
-use crate::worklist::{Job, Sheet};
+use crate::worklist::{BulkSource, Job, Sheet};
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&settings.storage.data_dir).with_context(|| {
@@ -93,37 +92,17 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
     }
 }
 
-/// Downloads a Bulk Data export of `types` (those the active pack reads) into a new directory under
+/// Downloads a Bulk Data export of `types` from the `[bulk]` server into a new directory under
 /// the data directory (deleted when the returned handle is dropped).
 async fn export(settings: &Settings, types: Vec<String>) -> anyhow::Result<tempfile::TempDir> {
     let config = settings
         .bulk
         .as_ref()
         .context("--bulk needs a [bulk] section in the configuration (bulk.fhir_base, …)")?;
-    let bulk_settings = config
-        .settings(settings.allowed_fhir_servers())
+    let source = BulkSource::from_config(config, settings.allowed_fhir_servers())
         .map_err(anyhow::Error::msg)?;
-    let dir = tempfile::Builder::new()
-        .prefix("bulk-export-")
-        .tempdir_in(&settings.storage.data_dir)
-        .context("creating the export directory")?;
-    let request = bulk::ExportRequest {
-        level: config.level(),
-        types,
-        since: None,
-        on_progress: Some(Arc::new(|p: &bulk::Progress| eprintln!("export: {p:?}"))),
-    };
-    let summary = bulk::export_to_dir(&bulk_settings, &request, dir.path())
-        .await
-        .context("the Bulk Data export")?;
-    eprintln!(
-        "export done: {} files, {} error files ({} errors), {} polls",
-        summary.files.len(),
-        summary.error_files.len(),
-        summary.errors,
-        summary.polls
-    );
-    Ok(dir)
+    let say = Arc::new(|line: String| eprintln!("{line}"));
+    source.export(types, &settings.storage.data_dir, say).await
 }
 
 fn counts_text(c: &Counts) -> String {

@@ -3,10 +3,12 @@
 //! one run at a time in a serving process, with its live progress (`runs`); and the
 //! worklist as a table or CSV (`sheet`). Must not import `actix_web`.
 
+mod export;
 mod job;
 mod runs;
 mod sheet;
 
+pub use export::BulkSource;
 pub use job::{Ended, Job};
-pub use runs::{ExportDirError, Runs, StartError};
+pub use runs::{ExportDirError, RunSource, Runs, StartError};
 pub use sheet::Sheet;

@@ -37,3 +37,4 @@ mod store_down;
 mod store_outage;
 mod summaries;
 mod worklist;
+mod worklist_bulk;

@@ -20,7 +20,7 @@ const NOW: &str = "2026-06-15T12:00:00Z";
 
 /// A mock server exporting `resources`: every file from the server itself, but the Patient
 /// file from a server that cuts its first answer mid-body. Returns the cut server too.
-async fn exporting(resources: &[Value]) -> (ExportServer, cut::CutServer) {
+pub(crate) async fn exporting(resources: &[Value]) -> (ExportServer, cut::CutServer) {
     let m = ExportServer::start(
         jsonwebtoken::Algorithm::ES384,
         std::time::Duration::from_secs(300),

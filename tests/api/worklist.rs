@@ -64,13 +64,18 @@ pub(crate) fn reads(app: &TestApp, token: &str) -> Vec<(&'static str, reqwest::R
     ]
 }
 
-async fn call(app: &TestApp, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+pub(crate) async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
     app.client
         .request(method, format!("{}{path}", app.address))
         .bearer_auth(token)
 }
 
-async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
+pub(crate) async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
     let resp = call(app, Method::GET, path, token)
         .await
         .send()
@@ -80,7 +85,7 @@ async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn start(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn start(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     call(app, Method::POST, "/admin/population/runs", token)
         .await
         .json(&body)
@@ -90,7 +95,7 @@ async fn start(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
 }
 
 /// A 400 OperationOutcome whose expression is `field`.
-async fn assert_refused(resp: reqwest::Response, field: &str) {
+pub(crate) async fn assert_refused(resp: reqwest::Response, field: &str) {
     assert_eq!(resp.status(), 400, "{field}");
     let outcome: Value = resp.json().await.unwrap();
     assert_eq!(outcome["resourceType"], "OperationOutcome");
@@ -98,7 +103,7 @@ async fn assert_refused(resp: reqwest::Response, field: &str) {
 }
 
 /// Polls the run until it ends; whether its live progress was seen while it ran.
-async fn until_ended(app: &TestApp, id: i64, token: &str) -> (Value, bool) {
+pub(crate) async fn until_ended(app: &TestApp, id: i64, token: &str) -> (Value, bool) {
     let started = Instant::now();
     let mut progress_seen = false;
     loop {
@@ -113,7 +118,7 @@ async fn until_ended(app: &TestApp, id: i64, token: &str) -> (Value, bool) {
     }
 }
 
-fn patients_and_rules(page: &Value) -> Vec<(String, String)> {
+pub(crate) fn patients_and_rules(page: &Value) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = page["findings"]
         .as_array()
         .unwrap()

@@ -54,7 +54,7 @@ fn body_schemas() -> Value {
         "CodesToAdd": {"type": "object", "properties": {"codes": {"type": "array", "items": {"type": "object"}}, "prefixes": {"type": "array", "items": {"type": "object"}}, "text": {"type": "array", "items": {"type": "object", "properties": {"match": {"type": "string"}}}}}},
         "CodesToRemove": {"type": "object", "properties": {"codes": {"type": "array"}, "prefixes": {"type": "array"}, "text": {"type": "array", "items": {"type": "string"}}}},
         "RunRequest": {"type": "object", "additionalProperties": false, "properties": {
-            "source": {"type": "string", "enum": ["ndjson"], "description": "the NDJSON files of population.ndjson_dir (the default)"},
+            "source": {"type": "string", "enum": ["ndjson", "bulk"], "description": "ndjson: the NDJSON files of population.ndjson_dir (the default); bulk: a fresh Bulk Data export from the [bulk] server"},
             "directory": {"type": "string", "description": "a sub-directory of population.ndjson_dir: relative, without `..`"}}},
         "Proposal": {"type": "object", "properties": {"rule": {"$ref": "#/components/schemas/Rule"}, "pack": {"$ref": "#/components/schemas/Pack"},
             "request": {"type": "object", "description": "a CDS Hooks request (dry run)"}, "now": {"type": "string", "format": "date-time"}}},

@@ -10,7 +10,7 @@ use super::{change_reason, AdminUser};
 use crate::api::{ApiError, AppState};
 use crate::cds::RequestError;
 use crate::storage::{NewAudit, PopulationRun, Store, StoreError};
-use crate::worklist::{ExportDirError, Runs, StartError};
+use crate::worklist::{ExportDirError, RunSource, Runs, StartError};
 
 pub(super) fn register(routes: &mut super::Routes) {
     routes
@@ -37,12 +37,12 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
     post,
     path = "/admin/population/runs",
     tag = "population",
-    summary = "Start a population run over the configured export directory",
-    description = "Runs in the background; at most one at a time. Audited (who, which directory).",
+    summary = "Start a population run over the configured export directory or a fresh Bulk Data export",
+    description = "Runs in the background; at most one at a time. Audited (who, which source and directory).",
     request_body(content = super::openapi::RunRequest, description = "optional"),
     responses(
         (status = 202, description = "started; `Location` names the run"),
-        (status = 400, description = "a bad `source` or `directory`, or no export directory configured"),
+        (status = 400, description = "a bad `source` or `directory`, no export directory or no `[bulk]` server configured"),
         (status = 409, description = "a run is in progress")
     ),
     security(("bearer" = ["worklist:write"]))
@@ -61,23 +61,27 @@ async fn start_run(
     } else {
         serde_json::from_slice(&body).map_err(|e| bad("", format!("body: {e}")))?
     };
-    match request.source.as_deref() {
-        None | Some("ndjson") => {}
-        Some("bulk") => {
-            return Err(bad(
-                "source",
-                "`bulk` is not available: this service has no Bulk Data client; place the \
-                 export's NDJSON files under population.ndjson_dir and use `ndjson`",
-            ))
+    let (source, label) = match request.source.as_deref() {
+        None | Some("ndjson") => {
+            let dir = runs
+                .export_dir(request.directory.as_deref())
+                .map_err(|e| match e {
+                    ExportDirError::NotConfigured => bad("source", e.to_string()),
+                    ExportDirError::Outside | ExportDirError::Missing => {
+                        bad("directory", e.to_string())
+                    }
+                })?;
+            (RunSource::Directory(dir), "ndjson")
         }
-        Some(_) => return Err(bad("source", "must be `ndjson`")),
-    }
-    let dir = runs
-        .export_dir(request.directory.as_deref())
-        .map_err(|e| match e {
-            ExportDirError::NotConfigured => bad("source", e.to_string()),
-            ExportDirError::Outside | ExportDirError::Missing => bad("directory", e.to_string()),
-        })?;
+        Some("bulk") if request.directory.is_some() => {
+            return Err(bad("directory", "a bulk run reads its own export; omit it"))
+        }
+        Some("bulk") if !runs.bulk_configured() => {
+            return Err(bad("source", "no Bulk Data server is configured ([bulk])"))
+        }
+        Some("bulk") => (RunSource::Bulk, "bulk"),
+        Some(_) => return Err(bad("source", "must be `ndjson` or `bulk`")),
+    };
     if let Some(id) = runs.running() {
         return Err(busy(id));
     }
@@ -88,15 +92,16 @@ async fn start_run(
         action: "population.run.start".into(),
         rule_id: None,
         before: None,
-        after: Some(json!({"source": "ndjson", "directory": request.directory, "runAt": now})),
+        after: Some(json!({"source": label, "directory": request.directory, "runAt": now})),
         reason: change_reason(&req),
     };
     store.record_audit(&entry, Utc::now()).await?;
     let id = runs
-        .start(state.active_pack(), now, dir)
+        .start(state.active_pack(), now, source)
         .await
         .map_err(|e| match e {
             StartError::Busy(id) => busy(id),
+            StartError::NoBulkServer => bad("source", e.to_string()),
             StartError::Store(e) => e.into(),
         })?;
     Ok(HttpResponse::Accepted()
