@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Settings;
 use crate::population::{Counts, Progress, Stage};
 use crate::storage::{self, PopulationFindingFilter, RunStatus, Store};
-use crate::worklist::{BulkSource, Job, Sheet};
+use crate::worklist::{BulkSource, Job, RunSource, Sheet};
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&settings.storage.data_dir).with_context(|| {
@@ -50,7 +50,12 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
     let (pack, version) = crate::startup::active_pack(store.as_ref(), &settings.rules.dir).await?;
     let tz = settings.time_zone().map_err(anyhow::Error::msg)?;
     let now = now.unwrap_or_else(Utc::now);
-    let types: Vec<String> = crate::population::read_types(&pack).into_iter().collect();
+    // A `[bulk]` section that cannot be used is a configuration error, refused before a run
+    // is recorded.
+    let source = match input {
+        Input::Ndjson(dir) => RunSource::Directory(dir),
+        Input::Bulk => RunSource::Export(bulk_source(&settings)?),
+    };
     let job = Job::start(
         store,
         (Arc::new(pack), version),
@@ -60,24 +65,12 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
     .await?;
     let run_id = job.run_id;
     eprintln!("population run {run_id}: pack v{version}, now {now}");
-    let (exported, dir) = match input {
-        Input::Ndjson(dir) => (None, Ok(dir)),
-        Input::Bulk => match export(&settings, types).await {
-            Ok(exported) => {
-                let dir = exported.path().to_owned();
-                (Some(exported), Ok(dir))
-            }
-            Err(e) => (None, Err(e)),
-        },
-    };
     let progress = Arc::new(Progress::default());
     let bar = show_progress(progress.clone());
     let ended = job
-        .run_to_end(dir, progress, settings.population.retention_days)
+        .run_to_end(source, progress, settings.population.retention_days)
         .await;
     bar.abort();
-    // The downloaded files go once the run has read them.
-    drop(exported);
     let ended = ended?;
     match (&ended.counts, ended.run.status) {
         (Some(counts), RunStatus::Succeeded) => {
@@ -92,17 +85,15 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
     }
 }
 
-/// Downloads a Bulk Data export of `types` from the `[bulk]` server into a new directory under
-/// the data directory (deleted when the returned handle is dropped).
-async fn export(settings: &Settings, types: Vec<String>) -> anyhow::Result<tempfile::TempDir> {
+/// The `[bulk]` server, its export progress printed.
+fn bulk_source(settings: &Settings) -> anyhow::Result<BulkSource> {
     let config = settings
         .bulk
         .as_ref()
         .context("--bulk needs a [bulk] section in the configuration (bulk.fhir_base, …)")?;
     let source = BulkSource::from_config(config, settings.allowed_fhir_servers())
         .map_err(anyhow::Error::msg)?;
-    let say = Arc::new(|line: String| eprintln!("{line}"));
-    source.export(types, &settings.storage.data_dir, say).await
+    Ok(source.reporting(Arc::new(|line| eprintln!("{line}"))))
 }
 
 fn counts_text(c: &Counts) -> String {

@@ -8,11 +8,24 @@ use anyhow::Context;
 
 use crate::bulk::{self, BulkConfig, BulkSettings, ExportLevel};
 
-/// Where exports come from: the client settings and the export level of `[bulk]`.
-#[derive(Debug, Clone)]
+/// Told of an export's progress, one line at a time (no URLs, no content).
+pub type Report = Arc<dyn Fn(String) + Send + Sync>;
+
+/// Where exports come from: the client settings and the export level of `[bulk]`, and where
+/// progress is told (the log, unless [`BulkSource::reporting`] says otherwise).
+#[derive(Clone)]
 pub struct BulkSource {
     settings: BulkSettings,
     level: ExportLevel,
+    report: Report,
+}
+
+impl std::fmt::Debug for BulkSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkSource")
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BulkSource {
@@ -21,23 +34,30 @@ impl BulkSource {
         Ok(BulkSource {
             settings: config.settings(allowed)?,
             level: config.level(),
+            report: Arc::new(|line| tracing::info!("{line}")),
         })
+    }
+
+    /// Progress goes to `report` (the command line prints it).
+    #[must_use]
+    pub fn reporting(mut self, report: Report) -> Self {
+        self.report = report;
+        self
     }
 
     /// Downloads an export of `types` (those the active pack reads: a run needs every resource
     /// of each patient, so never `_since`) into a new directory under `under`, deleted when the
-    /// returned handle is dropped. `say` is told of progress (no URLs, no content).
+    /// returned handle is dropped.
     pub async fn export(
         &self,
         types: Vec<String>,
         under: &Path,
-        say: Arc<dyn Fn(String) + Send + Sync>,
     ) -> anyhow::Result<tempfile::TempDir> {
         let dir = tempfile::Builder::new()
             .prefix("bulk-export-")
             .tempdir_in(under)
             .context("creating the export directory")?;
-        let progress = say.clone();
+        let progress = self.report.clone();
         let request = bulk::ExportRequest {
             level: self.level.clone(),
             types,
@@ -49,7 +69,7 @@ impl BulkSource {
         let summary = bulk::export_to_dir(&self.settings, &request, dir.path())
             .await
             .context("the Bulk Data export")?;
-        say(format!(
+        (self.report)(format!(
             "export done: {} files, {} error files ({} errors), {} polls",
             summary.files.len(),
             summary.error_files.len(),

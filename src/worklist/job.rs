@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use super::BulkSource;
 use crate::engine::CompiledPack;
 use crate::population::{self, Counts, PatientFindings, Progress, RunInput};
 use crate::storage::{
@@ -30,6 +31,15 @@ pub struct Job {
     store: Arc<dyn Store>,
     /// The run's id.
     pub run_id: i64,
+}
+
+/// What a run reads.
+#[derive(Debug)]
+pub enum RunSource {
+    /// The `*.ndjson` files of a directory.
+    Directory(PathBuf),
+    /// A fresh Bulk Data export, downloaded first into a directory of the run's own.
+    Export(BulkSource),
 }
 
 /// How a run ended.
@@ -69,7 +79,7 @@ impl Job {
         })
     }
 
-    /// Runs over the `*.ndjson` files of `dir`, reporting to `progress`, and records the end:
+    /// Runs over what `source` gives, reporting to `progress`, and records the end:
     /// succeeded (the findings become the worklist, then closed findings older than
     /// `retention_days` go) or failed (the worklist is unchanged).
     ///
@@ -78,16 +88,16 @@ impl Job {
     /// The end could not be recorded (the run stays `running` in the store).
     pub async fn run_to_end(
         self,
-        dir: anyhow::Result<PathBuf>,
+        source: RunSource,
         progress: Arc<Progress>,
         retention_days: Option<u32>,
     ) -> anyhow::Result<Ended> {
         let (store, run_id) = (self.store.clone(), self.run_id);
-        // A source that could not be prepared (an export that failed) fails the run like a
-        // directory that cannot be read: the worklist stays as it was.
-        let result = match dir {
-            Ok(dir) => self.execute(&dir, progress).await,
-            Err(e) => Err(e),
+        // An export that fails fails the run like a directory that cannot be read: the
+        // worklist stays as it was.
+        let result = match source {
+            RunSource::Directory(dir) => self.execute(&dir, progress).await,
+            RunSource::Export(bulk) => self.export_and_execute(&bulk, progress).await,
         };
         let end = match &result {
             Ok(counts) => PopulationRunEnd::Succeeded(store_counts(counts)),
@@ -104,6 +114,18 @@ impl Job {
             run,
             counts: result.ok(),
         })
+    }
+
+    /// Downloads an export of the types the pack reads and runs over it; the downloaded files
+    /// are deleted once the run has read them.
+    async fn export_and_execute(
+        self,
+        bulk: &BulkSource,
+        progress: Arc<Progress>,
+    ) -> anyhow::Result<Counts> {
+        let types = population::read_types(&self.pack).into_iter().collect();
+        let exported = bulk.export(types, &self.spool_dir).await?;
+        self.execute(exported.path(), progress).await
     }
 
     /// Runs the runner on a blocking thread; its findings come back in batches over a

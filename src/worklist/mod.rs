@@ -9,6 +9,6 @@ mod runs;
 mod sheet;
 
 pub use export::BulkSource;
-pub use job::{Ended, Job};
-pub use runs::{ExportDirError, RunSource, Runs, StartError};
+pub use job::{Ended, Job, RunSource};
+pub use runs::{ExportDirError, Runs, StartError};
 pub use sheet::Sheet;

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{BulkSource, Job};
+use super::{BulkSource, Job, RunSource};
 use crate::engine::CompiledPack;
-use crate::population::{self, Progress, ProgressSnapshot};
+use crate::population::{Progress, ProgressSnapshot};
 use crate::storage::{Store, StoreError};
 
 /// The run of this process that has not ended: its id once the store gave one.
@@ -37,8 +37,6 @@ pub enum StartError {
     #[error("a population run is in progress")]
     Busy(Option<i64>),
     /// The run could not be recorded.
-    #[error("no Bulk Data server is configured ([bulk])")]
-    NoBulkServer,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,15 +56,6 @@ pub enum ExportDirError {
 }
 
 /// The runs of a serving process.
-/// What a run started here reads.
-#[derive(Debug)]
-pub enum RunSource {
-    /// The NDJSON files of a directory (inside the configured export directory).
-    Directory(PathBuf),
-    /// A fresh export from the `[bulk]` server.
-    Bulk,
-}
-
 pub struct Runs {
     bulk: Option<BulkSource>,
     store: Arc<dyn Store>,
@@ -111,9 +100,9 @@ impl Runs {
         self
     }
 
-    /// Whether a `[bulk]` server is configured.
-    pub fn bulk_configured(&self) -> bool {
-        self.bulk.is_some()
+    /// Where a bulk run exports from, when a `[bulk]` server is configured.
+    pub fn bulk(&self) -> Option<&BulkSource> {
+        self.bulk.as_ref()
     }
 
     pub fn export_dir(&self, sub: Option<&str>) -> Result<PathBuf, ExportDirError> {
@@ -153,11 +142,6 @@ impl Runs {
         now: DateTime<Utc>,
         source: RunSource,
     ) -> Result<i64, StartError> {
-        let types: Vec<String> = population::read_types(&pack.0).into_iter().collect();
-        let bulk = match source {
-            RunSource::Bulk => Some(self.bulk.clone().ok_or(StartError::NoBulkServer)?),
-            RunSource::Directory(_) => None,
-        };
         let progress = Arc::new(Progress::default());
         {
             let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
@@ -187,24 +171,9 @@ impl Runs {
             c.id = Some(id);
         }
         let retention = self.retention_days;
-        let spool_dir = self.spool_dir.clone();
         tokio::spawn(async move {
             let _release = release;
-            let say: Arc<dyn Fn(String) + Send + Sync> =
-                Arc::new(move |line| tracing::info!(run = id, "{line}"));
-            let (exported, dir) = match (source, bulk) {
-                (RunSource::Directory(dir), _) => (None, Ok(dir)),
-                (RunSource::Bulk, Some(bulk)) => match bulk.export(types, &spool_dir, say).await {
-                    Ok(exported) => {
-                        let dir = exported.path().to_owned();
-                        (Some(exported), Ok(dir))
-                    }
-                    Err(e) => (None, Err(e)),
-                },
-                (RunSource::Bulk, None) => (None, Err(anyhow::anyhow!("no [bulk] server"))),
-            };
-            let ended = job.run_to_end(dir, progress, retention).await;
-            drop(exported);
+            let ended = job.run_to_end(source, progress, retention).await;
             match ended {
                 Ok(ended) => {
                     tracing::info!(run = id, status = ?ended.run.status, "population run ended");

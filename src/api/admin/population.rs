@@ -76,10 +76,10 @@ async fn start_run(
         Some("bulk") if request.directory.is_some() => {
             return Err(bad("directory", "a bulk run reads its own export; omit it"))
         }
-        Some("bulk") if !runs.bulk_configured() => {
-            return Err(bad("source", "no Bulk Data server is configured ([bulk])"))
-        }
-        Some("bulk") => (RunSource::Bulk, "bulk"),
+        Some("bulk") => match runs.bulk() {
+            Some(bulk) => (RunSource::Export(bulk.clone()), "bulk"),
+            None => return Err(bad("source", "no Bulk Data server is configured ([bulk])")),
+        },
         Some(_) => return Err(bad("source", "must be `ndjson` or `bulk`")),
     };
     if let Some(id) = runs.running() {
@@ -101,7 +101,6 @@ async fn start_run(
         .await
         .map_err(|e| match e {
             StartError::Busy(id) => busy(id),
-            StartError::NoBulkServer => bad("source", e.to_string()),
             StartError::Store(e) => e.into(),
         })?;
     Ok(HttpResponse::Accepted()
