@@ -6,17 +6,9 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::helpers::{load_json, spawn_with, TestApp};
+use crate::process::dev_token;
 
 const FIXTURE: &str = "fixtures/patients/cbc-surveillance-overdue/fires-phase1-day-60-cbc-31-days";
-
-fn dev_token(data_dir: &std::path::Path) -> String {
-    crate::helpers::admin_token(
-        data_dir,
-        "replica-test",
-        &["rules:read", "rules:write", "audit:read"],
-        600,
-    )
-}
 
 pub(crate) async fn cbc_fires(app: &TestApp) -> bool {
     app.set_now("2026-06-15T12:00:00Z".parse().unwrap());

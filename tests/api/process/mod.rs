@@ -103,11 +103,12 @@ pub async fn wait_ready(client: &reqwest::Client, server: &Server) {
     panic!("the service did not become ready");
 }
 
-/// A development admin token for the data directory's key.
+/// A development admin token for the data directory's key, allowed to read and change rules
+/// and read the audit log.
 pub fn dev_token(data_dir: &Path) -> String {
     crate::helpers::admin_token(
         data_dir,
-        "process-test",
+        "test-admin",
         &["rules:read", "rules:write", "audit:read"],
         600,
     )
