@@ -26,6 +26,9 @@
 //!    `tests/api/ui/` (headless Chromium, axe-core, a screenshot).
 
 pub mod assets;
+pub mod chart;
 pub mod layout;
 pub mod pages;
+pub mod quality;
+pub mod trends;
 pub mod worklist;
