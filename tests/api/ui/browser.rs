@@ -189,9 +189,10 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
     }
 
-    /// Signs in through the development form with `scopes`, from the page at `address`.
-    pub async fn sign_in(&self, address: &str, scopes: &[&str]) {
-        self.open(&format!("{address}/ui/sign-in")).await;
+    /// Signs in through the development form with `scopes`, which returns to the page `next`.
+    pub async fn sign_in(&self, address: &str, scopes: &[&str], next: &str) {
+        self.open(&format!("{address}/ui/sign-in?next={next}"))
+            .await;
         for checkbox in self
             .client
             .find_all(Locator::Css("input[name=scope]"))
@@ -210,11 +211,12 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        let back = url::Url::parse(&format!("{address}{next}")).unwrap();
         self.client
             .wait()
-            .for_element(Locator::Css("header .user"))
+            .for_url(&back)
             .await
-            .expect("signed in");
+            .expect("back from signing in");
     }
 
     /// Closes the session (Chromium), then chromedriver on drop.

@@ -2,6 +2,7 @@
 //! driven in headless Chromium (`browser` is the harness; `seed` fills the worklist).
 
 mod browser;
+mod quality_page;
 mod seed;
 mod signin;
 mod worklist_page;

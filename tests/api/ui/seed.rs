@@ -94,3 +94,60 @@ pub async fn seed(
         .expect("run ends");
     run
 }
+
+/// Cards of `rule` issued at `at`, `accepted` of them accepted and `overridden` overridden with
+/// the reason `reason`; the rest get no feedback.
+pub async fn seed_cards(
+    app: &TestApp,
+    (rule, at): (&str, DateTime<Utc>),
+    issued: usize,
+    (accepted, overridden): (usize, usize),
+    reason: &str,
+) {
+    use cart_sentinel::storage::{FeedbackOutcome, IssuedCard, NewFeedback, ReasonCoding};
+    let store = cart_sentinel::storage::connect(&app.database_url(), 1)
+        .await
+        .expect("the application's store");
+    let uuids: Vec<String> = (0..issued)
+        .map(|i| format!("{rule}-{}-{i}", at.timestamp()))
+        .collect();
+    let cards: Vec<IssuedCard> = uuids
+        .iter()
+        .map(|u| IssuedCard {
+            card_uuid: u.clone(),
+            rule_id: rule.to_owned(),
+            service_id: "cart-monitoring".to_owned(),
+            hook: "patient-view".to_owned(),
+            indicator: CardIndicator::Warning,
+            pack_version: 1,
+            issued_at: at,
+        })
+        .collect();
+    store.record_issued_cards(&cards).await.expect("cards");
+    let feedback: Vec<NewFeedback> = uuids
+        .iter()
+        .take(accepted + overridden)
+        .enumerate()
+        .map(|(i, u)| {
+            let over = i >= accepted;
+            NewFeedback {
+                service_id: "cart-monitoring".to_owned(),
+                card_uuid: u.clone(),
+                outcome: if over {
+                    FeedbackOutcome::Overridden
+                } else {
+                    FeedbackOutcome::Accepted
+                },
+                outcome_timestamp: at + Duration::hours(1),
+                accepted_suggestions: Vec::new(),
+                override_reason: over.then(|| ReasonCoding {
+                    system: None,
+                    code: reason.to_owned(),
+                    display: Some(reason.to_owned()),
+                }),
+                override_comment: None,
+            }
+        })
+        .collect();
+    store.record_feedback(&feedback).await.expect("feedback");
+}

@@ -91,8 +91,12 @@ async fn the_worklist_is_read_filtered_and_reached_by_keyboard_in_a_browser() {
     // Not signed in: the sign-in page, which leads back to the worklist.
     b.open(&format!("{}/ui/worklist", app.address)).await;
     assert_eq!(b.text("h1").await, "Sign in");
-    b.sign_in(&app.address, &["worklist:read", "worklist:write"])
-        .await;
+    b.sign_in(
+        &app.address,
+        &["worklist:read", "worklist:write"],
+        "/ui/worklist",
+    )
+    .await;
     b.open(&format!("{}/ui/worklist", app.address)).await;
     assert_eq!(b.text("h1").await, "Worklist");
     assert_eq!(b.text("header .user strong").await, "developer");
@@ -226,7 +230,8 @@ async fn two_thousand_recipients_are_paged_and_the_first_page_shows_in_under_a_s
         }
     })
     .await;
-    b.sign_in(&app.address, &["worklist:read"]).await;
+    b.sign_in(&app.address, &["worklist:read"], "/ui/worklist")
+        .await;
 
     let started = Instant::now();
     b.open(&format!("{}/ui/worklist", app.address)).await;
