@@ -8,6 +8,13 @@ use super::browser::Browser;
 use super::seed::{seed, seed_cards, RULES};
 use crate::helpers::spawn_app;
 
+/// The markup of the chart `id` (its `<svg>`).
+async fn chart(b: &Browser, id: &str) -> String {
+    let css = format!("svg[aria-labelledby='{id}-title {id}-desc']");
+    let svg = b.client.find(Locator::Css(&css)).await.expect("the chart");
+    svg.html(false).await.unwrap()
+}
+
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
@@ -86,14 +93,7 @@ async fn the_quality_page_charts_cards_and_the_worklist_month_by_month() {
     );
 
     // The worklist: cohort per month, share of recipients with an open cbc finding, days to close.
-    let cohort = b
-        .client
-        .find(Locator::Css(
-            "svg[aria-labelledby='cohort-title cohort-desc']",
-        ))
-        .await
-        .unwrap();
-    let text = cohort.html(false).await.unwrap();
+    let text = chart(&b, "cohort").await;
     assert!(
         text.contains("<title>2026-05, recipients: 10</title>"),
         "{text}"
@@ -102,27 +102,9 @@ async fn the_quality_page_charts_cards_and_the_worklist_month_by_month() {
         text.contains("<title>2026-06, recipients: 4</title>"),
         "{text}"
     );
-    let shares = b
-        .client
-        .find(Locator::Css(
-            "svg[aria-labelledby='overdue-title overdue-desc']",
-        ))
-        .await
-        .unwrap()
-        .html(false)
-        .await
-        .unwrap();
+    let shares = chart(&b, "overdue").await;
     assert!(shares.contains(": 100 %</title>"), "{shares}");
-    let closing = b
-        .client
-        .find(Locator::Css(
-            "svg[aria-labelledby='closing-title closing-desc']",
-        ))
-        .await
-        .unwrap()
-        .html(false)
-        .await
-        .unwrap();
+    let closing = chart(&b, "closing").await;
     assert!(
         closing.contains("<title>2026-06, median days: 36 d</title>"),
         "{closing}"
