@@ -33,8 +33,8 @@ pub use models::{
     ReasonCoding,
 };
 pub use population::{
-    NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationFinding,
-    PopulationFindingFilter, PopulationRun, PopulationRunEnd, RunStatus,
+    Facets, NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationFinding,
+    PopulationFindingFilter, PopulationRun, PopulationRunEnd, Prevention, RunStatus,
 };
 pub use postgres::PostgresStore;
 pub use report::{CommentCount, IndicatorCounts, ReasonCount, RuleQuality};

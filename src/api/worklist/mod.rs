@@ -11,15 +11,16 @@ use std::collections::BTreeSet;
 use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use super::admin::{AdminUser, Routes};
-use super::ApiError;
+use super::{ApiError, AppState};
 use crate::cds::RequestError;
 use crate::storage::{
     NewAudit, PopulationFinding, PopulationFindingFilter, RunStatus, Store, MAX_LIST_LIMIT,
 };
-use crate::worklist::Sheet;
+use crate::worklist::{self, Sheet};
 
 /// The worklist routes, documented with the admin API.
 pub fn register(routes: &mut Routes) {
@@ -41,6 +42,9 @@ const READ: &str = "worklist:read";
         ("rule" = Option<String>, Query, description = "rule id"),
         ("indicator" = Option<String>, Query, description = "info, warning or critical"),
         ("firstSeenAfter" = Option<String>, Query, description = "RFC 3339 date-time: findings first seen by a run whose now is after it"),
+        ("product" = Option<String>, Query, description = "a product id of the pack's cohort.yaml: findings of patients whose record names that product"),
+        ("prevention" = Option<String>, Query, description = "primary, secondary or tertiary: the rule's level of prevention"),
+        ("overdueDays" = Option<u32>, Query, description = "findings due more than N days before the latest run's now (0 to 36500); only rules with a `due:` setting give findings a due date, the others never match"),
         ("limit" = Option<i64>, Query, description = "findings per page, 1 to 1000 (JSON default 100; CSV: all)"),
         ("cursor" = Option<String>, Query, description = "the nextCursor of the previous page"),
     ),
@@ -51,13 +55,14 @@ async fn list_findings(
     req: HttpRequest,
     user: AdminUser,
     store: web::Data<dyn Store>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = req
         .headers()
         .get(ACCEPT)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
-    list(&req, &user, store.as_ref(), csv).await
+    list(&req, &user, (store.as_ref(), state.tz), csv).await
 }
 
 #[utoipa::path(
@@ -73,20 +78,24 @@ async fn list_findings_csv(
     req: HttpRequest,
     user: AdminUser,
     store: web::Data<dyn Store>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    list(&req, &user, store.as_ref(), true).await
+    list(&req, &user, (store.as_ref(), state.tz), true).await
 }
 
 async fn list(
     req: &HttpRequest,
     user: &AdminUser,
-    store: &dyn Store,
+    (store, tz): (&dyn Store, Tz),
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require(READ)?;
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|_| RequestError::new("", "the query string is not URL-encoded"))?;
-    let q = query::parse(pairs.into_inner())?;
+    let mut q = query::parse(pairs.into_inner())?;
+    if let Some(days) = q.overdue_days {
+        q.filter.due_before = Some(worklist::due_before(store, days, tz).await?);
+    }
     // CSV is the export: every matching finding unless a limit is given.
     let wanted = q
         .limit

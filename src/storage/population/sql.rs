@@ -4,7 +4,7 @@
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{PopulationCounts, PopulationFinding, PopulationRun, RunStatus};
+use super::{Facets, PopulationCounts, PopulationFinding, PopulationRun, RunStatus};
 use crate::storage::codec::Timestamp;
 use crate::storage::models::CardIndicator;
 
@@ -14,12 +14,12 @@ INSERT INTO population_runs (pack_version, run_at, started_at, status)
 VALUES ($1, $2, $3, 'running')
 RETURNING id";
 
-/// Binds: run, patient, name, rule, indicator, summary, values (JSON). A finding staged twice
-/// (a retried batch) is kept once.
+/// Binds: run, patient, name, rule, indicator, summary, values (JSON), product, prevention,
+/// due date. A finding staged twice (a retried batch) is kept once.
 pub(super) const STAGE_FINDING: &str = "\
 INSERT INTO population_run_findings (run_id, patient, display_name, rule_id, indicator,
-    summary, fired_with)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    summary, fired_with, product, prevention, due_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (run_id, patient, rule_id) DO NOTHING";
 
 /// Binds: run, finished time, status, message, patients, cohort, resources read, skipped,
@@ -34,7 +34,8 @@ WHERE id = $1 AND status = 'running'";
 pub(super) const MERGE_SEEN: &str = "\
 UPDATE population_findings
 SET last_seen_run = s.run_id, display_name = s.display_name, indicator = s.indicator,
-    summary = s.summary, fired_with = s.fired_with
+    summary = s.summary, fired_with = s.fired_with, product = s.product,
+    prevention = s.prevention, due_on = s.due_on
 FROM population_run_findings s
 WHERE s.run_id = $1
   AND population_findings.closed_by_run IS NULL
@@ -44,9 +45,9 @@ WHERE s.run_id = $1
 /// Binds: run, run's now. The run's findings that are not open yet open.
 pub(super) const MERGE_NEW: &str = "\
 INSERT INTO population_findings (patient, display_name, rule_id, indicator, summary,
-    fired_with, first_seen_run, first_seen_at, last_seen_run)
+    fired_with, first_seen_run, first_seen_at, last_seen_run, product, prevention, due_on)
 SELECT s.patient, s.display_name, s.rule_id, s.indicator, s.summary, s.fired_with,
-    s.run_id, $2, s.run_id
+    s.run_id, $2, s.run_id, s.product, s.prevention, s.due_on
 FROM population_run_findings s
 WHERE s.run_id = $1
   AND NOT EXISTS (
@@ -101,10 +102,10 @@ pub(super) const LIST_RUNS: &str = concat!(
 );
 
 /// Binds: rule, patient (each optional), closed too, after id (optional), limit, indicator,
-/// first seen after (each optional). By id.
+/// first seen after, product, prevention, due before (each optional). By id.
 pub(super) const LIST_FINDINGS: &str = "\
 SELECT id, patient, display_name, rule_id, indicator, summary, fired_with, first_seen_run,
-    first_seen_at, last_seen_run, closed_by_run, closed_at
+    first_seen_at, last_seen_run, closed_by_run, closed_at, product, prevention, due_on
 FROM population_findings
 WHERE ($1 IS NULL OR rule_id = $1)
   AND ($2 IS NULL OR patient = $2)
@@ -112,6 +113,9 @@ WHERE ($1 IS NULL OR rule_id = $1)
   AND ($4 IS NULL OR id > $4)
   AND ($6 IS NULL OR indicator = $6)
   AND ($7 IS NULL OR first_seen_at > $7)
+  AND ($8 IS NULL OR product = $8)
+  AND ($9 IS NULL OR prevention = $9)
+  AND ($10 IS NULL OR due_on < $10)
 ORDER BY id
 LIMIT $5";
 
@@ -177,6 +181,9 @@ pub(super) struct FindingRow {
     last_seen_run: i64,
     closed_by_run: Option<i64>,
     closed_at: Option<Timestamp>,
+    product: Option<String>,
+    prevention: Option<String>,
+    due_on: Option<String>,
 }
 
 impl From<FindingRow> for PopulationFinding {
@@ -189,6 +196,12 @@ impl From<FindingRow> for PopulationFinding {
             indicator: row.indicator,
             summary: row.summary,
             fired_with: row.fired_with.0,
+            // Both columns are written only from the types they are read back into.
+            facets: Facets {
+                product: row.product,
+                prevention: row.prevention.and_then(|p| p.parse().ok()),
+                due_on: row.due_on.and_then(|d| d.parse().ok()),
+            },
             first_seen_run: row.first_seen_run,
             first_seen_at: row.first_seen_at.into(),
             last_seen_run: row.last_seen_run,
