@@ -4,6 +4,7 @@
 //! listed patient's findings, so its entry names them; a read that cannot be audited is not
 //! answered (503). Logs never carry a patient reference (`super::log_span`).
 
+mod actions;
 mod query;
 
 use std::collections::BTreeSet;
@@ -11,7 +12,6 @@ use std::collections::BTreeSet;
 use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use super::admin::{AdminUser, Routes};
@@ -27,7 +27,8 @@ pub fn register(routes: &mut Routes) {
     routes
         .add(__path_list_findings, list_findings)
         .add(__path_list_findings_csv, list_findings_csv)
-        .add(__path_patient_findings, patient_findings);
+        .add(__path_patient_findings, patient_findings)
+        .add(actions::__path_act_on_finding, actions::act_on_finding);
 }
 
 const READ: &str = "worklist:read";
@@ -44,6 +45,7 @@ const READ: &str = "worklist:read";
         ("firstSeenAfter" = Option<String>, Query, description = "RFC 3339 date-time: findings first seen by a run whose now is after it"),
         ("product" = Option<String>, Query, description = "a product id of the pack's cohort.yaml: findings of patients whose record names that product"),
         ("prevention" = Option<String>, Query, description = "primary, secondary or tertiary: the rule's level of prevention"),
+        ("includeSnoozed" = Option<bool>, Query, description = "true: snoozed findings too (by default a finding whose latest action is a snooze is hidden until it ends)"),
         ("overdueDays" = Option<u32>, Query, description = "findings due more than N days before the latest run's now (0 to 36500); only rules with a `due:` setting give findings a due date, the others never match"),
         ("limit" = Option<i64>, Query, description = "findings per page, 1 to 1000 (JSON default 100; CSV: all)"),
         ("cursor" = Option<String>, Query, description = "the nextCursor of the previous page"),
@@ -62,7 +64,7 @@ async fn list_findings(
         .get(ACCEPT)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
-    list(&req, &user, (store.as_ref(), state.tz), csv).await
+    list(&req, &user, (store.as_ref(), &state), csv).await
 }
 
 #[utoipa::path(
@@ -80,13 +82,13 @@ async fn list_findings_csv(
     store: web::Data<dyn Store>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    list(&req, &user, (store.as_ref(), state.tz), true).await
+    list(&req, &user, (store.as_ref(), &state), true).await
 }
 
 async fn list(
     req: &HttpRequest,
     user: &AdminUser,
-    (store, tz): (&dyn Store, Tz),
+    (store, state): (&dyn Store, &AppState),
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require(READ)?;
@@ -94,7 +96,10 @@ async fn list(
         .map_err(|_| RequestError::new("", "the query string is not URL-encoded"))?;
     let mut q = query::parse(pairs.into_inner())?;
     if let Some(days) = q.overdue_days {
-        q.filter.due_before = Some(worklist::due_before(store, days, tz).await?);
+        q.filter.due_before = Some(worklist::due_before(store, days, state.tz).await?);
+    }
+    if !q.include_snoozed {
+        q.filter.hide_snoozed_at = Some((state.clock)());
     }
     // CSV is the export: every matching finding unless a limit is given.
     let wanted = q
@@ -122,7 +127,7 @@ async fn list(
 }
 
 /// Up to `wanted` findings from `filter`, page by page.
-async fn read_findings(
+pub(super) async fn read_findings(
     store: &dyn Store,
     mut filter: PopulationFindingFilter,
     wanted: i64,
@@ -159,7 +164,12 @@ fn csv_answer(findings: &[PopulationFinding]) -> Result<HttpResponse, ApiError> 
 }
 
 /// Writes the audit entry of a read; the read is not answered without it.
-async fn audit(store: &dyn Store, actor: &str, action: &str, after: Value) -> Result<(), ApiError> {
+pub(super) async fn audit(
+    store: &dyn Store,
+    actor: &str,
+    action: &str,
+    after: Value,
+) -> Result<(), ApiError> {
     let entry = NewAudit {
         actor: actor.to_owned(),
         action: action.to_owned(),

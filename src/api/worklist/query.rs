@@ -22,6 +22,8 @@ pub struct FindingsQuery {
     /// Overdue by more than this many days: the store's `due_before` is set from the latest
     /// run once parsing is done.
     pub overdue_days: Option<u32>,
+    /// Snoozed findings too (hidden until their snooze ends unless asked for).
+    pub include_snoozed: bool,
     pub given: Map<String, Value>,
 }
 
@@ -39,6 +41,7 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<FindingsQuery, RequestError
         filter: PopulationFindingFilter::default(),
         limit: None,
         overdue_days: None,
+        include_snoozed: false,
         given: Map::new(),
     };
     for (name, value) in pairs {
@@ -62,6 +65,11 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<FindingsQuery, RequestError
                 })?;
                 q.filter.first_seen_after = Some(at);
             }
+            "includeSnoozed" => match value.as_str() {
+                "true" => q.include_snoozed = true,
+                "false" => q.include_snoozed = false,
+                _ => return Err(bad(&name, "must be true or false")),
+            },
             "limit" => match value.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => q.limit = Some(n),
                 _ => return Err(bad(&name, "must be a whole number from 1 to 1000")),

@@ -378,5 +378,8 @@ pub(super) fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
     if let Some(due) = &rule.due {
         rc.due(due);
     }
+    if let Some(s) = &card.snooze {
+        rc.snooze(s, &card.override_reasons);
+    }
     binding_cycles(rc.c, rule);
 }

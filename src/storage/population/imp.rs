@@ -141,6 +141,7 @@ macro_rules! backend {
                         .bind(run_id)
                         .execute(&mut *tx)
                         .await?;
+                    sqlx::query(sql::PURGE_ACTIONS).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(run)
@@ -186,6 +187,8 @@ macro_rules! backend {
                     .bind(filter.product.as_deref())
                     .bind(filter.prevention.map(|p| p.as_str()))
                     .bind(filter.due_before.map(|d| d.to_string()))
+                    .bind(filter.id)
+                    .bind(filter.hide_snoozed_at.map(Timestamp))
                     .fetch_all(pool)
                     .await?;
                 Ok(into_models(rows))

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::models::CardIndicator;
+use super::snooze::FindingAction;
 
 /// A run about to start.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +194,8 @@ pub struct PopulationFinding {
     /// The latest product, prevention level and due date.
     #[serde(flatten)]
     pub facets: Facets,
+    /// The latest action on it (acknowledged, snoozed, patient contacted).
+    pub latest_action: Option<FindingAction>,
     /// The run that first found it.
     pub first_seen_run: i64,
     /// That run's "now".
@@ -223,6 +226,10 @@ pub struct PopulationFindingFilter {
     /// Only findings with a due date before this date (the overdue filter: the run's date
     /// minus N days).
     pub due_before: Option<NaiveDate>,
+    /// Only the finding with this id.
+    pub id: Option<i64>,
+    /// Leave out findings whose latest action is a snooze lasting past this instant.
+    pub hide_snoozed_at: Option<DateTime<Utc>>,
     /// Closed findings too.
     pub include_closed: bool,
     /// Only ids above this one (the last id of the previous page).
