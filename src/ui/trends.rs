@@ -100,7 +100,7 @@ mod tests {
 
     use super::by_month;
     use crate::storage::{
-        CardIndicator, PopulationCounts, PopulationFinding, PopulationRun, RunStatus,
+        CardIndicator, Facets, PopulationCounts, PopulationFinding, PopulationRun, RunStatus,
     };
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -141,6 +141,8 @@ mod tests {
             indicator: CardIndicator::Warning,
             summary: String::new(),
             fired_with: json!({}),
+            facets: Facets::default(),
+            latest_action: None,
             first_seen_run: first.0,
             first_seen_at: at(first.1),
             last_seen_run: first.0,

@@ -39,3 +39,4 @@ mod summaries;
 mod ui;
 mod worklist;
 mod worklist_bulk;
+mod worklist_filters;

@@ -68,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/quality", web::get().to(quality::get_quality))
             .route("/worklist", web::get().to(worklist::get_worklist))
             .route("/worklist.csv", web::get().to(worklist::get_worklist_csv))
+            .route(
+                "/worklist/findings/{id}/actions",
+                web::post().to(worklist::post_action),
+            )
             .default_service(web::to(not_found)),
     );
 }

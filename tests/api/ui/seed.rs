@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use cart_sentinel::storage::{
-    CardIndicator, NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationRunEnd,
+    CardIndicator, Facets, NewPopulationFinding, NewPopulationRun, PopulationCounts,
+    PopulationRunEnd, Prevention,
 };
 
 use crate::helpers::TestApp;
@@ -64,6 +65,11 @@ pub async fn seed(
                 rule_id: rule.to_owned(),
                 indicator,
                 summary: summary.to_owned(),
+                facets: Facets {
+                    product: Some(["axi-cel", "cilta-cel"][i % 2].to_owned()),
+                    prevention: Some(Prevention::Secondary),
+                    due_on: Some(run_at.date_naive() - Duration::days(i64::try_from(i % 90).unwrap())),
+                },
                 fired_with: json!({"title": rule, "detail": format!("Day **{}** after axi-cel.", 30 + i % 400),
                     "source": {"label": "catalogue", "url": "https://example.org"}}),
             });
@@ -121,6 +127,7 @@ pub async fn seed_cards(
             indicator: CardIndicator::Warning,
             pack_version: 1,
             issued_at: at,
+            patient_key: None,
         })
         .collect();
     store.record_issued_cards(&cards).await.expect("cards");
