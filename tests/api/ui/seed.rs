@@ -31,6 +31,15 @@ pub const RULES: [(&str, CardIndicator, &str); 3] = [
     ),
 ];
 
+/// The shipped rule's title, as a run stores it with the finding.
+fn title_of(rule: &str) -> &'static str {
+    match rule {
+        "cbc-surveillance-overdue" => "CBC surveillance overdue after CAR-T",
+        "annual-survivorship-screening" => "Annual survivorship review and cancer screening",
+        _ => "Pneumocystis (PJP) prophylaxis missing",
+    }
+}
+
 /// Recipient `i`'s reference.
 pub fn patient(i: usize) -> String {
     format!("Patient/r{i:05}")
@@ -66,11 +75,11 @@ pub async fn seed(
                 indicator,
                 summary: summary.to_owned(),
                 facets: Facets {
-                    product: Some(["axi-cel", "cilta-cel"][i % 2].to_owned()),
+                    product: Some("axi-cel".to_owned()),
                     prevention: Some(Prevention::Secondary),
                     due_on: Some(run_at.date_naive() - Duration::days(i64::try_from(i % 90).unwrap())),
                 },
-                fired_with: json!({"title": rule, "detail": format!("Day **{}** after axi-cel.", 30 + i % 400),
+                fired_with: json!({"title": title_of(rule), "detail": format!("Day **{}** after CAR-T therapy; last result none on record.", 30 + i % 400),
                     "source": {"label": "catalogue", "url": "https://example.org"}}),
             });
         }
