@@ -80,20 +80,7 @@ pub enum PopulationCommand {
         now: Option<DateTime<Utc>>,
     },
     /// Print the worklist's open findings, tab-separated (or CSV), oldest first.
-    Findings {
-        /// Only this rule's findings.
-        #[arg(long)]
-        rule: Option<String>,
-        /// Only this patient's findings (`Patient/{id}`).
-        #[arg(long)]
-        patient: Option<String>,
-        /// Closed findings too.
-        #[arg(long)]
-        all: bool,
-        /// CSV for a spreadsheet.
-        #[arg(long)]
-        csv: bool,
-    },
+    Findings(population::FindingsArgs),
 }
 
 /// `admin` subcommands.
@@ -184,14 +171,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             population::run(input, now).await
         }
         Command::Population {
-            command:
-                PopulationCommand::Findings {
-                    rule,
-                    patient,
-                    all,
-                    csv,
-                },
-        } => population::findings(rule, patient, all, csv).await,
+            command: PopulationCommand::Findings(args),
+        } => population::findings(args).await,
     }
 }
 

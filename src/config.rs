@@ -40,6 +40,9 @@ pub struct Settings {
     /// Where `population run --bulk` exports from; none: no Bulk export.
     #[serde(default)]
     pub bulk: Option<crate::bulk::BulkConfig>,
+    /// The secret of the keyed patient hash (`crate::privacy`).
+    #[serde(default)]
+    pub privacy: crate::privacy::PrivacySettings,
 }
 
 /// `[population]`: population runs and their worklist.
@@ -312,6 +315,7 @@ impl Default for Settings {
                 max_draft_orders: 200,
             },
             population: PopulationSettings::default(),
+            privacy: crate::privacy::PrivacySettings::default(),
             bulk: None,
         }
     }

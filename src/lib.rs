@@ -16,6 +16,7 @@ pub mod hook;
 pub mod issued;
 pub mod metrics;
 pub mod population;
+pub mod privacy;
 pub mod record;
 pub mod startup;
 pub mod storage;

@@ -218,6 +218,7 @@ impl Application {
             tz,
             issued,
             clock,
+            patient_keys: crate::privacy::PatientKeys::load(&settings)?,
         });
         let bulk = settings
             .bulk

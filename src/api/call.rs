@@ -18,7 +18,7 @@ use crate::cds::response::CdsResponse;
 use crate::cds::ServiceDescriptor;
 use crate::hook;
 use crate::metrics::Metrics;
-use crate::storage::{CardIndicator, IssuedCard};
+use crate::storage::{CardIndicator, IssuedCard, Store};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/{id}").route(web::post().to(call_service)));
@@ -49,6 +49,7 @@ async fn call_service(
     slots: web::Data<HookSlots>,
     bodies: web::Data<BodySlots>,
     limits: web::Data<RequestLimits>,
+    store: web::Data<dyn Store>,
     client: Option<CdsClient>,
     id: web::Path<String>,
     request: HttpRequest,
@@ -96,7 +97,12 @@ async fn call_service(
     if let Some(hosts) = client.as_ref().and_then(|c| c.link_hosts.as_deref()) {
         keep_links_to(&mut answer.cards, hosts);
     }
-    record_issued(&state, &metrics, service, &answer.cards, version, now);
+    let patient_key = req.context.patient_id().map(|p| state.patient_keys.of(p));
+    if let Some(key) = &patient_key {
+        super::snooze::drop_snoozed(store.get_ref(), key, now, &mut answer.cards).await;
+    }
+    let issued = (version, now, patient_key);
+    record_issued(&state, &metrics, service, &answer.cards, issued);
     log_call(
         service,
         &req,
@@ -175,8 +181,7 @@ fn record_issued(
     metrics: &Metrics,
     service: &ServiceDescriptor,
     cards: &[crate::cds::response::Card],
-    version: i64,
-    now: chrono::DateTime<Utc>,
+    (version, now, patient_key): (i64, chrono::DateTime<Utc>, Option<String>),
 ) {
     use crate::cds::response::Indicator;
     let issued: Vec<IssuedCard> = cards
@@ -197,6 +202,7 @@ fn record_issued(
                 indicator,
                 pack_version: version,
                 issued_at: now,
+                patient_key: patient_key.clone(),
             })
         })
         .collect();

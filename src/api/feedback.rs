@@ -1,12 +1,14 @@
 //! `POST /cds-services/{id}/feedback`: what the clinician did with a card. Stored without any
-//! patient data; idempotent (a repeated item is stored once).
+//! patient data; idempotent (a repeated item is stored once). A card overridden with a reason
+//! its rule marks as snoozing (`card.snooze`) snoozes the rule for the card's patient, named by
+//! the keyed hash the card was issued with.
 
 use actix_web::{web, HttpResponse};
 
 use super::{ApiError, AppState};
 use crate::auth::CdsClient;
 use crate::cds::feedback::{parse_feedback, FeedbackItem, Outcome};
-use crate::storage::{FeedbackOutcome, NewFeedback, ReasonCoding, Store};
+use crate::storage::{FeedbackOutcome, NewFeedback, NewSnooze, ReasonCoding, SnoozeOrigin, Store};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/{id}/feedback").route(web::post().to(submit_feedback)));
@@ -59,6 +61,45 @@ async fn unknown_card(store: &dyn Store, items: &[FeedbackItem]) -> Result<(), A
     Ok(())
 }
 
+/// For each card overridden with a reason its rule marks as snoozing, a snooze of that rule for
+/// the card's patient (known by its key only) for the rule's days.
+async fn snooze_overridden(
+    state: &AppState,
+    store: &dyn Store,
+    items: &[NewFeedback],
+) -> Result<(), ApiError> {
+    let (pack, _) = state.active_pack();
+    let now = (state.clock)();
+    for item in items {
+        let Some(code) = item.override_reason.as_ref().map(|r| r.code.as_str()) else {
+            continue;
+        };
+        let Some(card) = store.issued_card_key(&item.card_uuid).await? else {
+            continue;
+        };
+        let setting = pack.pack().rules.get(&card.rule_id);
+        let setting = setting.and_then(|r| r.card.snooze.as_ref());
+        let (Some(setting), Some(key)) = (setting, card.patient_key) else {
+            continue;
+        };
+        if !setting.reasons.iter().any(|r| r == code) {
+            continue;
+        }
+        let snooze = NewSnooze {
+            patient_key: key,
+            rule_id: card.rule_id,
+            until: super::snooze::until(now, setting.days, state.tz),
+            origin: SnoozeOrigin::Card,
+            reason_code: Some(code.to_owned()),
+            reason_text: None,
+            actor: None,
+            at: now,
+        };
+        store.record_snooze(&snooze).await?;
+    }
+    Ok(())
+}
+
 async fn submit_feedback(
     state: web::Data<AppState>,
     store: web::Data<dyn Store>,
@@ -77,6 +118,7 @@ async fn submit_feedback(
         .map(|f| to_new(&id, f))
         .collect();
     let saved = store.record_feedback(&items).await?;
+    snooze_overridden(&state, store.get_ref(), &items).await?;
     let iss = client.as_ref().map(|c| c.iss.as_str());
     tracing::info!(cds.service_id = %id, cds.client = iss, inserted = saved.inserted, duplicates = saved.duplicates, "feedback stored");
     Ok(HttpResponse::Ok().json(saved))

@@ -12,6 +12,7 @@ mod health;
 pub mod log_span;
 pub mod metrics;
 pub mod slots;
+mod snooze;
 mod worklist;
 
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub issued: crate::issued::IssuedQueue,
     /// The clock ("now" of a hook call); injectable for tests.
     pub clock: Clock,
+    /// The keyed patient hash of snoozes and issued cards.
+    pub patient_keys: crate::privacy::PatientKeys,
 }
 
 /// A source of the current time.

@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Settings;
 use crate::population::{Counts, Progress, Stage};
-use crate::storage::{self, PopulationFindingFilter, RunStatus, Store};
-use crate::worklist::{BulkSource, Job, RunSource, Sheet};
+use crate::storage::{self, PopulationFindingFilter, Prevention, RunStatus, Store};
+use crate::worklist::{self, BulkSource, Job, RunSource, Sheet};
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(&settings.storage.data_dir).with_context(|| {
@@ -150,25 +150,61 @@ fn show_progress(progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// `population findings [--rule R] [--patient P] [--all] [--csv]`: the worklist, oldest
-/// finding first.
-pub async fn findings(
+/// The filters of `population findings`.
+#[derive(Debug, clap::Args)]
+pub struct FindingsArgs {
+    /// Only this rule's findings.
+    #[arg(long)]
     rule: Option<String>,
+    /// Only this patient's findings (`Patient/{id}`).
+    #[arg(long)]
     patient: Option<String>,
-    include_closed: bool,
+    /// Only findings of patients who received this product (a product id of cohort.yaml).
+    #[arg(long)]
+    product: Option<String>,
+    /// Only findings of rules of this level of prevention.
+    #[arg(long, value_parser = prevention)]
+    prevention: Option<Prevention>,
+    /// Only findings due more than N days before the latest run's now (findings of rules
+    /// without a `due:` setting have no due date and never match).
+    #[arg(long)]
+    overdue_days: Option<u32>,
+    /// Closed findings too.
+    #[arg(long)]
+    all: bool,
+    /// CSV for a spreadsheet.
+    #[arg(long)]
     csv: bool,
-) -> anyhow::Result<ExitCode> {
+}
+
+fn prevention(text: &str) -> Result<Prevention, String> {
+    text.parse()
+        .map_err(|()| "must be primary, secondary or tertiary".to_owned())
+}
+
+/// `population findings [filters] [--all] [--csv]`: the worklist, oldest finding first.
+pub async fn findings(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load().context("loading settings")?;
     let store = open_store(&settings).await?;
+    let due_before = match args.overdue_days {
+        Some(days) => {
+            let tz = settings.time_zone().map_err(anyhow::Error::msg)?;
+            Some(worklist::due_before(store.as_ref(), days, tz).await?)
+        }
+        None => None,
+    };
     let mut filter = PopulationFindingFilter {
-        rule_id: rule,
-        patient,
-        include_closed,
+        rule_id: args.rule,
+        patient: args.patient,
+        product: args.product,
+        prevention: args.prevention,
+        due_before,
+        include_closed: args.all,
         limit: Some(storage::MAX_LIST_LIMIT),
         ..Default::default()
     };
     let stdout = std::io::stdout();
-    let mut out = Sheet::new(stdout.lock(), csv)?;
+    let mut out = Sheet::new(stdout.lock(), args.csv)?;
     loop {
         let page = store.list_population_findings(&filter).await?;
         let Some(last) = page.last() else { break };

@@ -14,7 +14,8 @@
 //!   the cohort (`cohort`), the call and the rule being evaluated (`ctx`);
 //! - reading the record for a rule: windows (`window`), FHIRPath inside a rule (`rule_path`),
 //!   queries (`query`);
-//! - the condition evaluator (`eval`), then rendering (`render`) and cards ([`cards`]);
+//! - the condition evaluator (`eval`), then rendering (`render`, with a finding's due date from
+//!   `due`) and cards ([`cards`]);
 //! - reading, validating and compiling a pack ([`load`], `validate`, `prefetch`).
 //!
 //! A number may count a query and a query's window or value filter may read a number, so
@@ -24,6 +25,7 @@
 pub mod cards;
 mod cohort;
 mod ctx;
+mod due;
 mod eval;
 mod item;
 pub mod load;
@@ -49,7 +51,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -137,6 +139,8 @@ pub struct Finding {
     pub links: Vec<(String, String, String)>,
     /// Override reasons (system, code, display).
     pub override_reasons: Vec<(String, String, String)>,
+    /// When what it reports became due, when the rule's `due:` can say (not on cards).
+    pub due: Option<NaiveDate>,
 }
 
 /// A rendered suggestion.

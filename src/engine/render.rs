@@ -270,6 +270,7 @@ pub(super) fn finding(re: &RuleEval) -> Finding {
             .iter()
             .map(|c| (c.system.clone(), c.code.clone(), c.display.clone()))
             .collect(),
+        due: super::due::date(re),
     }
 }
 

@@ -89,7 +89,8 @@ fn evaluate_patient(
         now: input.now,
         tz: input.tz,
     };
-    if !input.pack.cohort(&eval).member {
+    let cohort = input.pack.cohort(&eval);
+    if !cohort.member {
         return None;
     }
     counts.cohort_size += 1;
@@ -101,6 +102,7 @@ fn evaluate_patient(
     Some(PatientFindings {
         patient: format!("Patient/{}", record.patient_id),
         display_name: display_name(record),
+        product: cohort.product,
         findings,
     })
 }

@@ -104,6 +104,9 @@ pub struct PatientFindings {
     pub patient: String,
     /// The Patient resource's name, when it has one: what a worklist shows.
     pub display_name: Option<String>,
+    /// The CAR-T product of the most recent course (a product id of the pack's cohort), when
+    /// the record names it: the `{{product}}` of the patient's cards.
+    pub product: Option<String>,
     /// The findings, as a `patient-view` hook call would give them.
     pub findings: Vec<Finding>,
 }

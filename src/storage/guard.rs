@@ -17,10 +17,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::{
-    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
-    NewFeedback, NewPackVersion, NewPopulationFinding, NewPopulationRun, PackSummary, PackVersion,
-    PopulationFinding, PopulationFindingFilter, PopulationRun, PopulationRunEnd, RuleQuality,
-    Store, StoreError,
+    AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
+    IssuedCardKey, NewAudit, NewFeedback, NewFindingAction, NewPackVersion, NewPopulationFinding,
+    NewPopulationRun, NewSnooze, PackSummary, PackVersion, PopulationFinding,
+    PopulationFindingFilter, PopulationRun, PopulationRunEnd, RuleQuality, Store, StoreError,
 };
 
 /// The bound of the transaction that ends a population run: merging a large centre's worklist
@@ -210,6 +210,34 @@ impl Store for Guarded {
     ) -> Result<Vec<PopulationFinding>, StoreError> {
         let call = self.inner.list_population_findings(filter);
         self.run("list_population_findings", call).await
+    }
+
+    async fn act_on_finding(
+        &self,
+        action: &NewFindingAction,
+        snooze: Option<&NewSnooze>,
+    ) -> Result<(), StoreError> {
+        let call = self.inner.act_on_finding(action, snooze);
+        self.run("act_on_finding", call).await
+    }
+
+    async fn record_snooze(&self, snooze: &NewSnooze) -> Result<(), StoreError> {
+        self.run("record_snooze", self.inner.record_snooze(snooze))
+            .await
+    }
+
+    async fn active_snoozes(
+        &self,
+        patient_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let call = self.inner.active_snoozes(patient_key, at);
+        self.run("active_snoozes", call).await
+    }
+
+    async fn issued_card_key(&self, uuid: &str) -> Result<Option<IssuedCardKey>, StoreError> {
+        self.run("issued_card_key", self.inner.issued_card_key(uuid))
+            .await
     }
 
     async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError> {

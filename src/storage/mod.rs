@@ -3,7 +3,8 @@
 //! implementation (atuin's design). Patient data is held in two places: the worklist of
 //! population runs ([`population`]: each finding's patient reference and display name), kept
 //! for `population.retention_days` after a finding closes, and the audit entries of worklist
-//! reads (the patient references each read showed); the hook path stores none. This
+//! reads and actions (the patient references each showed); the hook path stores none. Snoozes
+//! and issued cards name a patient only by a keyed hash ([`snooze`]). This
 //! module must not import `actix_web`, `reqwest` or the engine; callers map their own types
 //! into the plain records of [`models`] and [`population`].
 
@@ -15,6 +16,7 @@ pub mod population;
 mod postgres;
 mod report;
 mod rows;
+pub mod snooze;
 mod sql;
 mod sqlite;
 
@@ -33,11 +35,14 @@ pub use models::{
     ReasonCoding,
 };
 pub use population::{
-    NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationFinding,
-    PopulationFindingFilter, PopulationRun, PopulationRunEnd, RunStatus,
+    Facets, NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationFinding,
+    PopulationFindingFilter, PopulationRun, PopulationRunEnd, Prevention, RunStatus,
 };
 pub use postgres::PostgresStore;
 pub use report::{CommentCount, IndicatorCounts, ReasonCount, RuleQuality};
+pub use snooze::{
+    ActionKind, FindingAction, IssuedCardKey, NewFindingAction, NewSnooze, SnoozeOrigin,
+};
 pub use sqlite::SqliteStore;
 
 /// Rows returned by a list call when the filter sets no limit.
@@ -150,6 +155,27 @@ pub trait Store: Send + Sync + 'static {
     /// Appends an audit entry that changes no pack (a read of the worklist), under the active
     /// pack version; [`StoreError::NotFound`] when no pack is active yet.
     async fn record_audit(&self, entry: &NewAudit, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Records an action on a worklist finding and, for a snooze, the snooze, in one
+    /// transaction; [`StoreError::NotFound`] when no finding has the id.
+    async fn act_on_finding(
+        &self,
+        action: &NewFindingAction,
+        snooze: Option<&NewSnooze>,
+    ) -> Result<(), StoreError>;
+
+    /// Records a snooze (ended snoozes are deleted on the way).
+    async fn record_snooze(&self, snooze: &NewSnooze) -> Result<(), StoreError>;
+
+    /// The rules snoozed for the patient with this key at `at`, by id.
+    async fn active_snoozes(
+        &self,
+        patient_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The rule and patient key an issued card was recorded with; `None` for an unknown card.
+    async fn issued_card_key(&self, card_uuid: &str) -> Result<Option<IssuedCardKey>, StoreError>;
 }
 
 /// How long a store operation may wait for the database (a connection from the pool, a lock,

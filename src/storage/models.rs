@@ -177,6 +177,9 @@ pub struct IssuedCard {
     pub pack_version: i64,
     /// When the card was returned.
     pub issued_at: DateTime<Utc>,
+    /// The keyed hash of the card's patient (`crate::privacy`), so that feedback on the card
+    /// can snooze its rule for that patient; never the patient reference.
+    pub patient_key: Option<String>,
 }
 
 /// A stored, immutable rule pack version.

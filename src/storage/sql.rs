@@ -28,11 +28,11 @@ WHERE ($1 IS NULL OR f.service_id = $1)
 ORDER BY f.outcome_timestamp DESC, f.id DESC
 LIMIT $5";
 
-/// Binds: card, rule, service, hook, indicator, pack version, issued time.
+/// Binds: card, rule, service, hook, indicator, pack version, issued time, patient key.
 pub(crate) const INSERT_ISSUED_CARD: &str = "\
 INSERT INTO issued_cards (card_uuid, rule_id, service_id, hook, indicator, pack_version,
-    issued_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    issued_at, patient_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (card_uuid) DO NOTHING";
 
 /// Binds: card uuid. A row when that card was issued.

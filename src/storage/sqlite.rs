@@ -18,11 +18,12 @@ use super::codec::Timestamp;
 use super::population::imp as population;
 use super::report::{self, FeedbackCountRow, IssuedCountRow};
 use super::rows::{into_models, AuditRow, FeedbackRow, PackRow, PackSummaryRow};
-use super::{effective_limit, feedback_key, sql, Store, StoreError};
+use super::{effective_limit, feedback_key, snooze, sql, Store, StoreError};
 use super::{
     AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
     NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
 };
+use super::{IssuedCardKey, NewFindingAction, NewSnooze};
 use super::{
     NewPopulationFinding, NewPopulationRun, PopulationFinding, PopulationFindingFilter,
     PopulationRun, PopulationRunEnd,
@@ -153,6 +154,7 @@ impl Store for SqliteStore {
                 .bind(card.indicator)
                 .bind(card.pack_version)
                 .bind(Timestamp(card.issued_at))
+                .bind(card.patient_key.as_deref())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -343,6 +345,30 @@ impl Store for SqliteStore {
         filter: &PopulationFindingFilter,
     ) -> Result<Vec<PopulationFinding>, StoreError> {
         population::sqlite::findings(&self.pool, filter).await
+    }
+
+    async fn act_on_finding(
+        &self,
+        action: &NewFindingAction,
+        snooze: Option<&NewSnooze>,
+    ) -> Result<(), StoreError> {
+        snooze::imp::sqlite::act(&self.pool, action, snooze).await
+    }
+
+    async fn record_snooze(&self, s: &NewSnooze) -> Result<(), StoreError> {
+        snooze::imp::sqlite::snooze(&self.pool, s).await
+    }
+
+    async fn active_snoozes(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        snooze::imp::sqlite::active(&self.pool, key, at).await
+    }
+
+    async fn issued_card_key(&self, uuid: &str) -> Result<Option<IssuedCardKey>, StoreError> {
+        snooze::imp::sqlite::issued_key(&self.pool, uuid).await
     }
 
     #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]

@@ -12,11 +12,12 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::BulkSource;
+use crate::engine::rule::Prevention as RulePrevention;
 use crate::engine::CompiledPack;
 use crate::population::{self, Counts, PatientFindings, Progress, RunInput};
 use crate::storage::{
-    CardIndicator, NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationRun,
-    PopulationRunEnd, Store, StoreError,
+    CardIndicator, Facets, NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationRun,
+    PopulationRunEnd, Prevention, Store, StoreError,
 };
 
 /// Findings staged in one store transaction.
@@ -147,7 +148,7 @@ impl Job {
                 let mut batch = Vec::new();
                 let stopped = || "the store stopped taking findings".to_owned();
                 let (counts, _) = population::run(&files, &input, &mut |p| {
-                    batch.extend(store_findings(p));
+                    batch.extend(store_findings(p, &pack));
                     if batch.len() >= BATCH {
                         tx.blocking_send(std::mem::take(&mut batch))
                             .map_err(|_| stopped())?;
@@ -190,8 +191,20 @@ fn store_counts(c: &Counts) -> PopulationCounts {
 }
 
 /// One patient's findings as the store keeps them.
-fn store_findings(p: PatientFindings) -> impl Iterator<Item = NewPopulationFinding> {
+fn store_findings(
+    p: PatientFindings,
+    pack: &CompiledPack,
+) -> impl Iterator<Item = NewPopulationFinding> + '_ {
     p.findings.into_iter().map(move |f| NewPopulationFinding {
+        facets: Facets {
+            product: p.product.clone(),
+            prevention: pack
+                .pack()
+                .rules
+                .get(&f.rule_id)
+                .map(|r| prevention(r.prevention)),
+            due_on: f.due,
+        },
         patient: p.patient.clone(),
         display_name: p.display_name.clone(),
         rule_id: f.rule_id,
@@ -204,4 +217,12 @@ fn store_findings(p: PatientFindings) -> impl Iterator<Item = NewPopulationFindi
             "source": {"label": f.source_label, "url": f.source_url},
         }),
     })
+}
+
+fn prevention(p: RulePrevention) -> Prevention {
+    match p {
+        RulePrevention::Primary => Prevention::Primary,
+        RulePrevention::Secondary => Prevention::Secondary,
+        RulePrevention::Tertiary => Prevention::Tertiary,
+    }
 }

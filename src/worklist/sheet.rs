@@ -5,12 +5,15 @@ use std::io::Write;
 
 use crate::storage::PopulationFinding;
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 14] = [
     "patient",
     "name",
     "rule",
     "indicator",
     "summary",
+    "product",
+    "prevention",
+    "due_on",
     "first_seen_run",
     "first_seen_at",
     "last_seen_run",
@@ -65,7 +68,7 @@ impl<W: Write> Sheet<W> {
     }
 }
 
-fn row(f: &PopulationFinding) -> [String; 11] {
+fn row(f: &PopulationFinding) -> [String; 14] {
     let opt = |v: Option<String>| v.unwrap_or_default();
     [
         f.patient.clone(),
@@ -73,6 +76,9 @@ fn row(f: &PopulationFinding) -> [String; 11] {
         f.rule_id.clone(),
         f.indicator.as_str().to_owned(),
         f.summary.clone(),
+        opt(f.facets.product.clone()),
+        opt(f.facets.prevention.map(|p| p.as_str().to_owned())),
+        opt(f.facets.due_on.map(|d| d.to_string())),
         f.first_seen_run.to_string(),
         f.first_seen_at.to_rfc3339(),
         f.last_seen_run.to_string(),

@@ -162,6 +162,7 @@ impl TestApp {
                 indicator: CardIndicator::Warning,
                 pack_version: 1,
                 issued_at: Utc::now(),
+                patient_key: None,
             })
             .collect();
         store

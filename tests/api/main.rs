@@ -38,3 +38,4 @@ mod store_outage;
 mod summaries;
 mod worklist;
 mod worklist_bulk;
+mod worklist_filters;

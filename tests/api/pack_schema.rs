@@ -19,8 +19,9 @@ use serde_json::{json, Value};
 
 use cart_sentinel::engine::rule::{
     ActionTemplate, Before, Binding, CardTemplate, CardVariant, Case, CaseBranch, CodingTemplate,
-    CohortRequirement, Comparison, Cond, DayRange, Evidence, LinkTemplate, ListItem, Num,
-    Parameter, PathOf, PatientNum, Prevention, Query, Rule, RuleStatus, SuggestionTemplate, Within,
+    CohortRequirement, Comparison, Cond, DayRange, Due, Evidence, LinkTemplate, ListItem, Num,
+    Parameter, PathOf, PatientNum, Prevention, Query, Rule, RuleStatus, SnoozeSetting,
+    SuggestionTemplate, Within,
 };
 use cart_sentinel::engine::valueset::{CodeEntry, CohortDef, Product, TextEntry, ValueSet};
 use cart_sentinel::engine::{load, Pack};
@@ -228,6 +229,12 @@ const OBJECTS: &[(Kind, &str, Names)] = &[
     (Kind::Rule, "/$defs/link", keys::<LinkTemplate>),
     (Kind::Rule, "/$defs/coding", keys::<CodingTemplate>),
     (Kind::Rule, "/$defs/card", keys::<CardTemplate>),
+    (Kind::Rule, "/$defs/due", keys::<Due>),
+    (
+        Kind::Rule,
+        "/$defs/card/properties/snooze",
+        keys::<SnoozeSetting>,
+    ),
     (Kind::Rule, "/$defs/evidence", keys::<Evidence>),
     (Kind::ValueSet, "", keys::<ValueSet>),
     (Kind::ValueSet, "/$defs/codeEntry", keys::<CodeEntry>),

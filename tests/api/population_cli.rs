@@ -80,7 +80,7 @@ pub(crate) fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, Strin
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("patient,name,rule,indicator,summary,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id")
+        Some("patient,name,rule,indicator,summary,product,prevention,due_on,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id")
     );
     let mut rows: Vec<_> = csv::Reader::from_reader(text.as_bytes())
         .records()
@@ -89,8 +89,8 @@ pub(crate) fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, Strin
             (
                 r[0].to_owned(),
                 r[2].to_owned(),
-                r[5].to_owned(),
                 r[8].to_owned(),
+                r[11].to_owned(),
             )
         })
         .collect();
@@ -169,4 +169,49 @@ fn a_run_over_a_missing_directory_fails_and_keeps_the_worklist() {
         "{stdout}"
     );
     assert_eq!(worklist(data.path(), true), before);
+}
+
+#[test]
+fn findings_are_filtered_by_product_prevention_and_overdue_days() {
+    let data = tempfile::tempdir().unwrap();
+    let export = tempfile::tempdir().unwrap();
+    // Infused 2026-05-26 with no CBC on record: the CBC was due on day 0, 20 days before NOW.
+    write_export(export.path(), &own_resources(&fixture(OVERDUE)));
+    run(data.path(), export.path());
+    let patient = format!("Patient/{}", patient_of(&fixture(OVERDUE)));
+    let rules = |filters: &[&str]| -> Vec<String> {
+        let mut args = vec!["population", "findings", "--csv"];
+        args.extend(filters);
+        let out = cli(data.path(), &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        csv::Reader::from_reader(out.stdout.as_slice())
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                assert_eq!(&r[0], patient);
+                r[2].to_owned()
+            })
+            .collect()
+    };
+    let cbc = "cbc-surveillance-overdue".to_owned();
+    assert!(rules(&["--overdue-days", "19"]).contains(&cbc));
+    assert!(
+        !rules(&["--overdue-days", "20"]).contains(&cbc),
+        "not more than 20"
+    );
+    assert!(rules(&["--prevention", "secondary"]).contains(&cbc));
+    assert!(rules(&["--prevention", "tertiary"]).is_empty());
+    // The record names no product (an infusion procedure only).
+    assert!(rules(&["--product", "axi-cel"]).is_empty());
+    let refused = cli(
+        data.path(),
+        &["population", "findings", "--prevention", "none"],
+    );
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("primary, secondary or tertiary"), "{said}");
 }

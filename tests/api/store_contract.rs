@@ -10,6 +10,7 @@ mod population;
 mod population_reads;
 mod replicas;
 mod security;
+mod snoozes;
 
 use std::future::Future;
 use std::ops::Deref;
@@ -209,6 +210,7 @@ fn card(uuid: &str, rule: &str, indicator: CardIndicator, at: DateTime<Utc>) -> 
         indicator,
         pack_version: 1,
         issued_at: at,
+        patient_key: None,
     }
 }
 

@@ -230,8 +230,8 @@ async fn a_run_started_over_http_becomes_a_worklist_read_with_an_audit_trail() {
     assert!(later["findings"].as_array().unwrap().is_empty());
     assert_eq!(patients_and_rules(&earlier), rows);
     for (query, field) in [
-        ("product=obe-cel", "product"),
-        ("overdueDays=30", "overdueDays"),
+        ("prevention=none", "prevention"),
+        ("overdueDays=soon", "overdueDays"),
         ("limit=0", "limit"),
         ("indicator=urgent", "indicator"),
     ] {

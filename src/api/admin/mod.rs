@@ -6,7 +6,7 @@
 //! committed as a new version with an audit entry, and guarded by `If-Match` (a rule's or value
 //! set's `ETag`). A change takes effect for the next hook call.
 
-mod openapi;
+pub(in crate::api) mod openapi;
 mod population;
 mod review;
 mod routes;

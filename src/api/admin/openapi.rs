@@ -38,7 +38,8 @@ bodies!(
     CodesToAdd,
     CodesToRemove,
     Proposal,
-    RunRequest
+    RunRequest,
+    FindingActionRequest
 );
 
 fn body_schemas() -> Value {
@@ -56,6 +57,10 @@ fn body_schemas() -> Value {
         "RunRequest": {"type": "object", "additionalProperties": false, "properties": {
             "source": {"type": "string", "enum": ["ndjson", "bulk"], "description": "ndjson: the NDJSON files of population.ndjson_dir (the default); bulk: a fresh Bulk Data export from the [bulk] server"},
             "directory": {"type": "string", "description": "a sub-directory of population.ndjson_dir: relative, without `..`"}}},
+        "FindingActionRequest": {"type": "object", "additionalProperties": false, "required": ["action", "reason"], "properties": {
+            "action": {"type": "string", "enum": ["acknowledge", "snooze", "contacted"]},
+            "reason": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "why (audited)"},
+            "days": {"type": "integer", "minimum": 1, "maximum": 365, "description": "snooze only: quiet through day N after today, on the worklist and in hook calls for this patient and rule"}}},
         "Proposal": {"type": "object", "properties": {"rule": {"$ref": "#/components/schemas/Rule"}, "pack": {"$ref": "#/components/schemas/Pack"},
             "request": {"type": "object", "description": "a CDS Hooks request (dry run)"}, "now": {"type": "string", "format": "date-time"}}},
     })

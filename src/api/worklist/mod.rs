@@ -4,6 +4,7 @@
 //! listed patient's findings, so its entry names them; a read that cannot be audited is not
 //! answered (503). Logs never carry a patient reference (`super::log_span`).
 
+mod actions;
 mod query;
 
 use std::collections::BTreeSet;
@@ -14,19 +15,20 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::admin::{AdminUser, Routes};
-use super::ApiError;
+use super::{ApiError, AppState};
 use crate::cds::RequestError;
 use crate::storage::{
     NewAudit, PopulationFinding, PopulationFindingFilter, RunStatus, Store, MAX_LIST_LIMIT,
 };
-use crate::worklist::Sheet;
+use crate::worklist::{self, Sheet};
 
 /// The worklist routes, documented with the admin API.
 pub fn register(routes: &mut Routes) {
     routes
         .add(__path_list_findings, list_findings)
         .add(__path_list_findings_csv, list_findings_csv)
-        .add(__path_patient_findings, patient_findings);
+        .add(__path_patient_findings, patient_findings)
+        .add(actions::__path_act_on_finding, actions::act_on_finding);
 }
 
 const READ: &str = "worklist:read";
@@ -41,6 +43,10 @@ const READ: &str = "worklist:read";
         ("rule" = Option<String>, Query, description = "rule id"),
         ("indicator" = Option<String>, Query, description = "info, warning or critical"),
         ("firstSeenAfter" = Option<String>, Query, description = "RFC 3339 date-time: findings first seen by a run whose now is after it"),
+        ("product" = Option<String>, Query, description = "a product id of the pack's cohort.yaml: findings of patients whose record names that product"),
+        ("prevention" = Option<String>, Query, description = "primary, secondary or tertiary: the rule's level of prevention"),
+        ("includeSnoozed" = Option<bool>, Query, description = "true: snoozed findings too (by default a finding whose latest action is a snooze is hidden until it ends)"),
+        ("overdueDays" = Option<u32>, Query, description = "findings due more than N days before the latest run's now (0 to 36500); only rules with a `due:` setting give findings a due date, the others never match"),
         ("limit" = Option<i64>, Query, description = "findings per page, 1 to 1000 (JSON default 100; CSV: all)"),
         ("cursor" = Option<String>, Query, description = "the nextCursor of the previous page"),
     ),
@@ -51,13 +57,14 @@ async fn list_findings(
     req: HttpRequest,
     user: AdminUser,
     store: web::Data<dyn Store>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = req
         .headers()
         .get(ACCEPT)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
-    list(&req, &user, store.as_ref(), csv).await
+    list(&req, &user, (store.as_ref(), &state), csv).await
 }
 
 #[utoipa::path(
@@ -73,20 +80,27 @@ async fn list_findings_csv(
     req: HttpRequest,
     user: AdminUser,
     store: web::Data<dyn Store>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    list(&req, &user, store.as_ref(), true).await
+    list(&req, &user, (store.as_ref(), &state), true).await
 }
 
 async fn list(
     req: &HttpRequest,
     user: &AdminUser,
-    store: &dyn Store,
+    (store, state): (&dyn Store, &AppState),
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require(READ)?;
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|_| RequestError::new("", "the query string is not URL-encoded"))?;
-    let q = query::parse(pairs.into_inner())?;
+    let mut q = query::parse(pairs.into_inner())?;
+    if let Some(days) = q.overdue_days {
+        q.filter.due_before = Some(worklist::due_before(store, days, state.tz).await?);
+    }
+    if !q.include_snoozed {
+        q.filter.hide_snoozed_at = Some((state.clock)());
+    }
     // CSV is the export: every matching finding unless a limit is given.
     let wanted = q
         .limit
@@ -113,7 +127,7 @@ async fn list(
 }
 
 /// Up to `wanted` findings from `filter`, page by page.
-async fn read_findings(
+pub(super) async fn read_findings(
     store: &dyn Store,
     mut filter: PopulationFindingFilter,
     wanted: i64,
@@ -150,7 +164,12 @@ fn csv_answer(findings: &[PopulationFinding]) -> Result<HttpResponse, ApiError> 
 }
 
 /// Writes the audit entry of a read; the read is not answered without it.
-async fn audit(store: &dyn Store, actor: &str, action: &str, after: Value) -> Result<(), ApiError> {
+pub(super) async fn audit(
+    store: &dyn Store,
+    actor: &str,
+    action: &str,
+    after: Value,
+) -> Result<(), ApiError> {
     let entry = NewAudit {
         actor: actor.to_owned(),
         action: action.to_owned(),

@@ -10,12 +10,20 @@ use crate::storage::{CardIndicator, PopulationFindingFilter, MAX_LIST_LIMIT};
 /// Findings on one JSON page unless `limit` says otherwise.
 pub const DEFAULT_PAGE: i64 = 100;
 
+/// A hundred years: more is a mistake, not a filter.
+const MAX_OVERDUE_DAYS: u32 = 36_500;
+
 /// A parsed query: the store's filter (open findings only), the page size asked for, and the
 /// parameters as given (what the audit entry records).
 #[derive(Debug)]
 pub struct FindingsQuery {
     pub filter: PopulationFindingFilter,
     pub limit: Option<i64>,
+    /// Overdue by more than this many days: the store's `due_before` is set from the latest
+    /// run once parsing is done.
+    pub overdue_days: Option<u32>,
+    /// Snoozed findings too (hidden until their snooze ends unless asked for).
+    pub include_snoozed: bool,
     pub given: Map<String, Value>,
 }
 
@@ -27,12 +35,13 @@ fn bad(field: &str, message: &str) -> RequestError {
 ///
 /// # Errors
 ///
-/// An unknown or repeated parameter, a value that does not parse, or a filter the worklist
-/// has no stored basis for (`product`, `overdueDays`).
+/// An unknown or repeated parameter, or a value that does not parse.
 pub fn parse(pairs: Vec<(String, String)>) -> Result<FindingsQuery, RequestError> {
     let mut q = FindingsQuery {
         filter: PopulationFindingFilter::default(),
         limit: None,
+        overdue_days: None,
+        include_snoozed: false,
         given: Map::new(),
     };
     for (name, value) in pairs {
@@ -56,6 +65,11 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<FindingsQuery, RequestError
                 })?;
                 q.filter.first_seen_after = Some(at);
             }
+            "includeSnoozed" => match value.as_str() {
+                "true" => q.include_snoozed = true,
+                "false" => q.include_snoozed = false,
+                _ => return Err(bad(&name, "must be true or false")),
+            },
             "limit" => match value.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => q.limit = Some(n),
                 _ => return Err(bad(&name, "must be a whole number from 1 to 1000")),
@@ -66,19 +80,17 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<FindingsQuery, RequestError
                     .map_err(|_| bad(&name, "must be the nextCursor of a previous page"))?;
                 q.filter.after_id = Some(after);
             }
-            "product" => {
-                return Err(bad(
-                    &name,
-                    "not available: a finding stores its rule, indicator and summary, not the \
-                     product",
-                ))
+            "product" => q.filter.product = Some(value.clone()),
+            "prevention" => {
+                let level = value
+                    .parse()
+                    .map_err(|()| bad(&name, "must be primary, secondary or tertiary"))?;
+                q.filter.prevention = Some(level);
             }
-            "overdueDays" => {
-                return Err(bad(
-                    &name,
-                    "not available: a finding stores no due date to count overdue days from",
-                ))
-            }
+            "overdueDays" => match value.parse::<u32>() {
+                Ok(n) if n <= MAX_OVERDUE_DAYS => q.overdue_days = Some(n),
+                _ => return Err(bad(&name, "must be a whole number of days from 0 to 36500")),
+            },
             _ => return Err(bad(&name, "unknown parameter")),
         }
         q.given.insert(name, Value::String(value));
@@ -89,7 +101,7 @@ pub fn parse(pairs: Vec<(String, String)>) -> Result<FindingsQuery, RequestError
 #[cfg(test)]
 mod tests {
     use super::parse;
-    use crate::storage::CardIndicator;
+    use crate::storage::{CardIndicator, Prevention};
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
@@ -105,6 +117,9 @@ mod tests {
             ("firstSeenAfter", "2026-06-01T00:00:00Z"),
             ("limit", "2"),
             ("cursor", "41"),
+            ("product", "obe-cel"),
+            ("prevention", "tertiary"),
+            ("overdueDays", "30"),
         ]))
         .unwrap();
         assert_eq!(
@@ -118,7 +133,10 @@ mod tests {
         );
         assert_eq!((q.limit, q.filter.after_id), (Some(2), Some(41)));
         assert!(!q.filter.include_closed);
-        assert_eq!(q.given.len(), 5);
+        assert_eq!(q.filter.product.as_deref(), Some("obe-cel"));
+        assert_eq!(q.filter.prevention, Some(Prevention::Tertiary));
+        assert_eq!(q.overdue_days, Some(30));
+        assert_eq!(q.given.len(), 8);
     }
 
     #[test]
@@ -129,8 +147,10 @@ mod tests {
             ("limit", "0"),
             ("limit", "1001"),
             ("cursor", "abc"),
-            ("product", "obe-cel"),
-            ("overdueDays", "30"),
+            ("prevention", "quaternary"),
+            ("overdueDays", "-1"),
+            ("overdueDays", "ten"),
+            ("overdueDays", "36501"),
             ("patient", "Patient/1"),
         ] {
             let e = parse(pairs(&[(name, value)])).unwrap_err();

@@ -30,6 +30,22 @@ pub struct CardTemplate {
     /// Override reasons offered to the clinician.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub override_reasons: Vec<CodingTemplate>,
+    /// Which override reasons mean "already handled", and for how many days they keep the
+    /// rule quiet for that patient (none: no reason snoozes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snooze: Option<SnoozeSetting>,
+}
+
+/// `snooze: {days: N, reasons: [code, ...]}`: a card overridden with one of these reasons
+/// (codes of `override_reasons`) keeps the rule quiet for the patient through day N after the
+/// override, as does a worklist snooze for its own number of days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnoozeSetting {
+    /// Calendar days the rule stays quiet after the day of the override.
+    pub days: u32,
+    /// Codes of the card's override reasons that snooze.
+    pub reasons: Vec<String>,
 }
 
 /// A conditional replacement of parts of the card.

@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod card;
+mod due;
 mod num;
 
 pub use card::*;
+pub use due::Due;
 pub use num::*;
 
 /// One rule file.
@@ -49,6 +51,9 @@ pub struct Rule {
     pub when: Cond,
     /// The card shown when it fires.
     pub card: CardTemplate,
+    /// When what the rule reports became due (population runs: the worklist's overdue filter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Due>,
     /// The evidence cited by the card (at least one).
     pub evidence: Vec<Evidence>,
 }

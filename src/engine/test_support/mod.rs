@@ -47,6 +47,7 @@ pub struct RuleText {
     when: String,
     summary: String,
     extra_card: Option<String>,
+    due: Option<String>,
 }
 
 /// An active `patient-view` rule for CAR-T recipients with the condition `when` (flow YAML)
@@ -63,6 +64,7 @@ pub fn rule(id: &str, when: &str) -> RuleText {
         when: when.to_owned(),
         summary: "fired".to_owned(),
         extra_card: None,
+        due: None,
     }
 }
 
@@ -90,6 +92,11 @@ impl RuleText {
     /// More keys of the card (flow YAML, without the braces: `variants: [...]`).
     pub fn card(mut self, yaml: &str) -> Self {
         self.extra_card = Some(yaml.to_owned());
+        self
+    }
+    /// `due:` (a flow mapping).
+    pub fn due(mut self, yaml: &str) -> Self {
+        self.due = Some(yaml.to_owned());
         self
     }
     /// `status:`.
@@ -122,6 +129,7 @@ impl RuleText {
             ("parameters", &self.parameters),
             ("let", &self.bindings),
             ("lists", &self.lists),
+            ("due", &self.due),
         ] {
             if let Some(v) = value {
                 out.push_str(&format!("{key}: {v}\n"));

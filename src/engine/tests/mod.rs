@@ -7,6 +7,7 @@ mod cohort;
 mod comparisons;
 mod counts;
 mod day;
+mod due;
 mod logic;
 mod params;
 mod placeholders;

@@ -8,6 +8,7 @@ use super::rule::{Binding, Num, NumOp, Query, Rule};
 mod cycles;
 mod query;
 mod rule;
+mod settings;
 mod sources;
 mod suggestion;
 

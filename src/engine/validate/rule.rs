@@ -375,5 +375,11 @@ pub(super) fn check_rule<'p>(c: &mut Checker<'p>, rule: &'p Rule) {
             rc.c.err(&format!("evidence[{i}].status"), "must be V, V2 or M");
         }
     }
+    if let Some(due) = &rule.due {
+        rc.due(due);
+    }
+    if let Some(s) = &card.snooze {
+        rc.snooze(s, &card.override_reasons);
+    }
     binding_cycles(rc.c, rule);
 }

@@ -68,6 +68,9 @@ macro_rules! backend {
                         .bind(f.indicator)
                         .bind(&f.summary)
                         .bind(Json(&f.fired_with))
+                        .bind(f.facets.product.as_deref())
+                        .bind(f.facets.prevention.map(|p| p.as_str()))
+                        .bind(f.facets.due_on.map(|d| d.to_string()))
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -138,6 +141,7 @@ macro_rules! backend {
                         .bind(run_id)
                         .execute(&mut *tx)
                         .await?;
+                    sqlx::query(sql::PURGE_ACTIONS).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(run)
@@ -180,6 +184,11 @@ macro_rules! backend {
                     .bind(effective_limit(filter.limit))
                     .bind(filter.indicator)
                     .bind(filter.first_seen_after.map(Timestamp))
+                    .bind(filter.product.as_deref())
+                    .bind(filter.prevention.map(|p| p.as_str()))
+                    .bind(filter.due_before.map(|d| d.to_string()))
+                    .bind(filter.id)
+                    .bind(filter.hide_snoozed_at.map(Timestamp))
                     .fetch_all(pool)
                     .await?;
                 Ok(into_models(rows))

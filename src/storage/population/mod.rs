@@ -10,11 +10,12 @@
 pub(super) mod imp;
 mod sql;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::models::CardIndicator;
+use super::snooze::FindingAction;
 
 /// A run about to start.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +119,58 @@ pub struct NewPopulationFinding {
     pub summary: String,
     /// The values that made it fire, as the engine rendered them.
     pub fired_with: Value,
+    /// What the worklist is filtered by besides rule and indicator.
+    pub facets: Facets,
+}
+
+/// A finding's product, prevention level and due date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Facets {
+    /// The patient's CAR-T product (a product id of the pack's cohort), when the record says.
+    pub product: Option<String>,
+    /// The rule's level of prevention.
+    pub prevention: Option<Prevention>,
+    /// The date (in `rules.time_zone`) on which what the rule reports became due, when the
+    /// rule can say.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// A rule's level of prevention, as the worklist stores it (the engine's own type stays in
+/// the engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prevention {
+    /// Before and at CAR-T.
+    Primary,
+    /// After infusion: early detection.
+    Secondary,
+    /// After a new malignancy.
+    Tertiary,
+}
+
+impl Prevention {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prevention::Primary => "primary",
+            Prevention::Secondary => "secondary",
+            Prevention::Tertiary => "tertiary",
+        }
+    }
+}
+
+impl std::str::FromStr for Prevention {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "primary" => Ok(Prevention::Primary),
+            "secondary" => Ok(Prevention::Secondary),
+            "tertiary" => Ok(Prevention::Tertiary),
+            _ => Err(()),
+        }
+    }
 }
 
 /// A finding of the worklist.
@@ -138,6 +191,11 @@ pub struct PopulationFinding {
     pub summary: String,
     /// The latest values that made it fire.
     pub fired_with: Value,
+    /// The latest product, prevention level and due date.
+    #[serde(flatten)]
+    pub facets: Facets,
+    /// The latest action on it (acknowledged, snoozed, patient contacted).
+    pub latest_action: Option<FindingAction>,
     /// The run that first found it.
     pub first_seen_run: i64,
     /// That run's "now".
@@ -161,6 +219,17 @@ pub struct PopulationFindingFilter {
     pub indicator: Option<CardIndicator>,
     /// Only findings first seen by a run whose "now" is after this instant.
     pub first_seen_after: Option<DateTime<Utc>>,
+    /// Only findings of patients who received this product (a product id).
+    pub product: Option<String>,
+    /// Only findings of rules of this prevention level.
+    pub prevention: Option<Prevention>,
+    /// Only findings with a due date before this date (the overdue filter: the run's date
+    /// minus N days).
+    pub due_before: Option<NaiveDate>,
+    /// Only the finding with this id.
+    pub id: Option<i64>,
+    /// Leave out findings whose latest action is a snooze lasting past this instant.
+    pub hide_snoozed_at: Option<DateTime<Utc>>,
     /// Closed findings too.
     pub include_closed: bool,
     /// Only ids above this one (the last id of the previous page).

@@ -4,9 +4,10 @@
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{PopulationCounts, PopulationFinding, PopulationRun, RunStatus};
+use super::{Facets, PopulationCounts, PopulationFinding, PopulationRun, RunStatus};
 use crate::storage::codec::Timestamp;
 use crate::storage::models::CardIndicator;
+use crate::storage::snooze::FindingAction;
 
 /// Binds: pack version, run's now, started time. Returns the id.
 pub(super) const START_RUN: &str = "\
@@ -14,12 +15,12 @@ INSERT INTO population_runs (pack_version, run_at, started_at, status)
 VALUES ($1, $2, $3, 'running')
 RETURNING id";
 
-/// Binds: run, patient, name, rule, indicator, summary, values (JSON). A finding staged twice
-/// (a retried batch) is kept once.
+/// Binds: run, patient, name, rule, indicator, summary, values (JSON), product, prevention,
+/// due date. A finding staged twice (a retried batch) is kept once.
 pub(super) const STAGE_FINDING: &str = "\
 INSERT INTO population_run_findings (run_id, patient, display_name, rule_id, indicator,
-    summary, fired_with)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    summary, fired_with, product, prevention, due_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (run_id, patient, rule_id) DO NOTHING";
 
 /// Binds: run, finished time, status, message, patients, cohort, resources read, skipped,
@@ -34,7 +35,8 @@ WHERE id = $1 AND status = 'running'";
 pub(super) const MERGE_SEEN: &str = "\
 UPDATE population_findings
 SET last_seen_run = s.run_id, display_name = s.display_name, indicator = s.indicator,
-    summary = s.summary, fired_with = s.fired_with
+    summary = s.summary, fired_with = s.fired_with, product = s.product,
+    prevention = s.prevention, due_on = s.due_on
 FROM population_run_findings s
 WHERE s.run_id = $1
   AND population_findings.closed_by_run IS NULL
@@ -44,9 +46,9 @@ WHERE s.run_id = $1
 /// Binds: run, run's now. The run's findings that are not open yet open.
 pub(super) const MERGE_NEW: &str = "\
 INSERT INTO population_findings (patient, display_name, rule_id, indicator, summary,
-    fired_with, first_seen_run, first_seen_at, last_seen_run)
+    fired_with, first_seen_run, first_seen_at, last_seen_run, product, prevention, due_on)
 SELECT s.patient, s.display_name, s.rule_id, s.indicator, s.summary, s.fired_with,
-    s.run_id, $2, s.run_id
+    s.run_id, $2, s.run_id, s.product, s.prevention, s.due_on
 FROM population_run_findings s
 WHERE s.run_id = $1
   AND NOT EXISTS (
@@ -101,19 +103,35 @@ pub(super) const LIST_RUNS: &str = concat!(
 );
 
 /// Binds: rule, patient (each optional), closed too, after id (optional), limit, indicator,
-/// first seen after (each optional). By id.
+/// first seen after, product, prevention, due before, finding id, snoozed at (each
+/// optional). By id, each finding with its latest action; with "snoozed at", findings whose
+/// latest action is a snooze lasting past it are left out.
 pub(super) const LIST_FINDINGS: &str = "\
-SELECT id, patient, display_name, rule_id, indicator, summary, fired_with, first_seen_run,
-    first_seen_at, last_seen_run, closed_by_run, closed_at
-FROM population_findings
-WHERE ($1 IS NULL OR rule_id = $1)
-  AND ($2 IS NULL OR patient = $2)
-  AND ($3 OR closed_by_run IS NULL)
-  AND ($4 IS NULL OR id > $4)
-  AND ($6 IS NULL OR indicator = $6)
-  AND ($7 IS NULL OR first_seen_at > $7)
-ORDER BY id
+SELECT f.id, f.patient, f.display_name, f.rule_id, f.indicator, f.summary, f.fired_with,
+    f.first_seen_run, f.first_seen_at, f.last_seen_run, f.closed_by_run, f.closed_at,
+    f.product, f.prevention, f.due_on, a.action AS action_kind, a.reason AS action_reason,
+    a.until AS action_until, a.actor AS action_actor, a.at AS action_at
+FROM population_findings f
+LEFT JOIN finding_actions a ON a.id = (
+    SELECT MAX(x.id) FROM finding_actions x WHERE x.finding_id = f.id)
+WHERE ($1 IS NULL OR f.rule_id = $1)
+  AND ($2 IS NULL OR f.patient = $2)
+  AND ($3 OR f.closed_by_run IS NULL)
+  AND ($4 IS NULL OR f.id > $4)
+  AND ($6 IS NULL OR f.indicator = $6)
+  AND ($7 IS NULL OR f.first_seen_at > $7)
+  AND ($8 IS NULL OR f.product = $8)
+  AND ($9 IS NULL OR f.prevention = $9)
+  AND ($10 IS NULL OR f.due_on < $10)
+  AND ($11 IS NULL OR f.id = $11)
+  AND ($12 IS NULL OR a.action IS NULL OR a.action <> 'snooze' OR a.until <= $12)
+ORDER BY f.id
 LIMIT $5";
+
+/// Binds: none. Actions on findings retention deleted.
+pub(super) const PURGE_ACTIONS: &str = "\
+DELETE FROM finding_actions
+WHERE NOT EXISTS (SELECT 1 FROM population_findings f WHERE f.id = finding_actions.finding_id)";
 
 /// Binds: time, actor, action, rule, before, after (JSON), reason. An audit entry that
 /// changes no pack, recorded against the active pack version.
@@ -177,6 +195,14 @@ pub(super) struct FindingRow {
     last_seen_run: i64,
     closed_by_run: Option<i64>,
     closed_at: Option<Timestamp>,
+    product: Option<String>,
+    prevention: Option<String>,
+    due_on: Option<String>,
+    action_kind: Option<String>,
+    action_reason: Option<String>,
+    action_until: Option<Timestamp>,
+    action_actor: Option<String>,
+    action_at: Option<Timestamp>,
 }
 
 impl From<FindingRow> for PopulationFinding {
@@ -189,6 +215,24 @@ impl From<FindingRow> for PopulationFinding {
             indicator: row.indicator,
             summary: row.summary,
             fired_with: row.fired_with.0,
+            // Both columns are written only from the types they are read back into.
+            facets: Facets {
+                product: row.product,
+                prevention: row.prevention.and_then(|p| p.parse().ok()),
+                due_on: row.due_on.and_then(|d| d.parse().ok()),
+            },
+            latest_action: match (row.action_kind, row.action_actor, row.action_at) {
+                (Some(kind), Some(actor), Some(at)) => {
+                    kind.parse().ok().map(|action| FindingAction {
+                        action,
+                        reason: row.action_reason.unwrap_or_default(),
+                        until: row.action_until.map(Into::into),
+                        actor,
+                        at: at.into(),
+                    })
+                }
+                _ => None,
+            },
             first_seen_run: row.first_seen_run,
             first_seen_at: row.first_seen_at.into(),
             last_seen_run: row.last_seen_run,

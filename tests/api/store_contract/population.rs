@@ -2,8 +2,8 @@
 //! retention, filters and paging.
 
 use cart_sentinel::storage::{
-    CardIndicator, NewPopulationFinding, NewPopulationRun, PopulationCounts, PopulationFinding,
-    PopulationFindingFilter, PopulationRunEnd, RunStatus, StoreError,
+    CardIndicator, Facets, NewPopulationFinding, NewPopulationRun, PopulationCounts,
+    PopulationFinding, PopulationFindingFilter, PopulationRunEnd, RunStatus, StoreError,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -22,6 +22,7 @@ pub(super) fn finding(patient: &str, rule: &str, summary: &str) -> NewPopulation
         indicator: CardIndicator::Warning,
         summary: summary.to_owned(),
         fired_with: json!({"detail": summary}),
+        facets: Facets::default(),
     }
 }
 
@@ -75,6 +76,18 @@ impl Backend {
         self.list_population_findings(&filter)
             .await
             .expect("list findings")
+    }
+
+    /// The patients of the findings `filter` lists, sorted.
+    pub(super) async fn worklist_patients(&self, filter: PopulationFindingFilter) -> Vec<String> {
+        let mut rows: Vec<String> = self
+            .worklist(filter)
+            .await
+            .into_iter()
+            .map(|f| f.patient)
+            .collect();
+        rows.sort();
+        rows
     }
 
     /// (patient, rule, first seen run, closed by) of the open findings, or all of them.

@@ -1,0 +1,25 @@
+//! SQL of finding actions and snoozes, valid in `SQLite` and `PostgreSQL`.
+
+/// Binds: finding id.
+pub(super) const FINDING_EXISTS: &str = "SELECT 1 FROM population_findings WHERE id = $1";
+
+/// Binds: finding, action, reason, until, actor, at.
+pub(super) const INSERT_ACTION: &str = "\
+INSERT INTO finding_actions (finding_id, action, reason, until, actor, at)
+VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Binds: patient key, rule, until, origin, reason code, reason text, actor, at.
+pub(super) const INSERT_SNOOZE: &str = "\
+INSERT INTO snoozes (patient_key, rule_id, until, origin, reason_code, reason_text, actor, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Binds: now. Snoozes that ended (they quiet nothing any more).
+pub(super) const PURGE_ENDED: &str = "DELETE FROM snoozes WHERE until <= $1";
+
+/// Binds: patient key, now. The rules quiet for that patient.
+pub(super) const ACTIVE: &str = "\
+SELECT DISTINCT rule_id FROM snoozes WHERE patient_key = $1 AND until > $2 ORDER BY rule_id";
+
+/// Binds: card uuid.
+pub(super) const ISSUED_CARD_KEY: &str =
+    "SELECT rule_id, patient_key FROM issued_cards WHERE card_uuid = $1";
