@@ -68,6 +68,15 @@ fn rules(cards: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The uuid of the card `rule` issued.
+fn uuid_of(cards: &[Value], rule: &str) -> String {
+    let card = cards.iter().find(|c| c["source"]["topic"]["code"] == rule);
+    card.expect("the rule's card")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn override_card(app: &TestApp, uuid: &str, code: &str) {
     let body = json!({"feedback": [{"card": uuid, "outcome": "overridden",
         "overrideReason": {"reason": {"system": "urn:cart-sentinel:override-reason", "code": code}},
@@ -126,13 +135,7 @@ async fn a_card_overridden_with_a_snoozing_reason_is_quiet_through_day_7_and_bac
         "{:?}",
         rules(&first)
     );
-    let uuid = first
-        .iter()
-        .find(|c| c["source"]["topic"]["code"] == RULE)
-        .unwrap()["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = uuid_of(&first, RULE);
     override_card(&app, &uuid, "already-scheduled").await;
 
     let quiet = rules(&cards(&app, &request).await);
@@ -170,13 +173,7 @@ async fn a_card_overridden_with_another_reason_is_not_snoozed() {
     let (app, _pack) = spawn(None).await;
     let request = fixture(SURVIVORSHIP);
     let first = cards(&app, &request).await;
-    let uuid = first
-        .iter()
-        .find(|c| c["source"]["topic"]["code"] == RULE)
-        .unwrap()["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = uuid_of(&first, RULE);
     override_card(&app, &uuid, "not-applicable").await;
     assert!(rules(&cards(&app, &request).await).contains(&RULE.to_owned()));
     assert!(!stored_text(&app)
