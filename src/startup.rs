@@ -219,6 +219,7 @@ impl Application {
             issued,
             clock,
             patient_keys: crate::privacy::PatientKeys::load(&settings)?,
+            snooze_reads: crate::api::snooze::SnoozeReads::default(),
         });
         let bulk = settings
             .bulk

@@ -99,7 +99,8 @@ async fn call_service(
     }
     let patient_key = req.context.patient_id().map(|p| state.patient_keys.of(p));
     if let Some(key) = &patient_key {
-        super::snooze::drop_snoozed(store.get_ref(), key, now, &mut answer.cards).await;
+        let reads = (&state.snooze_reads, store.get_ref());
+        super::snooze::drop_snoozed(reads, key, now, &mut answer.cards).await;
     }
     let issued = (version, now, patient_key);
     record_issued(&state, &metrics, service, &answer.cards, issued);

@@ -3,7 +3,8 @@
 //! bearer token with [`crate::auth::Verifier`] against the audience `public base URL + request
 //! path`, and on success places the [`CdsClient`] in the request extensions, where handlers read
 //! it back with the `CdsClient` extractor (`Option<CdsClient>` when authentication may be off).
-//! Every failure is a bare 401 with `WWW-Authenticate: Bearer`; the reason is logged at debug
+//! Every failure is the same 401 (`WWW-Authenticate: Bearer`, one OperationOutcome whatever the
+//! cause); the reason is logged at debug
 //! level by the verifier, never with the token.
 
 use std::future::{ready, Ready};

@@ -1,10 +1,10 @@
 //! `ApiError`: the single place where failures become HTTP statuses.
 //!
 //! 400 malformed request (OperationOutcome naming the field), 401 bad or missing credentials
-//! (bare, with `WWW-Authenticate: Bearer`), 403 authenticated without the right scope, 404
+//! (`WWW-Authenticate: Bearer` and one OperationOutcome whatever the cause), 403 authenticated without the right scope, 404
 //! unknown service, 409 a duplicate or work in progress, 412 FHIR data unobtainable
 //! (OperationOutcome, as the standard says), 413 body too large, 503 overloaded or not ready, 500 opaque: a 5xx body never carries the text
-//! of a database or HTTP-client error. Every body but the bare 401 is an OperationOutcome, also
+//! of a database or HTTP-client error. Every error body is an OperationOutcome, also
 //! for the errors actix-web produces itself ([`outcome_for_bare_errors`]).
 
 use actix_web::body::MessageBody;
@@ -111,7 +111,10 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.status_code());
         match self {
             ApiError::BadRequest(e) => resp.json(e.to_operation_outcome()),
-            ApiError::Unauthorized => resp.insert_header(("WWW-Authenticate", "Bearer")).finish(),
+            // One answer whatever the cause, so a caller learns nothing about which check failed.
+            ApiError::Unauthorized => resp.insert_header(("WWW-Authenticate", "Bearer")).json(
+                operation_outcome("login", "a valid bearer token is required", None),
+            ),
             ApiError::Forbidden => resp.finish(),
             ApiError::NotFound(m) => resp.json(operation_outcome("not-found", m, None)),
             ApiError::Conflict(m) => resp.json(operation_outcome("duplicate", m, None)),
@@ -144,7 +147,7 @@ impl ResponseError for ApiError {
 /// Turns an error answer that actix-web or an extractor produced without a JSON body (404 for an
 /// unknown path, 405 for a method a path does not take, 413 from a payload limit, 415…) into an
 /// OperationOutcome, as CDS Hooks 3.0 asks of every non-2xx answer. Error bodies that are JSON
-/// already (every `ApiError`) and bare 401s (the CDS client JWT answer) pass unchanged. For
+/// already (every `ApiError`) and the HTML error pages of `/ui/` pass unchanged. For
 /// `ErrorHandlers::default_handler`.
 pub fn outcome_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -156,10 +159,7 @@ pub fn outcome_for_bare_errors<B: MessageBody + 'static>(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.contains("json") || t.starts_with("text/html"));
-    if own_body
-        || status == StatusCode::UNAUTHORIZED
-        || !status.is_client_error() && !status.is_server_error()
-    {
+    if own_body || !status.is_client_error() && !status.is_server_error() {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (code, message) = match status {

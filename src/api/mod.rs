@@ -12,7 +12,7 @@ mod health;
 pub mod log_span;
 pub mod metrics;
 pub mod slots;
-mod snooze;
+pub mod snooze;
 pub mod ui;
 mod worklist;
 
@@ -46,6 +46,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The keyed patient hash of snoozes and issued cards.
     pub patient_keys: crate::privacy::PatientKeys,
+    /// Whether hook calls read snoozes (paused for a moment after a failed read).
+    pub snooze_reads: snooze::SnoozeReads,
 }
 
 /// A source of the current time.

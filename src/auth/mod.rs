@@ -11,7 +11,7 @@
 //!
 //! A rejection is logged at debug level with its reason and, once the signature has verified,
 //! the token's `iss` and `jti`; the token itself is never logged. The HTTP layer answers every
-//! rejection with a bare 401. Must not import `actix_web`.
+//! rejection with the same 401. Must not import `actix_web`.
 
 mod claims;
 mod clients;

@@ -1,5 +1,5 @@
-//! CDS client authentication (the standard's JWT): every rejection is a bare 401 with
-//! `WWW-Authenticate: Bearer`, and valid ES384 and RS384 tokens from a JWKS served by the test
+//! CDS client authentication (the standard's JWT): every rejection is the same 401 with
+//! `WWW-Authenticate: Bearer` and one OperationOutcome, and valid ES384 and RS384 tokens from a JWKS served by the test
 //! are accepted on discovery, service and feedback calls. Key discovery and per-client
 //! settings are in `auth/keys.rs` and `auth/clients.rs`.
 
@@ -99,13 +99,18 @@ pub async fn spawn_auth() -> AuthApp {
     spawn_auth_with(|_| {}, |_| {}).await
 }
 
-/// Asserts a bare 401: `WWW-Authenticate: Bearer`, no body.
-pub async fn assert_bare_401(resp: reqwest::Response, case: &str) {
+/// Asserts the one 401 every rejection gets: `WWW-Authenticate: Bearer` and the same
+/// OperationOutcome whatever the cause (a body that differed by cause would tell an attacker
+/// which check failed).
+pub async fn assert_401(resp: reqwest::Response, case: &str) {
     assert_eq!(resp.status(), 401, "{case}");
     assert_eq!(resp.headers()["www-authenticate"], "Bearer", "{case}");
-    assert!(
-        resp.bytes().await.unwrap().is_empty(),
-        "{case}: the body must be empty"
+    let body: Value = resp.json().await.unwrap_or_else(|e| panic!("{case}: {e}"));
+    assert_eq!(
+        body,
+        json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error",
+            "code": "login", "diagnostics": "a valid bearer token is required"}]}),
+        "{case}"
     );
 }
 
@@ -151,14 +156,14 @@ async fn an_audience_array_naming_the_endpoint_is_accepted() {
 }
 
 #[tokio::test]
-async fn a_call_without_a_bearer_token_gets_a_bare_401() {
+async fn a_call_without_a_bearer_token_gets_the_401() {
     let t = spawn_auth().await;
-    assert_bare_401(t.send("/cds-services", None, None).await, "discovery").await;
+    assert_401(t.send("/cds-services", None, None).await, "discovery").await;
     let body = patient_view("p1");
     let resp = t
         .send("/cds-services/cart-monitoring", None, Some(&body))
         .await;
-    assert_bare_401(resp, "service").await;
+    assert_401(resp, "service").await;
     let resp = t
         .app
         .client
@@ -167,7 +172,7 @@ async fn a_call_without_a_bearer_token_gets_a_bare_401() {
         .send()
         .await
         .unwrap();
-    assert_bare_401(resp, "basic").await;
+    assert_401(resp, "basic").await;
 }
 
 #[tokio::test]
@@ -179,7 +184,7 @@ async fn alg_none_and_hs256_signed_with_the_public_key_are_refused() {
     let resp = t
         .send("/cds-services/cart-monitoring", Some(&none), Some(&body))
         .await;
-    assert_bare_401(resp, "alg none").await;
+    assert_401(resp, "alg none").await;
 
     for (kid, public) in [("es-1", t.es.public_bytes()), ("rs-1", t.rs.public_bytes())] {
         let mut h = Header::new(Algorithm::HS256);
@@ -229,7 +234,7 @@ async fn a_token_for_another_endpoint_is_refused() {
     let resp = t
         .send(path, Some(&service_aud), Some(&feedback_body()))
         .await;
-    assert_bare_401(resp, "service URL used on feedback").await;
+    assert_401(resp, "service URL used on feedback").await;
 
     let other = t.es.sign(&claims(&t.aud("/cds-services/cart-discharge")));
     assert_eq!(t.call(&other).await, 401, "another service's URL");

@@ -89,9 +89,11 @@ async fn cors_preflight_is_answered_on_every_endpoint() {
 
 #[tokio::test]
 async fn production_mode_allows_no_cors_origin_by_default() {
-    let app =
-        crate::helpers::spawn_with(|s| s.server.mode = cart_sentinel::config::Mode::Production)
-            .await;
+    let app = crate::helpers::spawn_with(|s| {
+        s.server.mode = cart_sentinel::config::Mode::Production;
+        s.privacy.patient_key_secret = Some("k".repeat(32).into());
+    })
+    .await;
     let get = app
         .client
         .get(format!("{}/cds-services", app.address))

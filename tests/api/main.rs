@@ -32,6 +32,7 @@ mod process;
 mod replicas;
 mod rules_check;
 mod signer;
+mod snooze;
 mod store_contract;
 mod store_down;
 mod store_outage;

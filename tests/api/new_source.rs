@@ -126,7 +126,10 @@ async fn an_allergy_rule_added_through_the_admin_api_changes_the_next_card() {
     rule["let"]["reactions"] =
         json!({"num": {"path": {"of": "sulfa_allergy", "expr": "reaction.count()"}}});
     let suggestions = rule["card"]["suggestions"].as_array_mut().unwrap();
-    suggestions[0]["when"] = json!({"not": {"exists": "sulfa_allergy"}});
+    // Every trimethoprim-sulfamethoxazole tablet the rule suggests gives way to atovaquone.
+    for tmp_smx in suggestions.iter_mut() {
+        tmp_smx["when"] = json!({"not": {"exists": "sulfa_allergy"}});
+    }
     suggestions.push(json!({
         "label": "Atovaquone (draft order; sulfonamide allergy on record)",
         "recommended": true,

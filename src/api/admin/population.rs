@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{change_reason, AdminUser};
 use crate::api::{ApiError, AppState};
 use crate::cds::RequestError;
-use crate::storage::{NewAudit, PopulationRun, Store, StoreError};
+use crate::storage::{NewAudit, PopulationRun, RunStatus, Store, StoreError};
 use crate::worklist::{ExportDirError, RunSource, Runs, StartError};
 
 pub(super) fn register(routes: &mut super::Routes) {
@@ -117,7 +117,10 @@ fn busy(id: Option<i64>) -> ApiError {
 
 /// A run as the API shows it: with its live progress while this process runs it.
 fn with_progress(runs: &Runs, run: PopulationRun) -> Value {
-    let progress = runs.progress(run.id);
+    // The store may record the end a moment before this process forgets the run's progress.
+    let progress = runs
+        .progress(run.id)
+        .filter(|_| run.status == RunStatus::Running);
     let mut view = serde_json::to_value(run).unwrap_or(Value::Null);
     if let (Some(p), Some(object)) = (progress, view.as_object_mut()) {
         object.insert("progress".into(), json!(p));
