@@ -112,9 +112,14 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(e) => resp.json(e.to_operation_outcome()),
             // One answer whatever the cause, so a caller learns nothing about which check failed.
-            ApiError::Unauthorized => resp.insert_header(("WWW-Authenticate", "Bearer")).json(
-                operation_outcome("login", "a valid bearer token is required", None),
-            ),
+            ApiError::Unauthorized => {
+                resp.insert_header(("WWW-Authenticate", "Bearer"))
+                    .json(operation_outcome(
+                        "login",
+                        "a valid bearer token is required",
+                        None,
+                    ))
+            }
             ApiError::Forbidden => resp.finish(),
             ApiError::NotFound(m) => resp.json(operation_outcome("not-found", m, None)),
             ApiError::Conflict(m) => resp.json(operation_outcome("duplicate", m, None)),

@@ -138,6 +138,35 @@ impl Browser {
             .expect("a page with <main>");
     }
 
+    /// Marks the page shown now, so that [`Browser::wait_new_page`] can tell when another
+    /// replaced it.
+    pub async fn mark_page(&self) {
+        self.client
+            .execute("window.__oldPage = true;", vec![])
+            .await
+            .expect("page marked");
+    }
+
+    /// Waits until a page other than the one marked is shown, with its `<main>`.
+    pub async fn wait_new_page(&self) {
+        for _ in 0..200 {
+            let old = self
+                .client
+                .execute("return window.__oldPage === true;", vec![])
+                .await
+                .unwrap_or(Value::Bool(true));
+            if old == Value::Bool(false) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("main"))
+            .await
+            .expect("a page with <main>");
+    }
+
     /// The text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> String {
         self.client

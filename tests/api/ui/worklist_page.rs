@@ -266,12 +266,9 @@ async fn two_thousand_recipients_are_paged_and_the_first_page_shows_in_under_a_s
         let Ok(next) = b.client.find(Locator::Css("a[rel=next]")).await else {
             break;
         };
+        b.mark_page().await;
         next.click().await.unwrap();
-        b.client
-            .wait()
-            .for_element(Locator::Css("main"))
-            .await
-            .unwrap();
+        b.wait_new_page().await;
     }
     assert_eq!(rows, 2667);
     b.close().await;
@@ -304,6 +301,7 @@ async fn act(b: &Browser, patient: &str, label: &str, reason: &str) {
         .await
         .unwrap();
     reason_box.send_keys(reason).await.unwrap();
+    b.mark_page().await;
     details
         .find(Locator::Css("button[type=submit]"))
         .await
@@ -311,11 +309,7 @@ async fn act(b: &Browser, patient: &str, label: &str, reason: &str) {
         .click()
         .await
         .unwrap();
-    b.client
-        .wait()
-        .for_element(Locator::Css("main"))
-        .await
-        .unwrap();
+    b.wait_new_page().await;
 }
 
 #[tokio::test]
