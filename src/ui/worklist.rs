@@ -155,7 +155,9 @@ fn due(f: &PopulationFinding, today: Option<NaiveDate>) -> Markup {
     let late = today.map(|t| (t - on).num_days()).filter(|d| *d > 0);
     html! {
         time datetime=(on) { (on) }
-        @if let Some(days) = late { br; strong { (days) " days overdue" } }
+        @if let Some(days) = late {
+            br; strong { (days) @if days == 1 { " day overdue" } @else { " days overdue" } }
+        }
     }
 }
 
