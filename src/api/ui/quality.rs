@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
-use chrono::{Datelike, Months, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::{html, UiError, UiUser};
@@ -19,6 +19,18 @@ use crate::ui::trends::by_month;
 #[derive(Deserialize)]
 pub(super) struct QualityQuery {
     months: Option<String>,
+}
+
+/// The `count` calendar months (UTC) up to and including the month of `now`.
+fn period(now: DateTime<Utc>, count: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let this_month = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    (
+        this_month - Months::new(count.saturating_sub(1)),
+        this_month + Months::new(1),
+    )
 }
 
 /// The quality page.
@@ -37,13 +49,7 @@ pub(super) async fn get_quality(
             .filter(|n| (1..=36).contains(n))
             .ok_or_else(|| RequestError::new("months", "must be a whole number from 1 to 36"))?,
     };
-    let now = (state.clock)();
-    let this_month = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .unwrap_or(now);
-    let from = this_month - Months::new(count - 1);
-    let to = this_month + Months::new(1);
+    let (from, to) = period((state.clock)(), count);
     let cards = store.quality_report_by_month(from, to).await?;
     let months: Vec<String> = report_months(from, to).into_iter().map(|m| m.0).collect();
     let runs = store.list_population_runs(MAX_LIST_LIMIT).await?;
