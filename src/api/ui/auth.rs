@@ -3,7 +3,7 @@
 //! `Authorization: Bearer` or the header `ui.token_header` names, and it is verified exactly as
 //! an admin token (`AdminAuth`: signature, issuer, audience, expiry; scopes). In development
 //! mode `/ui/sign-in` mints a one-hour token with the development key and keeps it in an
-//! HttpOnly, `SameSite=Strict` cookie limited to `/ui`; that cookie is not read in production.
+//! `HttpOnly`, `SameSite=Strict` cookie limited to `/ui`; that cookie is not read in production.
 
 use std::sync::Arc;
 
