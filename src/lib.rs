@@ -20,4 +20,5 @@ pub mod record;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod timeline;
 pub mod worklist;
