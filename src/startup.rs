@@ -207,6 +207,19 @@ impl Application {
             metrics.clone().into_inner(),
             settings.storage.issued_queue_cards,
         );
+        let timeline_base = settings
+            .server
+            .public_url
+            .as_deref()
+            .map(url::Url::parse)
+            .transpose()
+            .context("server.public_url is not a URL")?;
+        if timeline_base
+            .as_ref()
+            .is_some_and(|u| !matches!(u.scheme(), "http" | "https"))
+        {
+            anyhow::bail!("server.public_url must be an http or https URL");
+        }
         let state = web::Data::new(AppState {
             services,
             active,
@@ -218,6 +231,7 @@ impl Application {
             tz,
             issued,
             clock,
+            timeline_base,
         });
         let bulk = settings
             .bulk

@@ -42,6 +42,10 @@ pub struct AppState {
     pub issued: crate::issued::IssuedQueue,
     /// The clock ("now" of a hook call); injectable for tests.
     pub clock: Clock,
+    /// `server.public_url`, when configured: each card links to its patient's timeline under
+    /// it. Without it there is no link (the default `http://<host>:<port>` is rarely what an
+    /// EHR's users can reach).
+    pub timeline_base: Option<url::Url>,
 }
 
 /// A source of the current time.

@@ -36,5 +36,6 @@ mod store_contract;
 mod store_down;
 mod store_outage;
 mod summaries;
+mod timeline;
 mod worklist;
 mod worklist_bulk;
