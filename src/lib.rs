@@ -21,4 +21,5 @@ pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod timeline;
+pub mod ui;
 pub mod worklist;

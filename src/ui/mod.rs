@@ -1,0 +1,4 @@
+//! The pages under `/ui/`.
+
+pub mod timeline;
+pub mod timeline_chart;
