@@ -240,6 +240,18 @@ impl Application {
             .transpose()
             .map_err(anyhow::Error::msg)
             .context("configuring [bulk]")?;
+        let record_access = web::Data::new(crate::timeline::fetch::RecordAccess(
+            settings
+                .bulk
+                .as_ref()
+                .map(|c| {
+                    let s = c.settings(settings.allowed_fhir_servers())?;
+                    crate::bulk::FhirAccess::new(&s).map_err(|e| e.to_string())
+                })
+                .transpose()
+                .map_err(anyhow::Error::msg)
+                .context("configuring [bulk] for the patient timeline")?,
+        ));
         let runs = web::Data::new(
             crate::worklist::Runs::new(
                 store.clone(),
@@ -291,6 +303,7 @@ impl Application {
                 .app_data(admin.clone())
                 .app_data(admin_auth.clone())
                 .app_data(runs.clone())
+                .app_data(record_access.clone())
                 .app_data(cds_auth.clone())
                 .app_data(hook_slots.clone())
                 .app_data(body_slots.clone())

@@ -18,6 +18,10 @@ use crate::fhir::FhirClient;
 use crate::hook::{self, FetchLimits, Source};
 use crate::record::PatientRecord;
 
+/// The `[bulk]` server the timeline reads records from, when one is configured (shared by the
+/// page handlers; the access token it keeps serves every page).
+pub struct RecordAccess(pub Option<FhirAccess>);
+
 /// Where the record is read from.
 #[derive(Clone, Copy)]
 pub struct RecordSource<'a> {
