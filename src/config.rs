@@ -40,6 +40,26 @@ pub struct Settings {
     /// Where `population run --bulk` exports from; none: no Bulk export.
     #[serde(default)]
     pub bulk: Option<crate::bulk::BulkConfig>,
+    /// The `/ui/` pages.
+    #[serde(default)]
+    pub ui: UiSettings,
+}
+
+/// `[ui]`: the pages under `/ui/`, signed in through a single sign-on proxy that passes the
+/// organisation identity provider's access token (verified as an admin token).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct UiSettings {
+    /// The request header in which the proxy passes the access token, besides
+    /// `Authorization: Bearer` (oauth2-proxy's `--pass-access-token` uses this name).
+    pub token_header: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        UiSettings {
+            token_header: "X-Forwarded-Access-Token".into(),
+        }
+    }
 }
 
 /// `[population]`: population runs and their worklist.
@@ -313,6 +333,7 @@ impl Default for Settings {
             },
             population: PopulationSettings::default(),
             bulk: None,
+            ui: UiSettings::default(),
         }
     }
 }

@@ -272,6 +272,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{}:{port}", settings.server.host));
         let cds_auth = web::Data::new(CdsAuth::new(verifier, base_url.clone()));
+        let ui_auth = web::Data::new(api::ui::UiAuthConfig::new(&settings));
         let hook_slots = web::Data::new(HookSlots::new(settings.limits.max_concurrent_hooks));
         let body_slots = web::Data::new(BodySlots::new(
             settings.limits.max_bodies_in_memory,
@@ -302,6 +303,7 @@ impl Application {
                 .app_data(store_data.clone())
                 .app_data(admin.clone())
                 .app_data(admin_auth.clone())
+                .app_data(ui_auth.clone())
                 .app_data(runs.clone())
                 .app_data(record_access.clone())
                 .app_data(cds_auth.clone())

@@ -150,12 +150,13 @@ pub fn outcome_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
-    let json = res
+    // JSON is an `ApiError` already; HTML is a page's error (`api::ui::UiError`).
+    let own_body = res
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("json"));
-    if json
+        .is_some_and(|t| t.contains("json") || t.starts_with("text/html"));
+    if own_body
         || status == StatusCode::UNAUTHORIZED
         || !status.is_client_error() && !status.is_server_error()
     {

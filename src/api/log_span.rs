@@ -1,6 +1,6 @@
 //! The root span of each request (`TracingLogger`), as tracing-actix-web's default builds it
-//! but with the path of a request under `/worklist/patients/` replaced by its route: that
-//! path holds a patient reference, which no log may carry. Every event inside a request
+//! but with the path of a request under `/worklist/patients/` or `/ui/patients/` replaced by its
+//! route: that path holds a patient reference, which no log may carry. Every event inside a request
 //! prints its span's fields, so the default span would print it.
 
 use actix_web::body::MessageBody;
@@ -10,11 +10,11 @@ use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
 /// Paths whose segments name a patient.
-const PATIENT_PATHS: &str = "/worklist/patients/";
+const PATIENT_PATHS: [&str; 2] = ["/worklist/patients/", "/ui/patients/"];
 
 /// What a log may show of a request's path and query.
 fn loggable_target<'a>(path_and_query: &'a str, route: &'a str) -> &'a str {
-    if path_and_query.starts_with(PATIENT_PATHS) {
+    if PATIENT_PATHS.iter().any(|p| path_and_query.starts_with(p)) {
         route
     } else {
         path_and_query
@@ -104,6 +104,8 @@ mod tests {
         let log = logged("/worklist/patients/Patient%2Fphi-77/findings");
         assert!(log.contains("store unavailable"), "{log}");
         assert!(!log.contains("phi-77"), "{log}");
+        let log = logged("/ui/patients/phi-78");
+        assert!(!log.contains("phi-78"), "{log}");
         let log = logged("/worklist/findings?rule=cbc-surveillance-overdue");
         assert!(log.contains("rule=cbc-surveillance-overdue"), "{log}");
     }

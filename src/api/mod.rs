@@ -12,6 +12,7 @@ mod health;
 pub mod log_span;
 pub mod metrics;
 pub mod slots;
+pub mod ui;
 mod worklist;
 
 use std::sync::Arc;
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut routes = admin::routes();
     worklist::register(&mut routes);
     admin::configure(cfg, routes);
+    ui::configure(cfg);
     cfg.service(
         web::scope("/cds-services")
             .wrap(actix_web::middleware::from_fn(cds_auth::verify_cds_client))

@@ -37,5 +37,6 @@ mod store_down;
 mod store_outage;
 mod summaries;
 mod timeline;
+mod ui;
 mod worklist;
 mod worklist_bulk;

@@ -4,7 +4,7 @@
 //! listed patient's findings, so its entry names them; a read that cannot be audited is not
 //! answered (503). Logs never carry a patient reference (`super::log_span`).
 
-mod query;
+pub(super) mod query;
 
 use std::collections::BTreeSet;
 
@@ -113,7 +113,7 @@ async fn list(
 }
 
 /// Up to `wanted` findings from `filter`, page by page.
-async fn read_findings(
+pub(super) async fn read_findings(
     store: &dyn Store,
     mut filter: PopulationFindingFilter,
     wanted: i64,
@@ -134,7 +134,7 @@ async fn read_findings(
     }
 }
 
-fn csv_answer(findings: &[PopulationFinding]) -> Result<HttpResponse, ApiError> {
+pub(super) fn csv_answer(findings: &[PopulationFinding]) -> Result<HttpResponse, ApiError> {
     let write = || -> Result<Vec<u8>, csv::Error> {
         let mut sheet = Sheet::new(Vec::new(), true)?;
         for f in findings {
@@ -150,7 +150,12 @@ fn csv_answer(findings: &[PopulationFinding]) -> Result<HttpResponse, ApiError> 
 }
 
 /// Writes the audit entry of a read; the read is not answered without it.
-async fn audit(store: &dyn Store, actor: &str, action: &str, after: Value) -> Result<(), ApiError> {
+pub(super) async fn audit(
+    store: &dyn Store,
+    actor: &str,
+    action: &str,
+    after: Value,
+) -> Result<(), ApiError> {
     let entry = NewAudit {
         actor: actor.to_owned(),
         action: action.to_owned(),
@@ -165,7 +170,7 @@ async fn audit(store: &dyn Store, actor: &str, action: &str, after: Value) -> Re
 
 /// `Patient/{id}` from `123` or `Patient/123`, when the id is a FHIR id. The refusal does not
 /// repeat the value (it is a patient identifier).
-fn patient_reference(given: &str) -> Result<String, ApiError> {
+pub(super) fn patient_reference(given: &str) -> Result<String, ApiError> {
     let id = given.strip_prefix("Patient/").unwrap_or(given);
     let fhir_id = (1..=64).contains(&id.len())
         && id
