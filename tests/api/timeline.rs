@@ -2,3 +2,4 @@
 //! timeline page draws the record a patient-view call reads.
 
 mod card_link;
+pub(crate) mod page;
