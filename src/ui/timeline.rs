@@ -37,6 +37,15 @@ pub struct TimelineView<'a> {
 pub fn render(view: &TimelineView<'_>) -> Markup {
     html! {
         (summary(view))
+        div.timeline-layout {
+            div.timeline-main { (main_column(view)) }
+            (open_findings(view.findings))
+        }
+    }
+}
+
+fn main_column(view: &TimelineView<'_>) -> Markup {
+    html! {
         @match view.chart {
             Chart::Drawn(t) => {
                 @if !t.missing.is_empty() {
@@ -69,11 +78,6 @@ pub fn render(view: &TimelineView<'_>) -> Markup {
 }
 
 fn summary(view: &TimelineView<'_>) -> Markup {
-    let open: Vec<&KnownFinding> = view
-        .findings
-        .iter()
-        .filter(|f| f.closed.is_none())
-        .collect();
     html! {
         dl.summary {
             dt { "Patient" } dd { (view.patient) @if let Some(n) = view.name { " · " (n) } }
@@ -86,6 +90,13 @@ fn summary(view: &TimelineView<'_>) -> Markup {
                 dd { (t.today) @if let Some(n) = t.day(t.today) { " · day " (n) } }
             }
         }
+    }
+}
+
+/// The open findings, beside the charts.
+fn open_findings(findings: &[KnownFinding]) -> Markup {
+    let open: Vec<&KnownFinding> = findings.iter().filter(|f| f.closed.is_none()).collect();
+    html! {
         aside.open-findings aria-labelledby="open-findings" {
             h2 #open-findings { "Open findings (" (open.len()) ")" }
             @if open.is_empty() {

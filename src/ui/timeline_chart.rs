@@ -19,7 +19,7 @@ use crate::timeline::{Series, Timeline};
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 180.0;
-const TOP: f64 = 14.0;
+const TOP: f64 = 24.0;
 const PLOT_HEIGHT: f64 = 150.0;
 const AXIS_HEIGHT: f64 = 34.0;
 const LANE_HEIGHT: f64 = 26.0;
@@ -195,12 +195,12 @@ pub fn series_chart(s: &Series, axis: &Axis, id: &str) -> Markup {
                 line x1=(fmt(LEFT)) y1=(fmt(y(v))) x2=(fmt(WIDTH - RIGHT)) y2=(fmt(y(v))) stroke=(GRID) {}
                 text x=(fmt(LEFT - 6.0)) y=(fmt(y(v) + 4.0)) text-anchor="end" { (units::fmt_num(v)) }
             }
-            text x="4" y=(fmt(TOP + 4.0)) { (unit) }
+            text x="4" y="12" { (unit) }
             @for t in &s.thresholds {
                 g.threshold {
                     line x1=(fmt(LEFT)) y1=(fmt(y(t.value))) x2=(fmt(WIDTH - RIGHT)) y2=(fmt(y(t.value)))
                         stroke=(THRESHOLD) stroke-width="1.5" stroke-dasharray="6 4" {}
-                    text x=(fmt(WIDTH - RIGHT + 6.0)) y=(fmt(y(t.value) + 4.0)) {
+                    text x=(fmt(WIDTH - RIGHT + 12.0)) y=(fmt(y(t.value) + 4.0)) {
                         "threshold " (t.label(s.unit))
                     }
                     title { (t.label(s.unit)) ": " (t.rule) " (" (t.parameter) ")" }
@@ -258,7 +258,7 @@ pub fn lanes_chart(lanes: &[Lane], axis: &Axis, id: &str, title: &str, desc: &st
             desc id=(format!("{id}-desc")) { (desc) }
             @for (i, lane) in lanes.iter().enumerate() {
                 @let top = TOP + LANE_HEIGHT * i as f64;
-                text x=(fmt(WIDTH - RIGHT + 6.0)) y=(fmt(top + 16.0)) { (lane.label) }
+                text x=(fmt(WIDTH - RIGHT + 12.0)) y=(fmt(top + 17.0)) { (lane.label) }
                 line x1=(fmt(LEFT)) y1=(fmt(top + LANE_HEIGHT)) x2=(fmt(WIDTH - RIGHT)) y2=(fmt(top + LANE_HEIGHT)) stroke=(GRID) {}
                 @for (start, end, words) in lane.bars.iter().filter(|b| b.1 >= axis.start) {
                     @let (x0, x1) = (axis.x(*start), axis.x(*end));

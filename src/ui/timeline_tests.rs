@@ -88,7 +88,7 @@ fn page(chart: Chart<'_>, findings: &[KnownFinding]) -> String {
 fn the_chart_says_its_thresholds_and_values_in_text() {
     let t = timeline();
     let html = page(Chart::Drawn(&t), &[]);
-    assert!(html.contains(r#"<svg viewBox="0 0 960 198.0" role="img" aria-labelledby="chart-anc-title chart-anc-desc">"#), "{html}");
+    assert!(html.contains(r#"<svg viewBox="0 0 960 208.0" role="img" aria-labelledby="chart-anc-title chart-anc-desc">"#), "{html}");
     assert!(html.contains(r#"<title id="chart-anc-title">ANC (×10⁹/L) over time</title>"#));
     assert!(html.contains("2 results from 2026-04-20 (day 100) to 2026-05-20 (day 130); latest 1.6 ×10⁹/L on 2026-05-20 (day 130). 1 beyond a threshold. Threshold &lt; 1 ×10⁹/L (prolonged-cytopenia-marrow-evaluation)."), "{html}");
     assert!(
