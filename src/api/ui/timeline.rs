@@ -8,10 +8,10 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::{html, UiError, UiUser};
-use crate::api::worklist::{audit, patient_reference, read_findings};
+use crate::api::worklist::{audit, findings_of, patient_reference};
 use crate::api::AppState;
 use crate::cds::discovery::ServiceDescriptor;
-use crate::storage::{PopulationFinding, PopulationFindingFilter, Store};
+use crate::storage::{PopulationFinding, Store};
 use crate::timeline::fetch::{read_record, RecordAccess, RecordSource};
 use crate::timeline::{self, Inputs, KnownFinding, HOOK};
 use crate::ui::layout::page;
@@ -57,12 +57,7 @@ pub(super) async fn get_timeline(
 ) -> Result<HttpResponse, UiError> {
     let actor = user.require(READ)?;
     let patient = patient_reference(&given)?;
-    let filter = PopulationFindingFilter {
-        patient: Some(patient.clone()),
-        include_closed: true,
-        ..Default::default()
-    };
-    let rows = read_findings(store.as_ref(), filter, i64::MAX).await?;
+    let rows = findings_of(store.as_ref(), &patient).await?;
     let findings: Vec<KnownFinding> = rows.iter().map(known).collect();
     let (pack, _) = state.active_pack();
     let read = match &access.0 {

@@ -183,6 +183,19 @@ pub(super) fn patient_reference(given: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Every finding of `patient` (`Patient/{id}`), open and closed, oldest first.
+pub(super) async fn findings_of(
+    store: &dyn Store,
+    patient: &str,
+) -> Result<Vec<PopulationFinding>, ApiError> {
+    let filter = PopulationFindingFilter {
+        patient: Some(patient.to_owned()),
+        include_closed: true,
+        ..Default::default()
+    };
+    read_findings(store, filter, i64::MAX).await
+}
+
 #[utoipa::path(
     get,
     path = "/worklist/patients/{ref}/findings",
@@ -200,12 +213,7 @@ async fn patient_findings(
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require(READ)?;
     let patient = patient_reference(&given)?;
-    let filter = PopulationFindingFilter {
-        patient: Some(patient.clone()),
-        include_closed: true,
-        ..Default::default()
-    };
-    let findings = read_findings(store.as_ref(), filter, i64::MAX).await?;
+    let findings = findings_of(store.as_ref(), &patient).await?;
     let entry = json!({"patient": patient, "findings": findings.len()});
     audit(store.as_ref(), actor, "worklist.patient.read", entry).await?;
     Ok(HttpResponse::Ok().json(json!({"patient": patient, "findings": findings})))
