@@ -18,6 +18,7 @@ mod periods;
 pub mod spec;
 #[cfg(test)]
 mod tests;
+mod thresholds;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -27,7 +28,9 @@ use crate::engine::{CompiledPack, EvalInput};
 use crate::record::{units, PatientRecord};
 pub use link::card_link;
 use periods::{event, period};
-use spec::{Direction, SeriesSpec, COVERAGE, EVENTS, SERIES};
+use spec::{SeriesSpec, COVERAGE, EVENTS, SERIES};
+use thresholds::thresholds;
+pub use thresholds::Threshold;
 
 /// The hook whose rules and prefetch the timeline follows.
 pub const HOOK: &str = "patient-view";
@@ -42,27 +45,6 @@ pub struct Point {
     pub shown: String,
     /// On the rule's side of one of the series' thresholds.
     pub beyond: bool,
-}
-
-/// A threshold line: the current value of a rule's parameter, in the series' unit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Threshold {
-    pub value: f64,
-    pub direction: Direction,
-    pub rule: String,
-    pub parameter: String,
-}
-
-impl Threshold {
-    /// `< 1 ×10⁹/L`.
-    pub fn label(&self, unit: &str) -> String {
-        format!(
-            "{} {} {}",
-            self.direction.symbol(),
-            units::fmt_num(self.value),
-            units::display(unit)
-        )
-    }
 }
 
 /// A dated event (a dose, a diagnosis, a positive result).
@@ -237,7 +219,7 @@ pub fn build(inputs: &Inputs) -> Timeline {
         .into_iter()
         .map(|(spec, readings, doses)| {
             let thresholds = thresholds(pack, spec, cohort.product.as_deref(), &mut missing);
-            to_series(spec, &readings, thresholds, doses)
+            to_series(spec, cohort.day0, &readings, thresholds, doses)
         })
         .collect();
     let today = inputs.now.with_timezone(&inputs.tz).date_naive();
@@ -273,46 +255,9 @@ fn query<'q>(valueset: &'q str, source: &'q str, unit: Option<&'q str>) -> Readi
     }
 }
 
-/// The series' thresholds from the active pack's parameters (the product's value where the
-/// rule gives one), converted to the series' unit.
-fn thresholds(
-    pack: &CompiledPack,
-    spec: &SeriesSpec,
-    product: Option<&str>,
-    missing: &mut Vec<String>,
-) -> Vec<Threshold> {
-    let mut out = Vec::new();
-    for t in spec.thresholds {
-        let param = pack
-            .rules_for(HOOK)
-            .find(|r| r.id == t.rule)
-            .and_then(|r| r.parameters.get(t.parameter));
-        let Some(param) = param else {
-            missing.push(format!(
-                "parameter {} of active rule {}",
-                t.parameter, t.rule
-            ));
-            continue;
-        };
-        let Some(value) = units::convert(param.value_for(product), &param.unit, spec.unit) else {
-            missing.push(format!(
-                "parameter {} of rule {} in {}",
-                t.parameter, t.rule, spec.unit
-            ));
-            continue;
-        };
-        out.push(Threshold {
-            value,
-            direction: t.direction,
-            rule: t.rule.to_owned(),
-            parameter: t.parameter.to_owned(),
-        });
-    }
-    out
-}
-
 fn to_series(
     spec: &'static SeriesSpec,
+    day0: Option<NaiveDate>,
     readings: &[Reading],
     thresholds: Vec<Threshold>,
     doses: Option<(&'static str, Vec<Event>)>,
@@ -330,9 +275,10 @@ fn to_series(
                 date,
                 value,
                 shown: r.shown.clone().unwrap_or_else(|| units::fmt_num(value)),
-                beyond: thresholds
-                    .iter()
-                    .any(|t| t.direction.beyond(value, t.value)),
+                beyond: thresholds.iter().any(|t| {
+                    let day = day0.map(|d0| (date - d0).num_days());
+                    t.beyond(day, value)
+                }),
             })
         })
         .collect();

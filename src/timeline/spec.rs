@@ -36,13 +36,29 @@ impl Direction {
     }
 }
 
-/// A threshold line: a parameter of a rule, and how that rule compares with it.
+/// A day N bound of a threshold's window: a parameter of the same rule plus `offset` (the
+/// rules' "after day 90" is `from: {add: [{param: after_day}, 1]}`), or day `offset` itself.
+#[derive(Debug, Clone, Copy)]
+pub struct DayBound {
+    pub parameter: Option<&'static str>,
+    pub offset: i64,
+}
+
+/// A threshold line: a parameter of a rule, how that rule compares with it, and the days N on
+/// which the rule applies it (none: every day).
 #[derive(Debug, Clone, Copy)]
 pub struct ThresholdSpec {
     pub rule: &'static str,
     pub parameter: &'static str,
     pub direction: Direction,
+    pub from: Option<DayBound>,
+    pub to: Option<DayBound>,
 }
+
+const AFTER_DAY_90: Option<DayBound> = Some(DayBound {
+    parameter: Some("after_day"),
+    offset: 1,
+});
 
 /// Doses drawn on a series' chart (IVIG on the IgG chart).
 #[derive(Debug, Clone, Copy)]
@@ -98,11 +114,21 @@ pub const SERIES: &[SeriesSpec] = &[
                 rule: CYTOPENIA_RULE,
                 parameter: "anc_threshold",
                 direction: Direction::Below,
+                from: AFTER_DAY_90,
+                to: None,
             },
             ThresholdSpec {
                 rule: CYTOPENIA_RULE,
                 parameter: "hematotoxicity_anc_threshold",
                 direction: Direction::AtOrBelow,
+                from: Some(DayBound {
+                    parameter: Some("hematotoxicity_from_day"),
+                    offset: 0,
+                }),
+                to: Some(DayBound {
+                    parameter: Some("after_day"),
+                    offset: 0,
+                }),
             },
         ],
         doses: None,
@@ -116,6 +142,8 @@ pub const SERIES: &[SeriesSpec] = &[
             rule: CYTOPENIA_RULE,
             parameter: "platelet_threshold",
             direction: Direction::Below,
+            from: AFTER_DAY_90,
+            to: None,
         }],
         doses: None,
     },
@@ -128,6 +156,8 @@ pub const SERIES: &[SeriesSpec] = &[
             rule: CYTOPENIA_RULE,
             parameter: "hemoglobin_threshold",
             direction: Direction::Below,
+            from: AFTER_DAY_90,
+            to: None,
         }],
         doses: None,
     },
@@ -140,6 +170,8 @@ pub const SERIES: &[SeriesSpec] = &[
             rule: "hypogammaglobulinemia-ivig",
             parameter: "igg_threshold",
             direction: Direction::AtOrBelow,
+            from: None,
+            to: None,
         }],
         doses: Some(DosesSpec {
             label: "IVIG / SCIG given",
@@ -156,6 +188,11 @@ pub const SERIES: &[SeriesSpec] = &[
             rule: "cd4-monitoring-due",
             parameter: "cd4_threshold",
             direction: Direction::AtOrBelow,
+            from: Some(DayBound {
+                parameter: Some("from_day"),
+                offset: 0,
+            }),
+            to: None,
         }],
         doses: None,
     },
@@ -168,6 +205,14 @@ pub const SERIES: &[SeriesSpec] = &[
             rule: "possible-crs-fever",
             parameter: "fever_threshold",
             direction: Direction::AtOrAbove,
+            from: Some(DayBound {
+                parameter: None,
+                offset: 0,
+            }),
+            to: Some(DayBound {
+                parameter: Some("window_end_day"),
+                offset: 0,
+            }),
         }],
         doses: None,
     },

@@ -347,3 +347,42 @@ fn worklist_findings_and_todays_cards_are_markers() {
         .iter()
         .any(|m| m.rule_id == "cbc-surveillance-overdue"));
 }
+
+#[test]
+fn a_threshold_counts_only_on_the_days_its_rule_applies_it() {
+    let pack = shipped();
+    let cyto = "prolonged-cytopenia-marrow-evaluation";
+    let after = param(&pack, cyto, "after_day") as i64;
+    let ht_from = param(&pack, cyto, "hematotoxicity_from_day") as i64;
+    let ht = param(&pack, cyto, "hematotoxicity_anc_threshold");
+    let late = param(&pack, cyto, "anc_threshold");
+    let day0 = date("2026-01-10");
+    let on = |n: i64| (day0 + chrono::Duration::days(n)).to_string();
+    // Under both lines early on (no line applies yet), in the hematotoxicity window, and late.
+    let low = ht / 2.0;
+    let between = (ht + late) / 2.0;
+    let rec = record(vec![
+        infusion("2026-01-10"),
+        result("a1", "751-8", &on(ht_from - 1), json!(low), "10*9/L"),
+        result("a2", "751-8", &on(ht_from), json!(low), "10*9/L"),
+        result("a3", "751-8", &on(after), json!(between), "10*9/L"),
+        result("a4", "751-8", &on(after + 1), json!(between), "10*9/L"),
+    ]);
+    let t = timeline(&compile(pack).unwrap(), &rec, &[]);
+    let anc = series(&t, "anc");
+    let windows: Vec<(Option<i64>, Option<i64>)> = anc
+        .thresholds
+        .iter()
+        .map(|th| (th.from_day, th.to_day))
+        .collect();
+    assert_eq!(
+        windows,
+        [(Some(after + 1), None), (Some(ht_from), Some(after))]
+    );
+    assert_eq!(
+        anc.thresholds[1].label("10*9/L"),
+        format!("≤ {} ×10⁹/L, days {ht_from}-{after}", units::fmt_num(ht))
+    );
+    let beyond: Vec<bool> = anc.points.iter().map(|p| p.beyond).collect();
+    assert_eq!(beyond, [false, true, false, true]);
+}

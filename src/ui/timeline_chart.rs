@@ -81,6 +81,16 @@ impl Axis {
         LEFT + at / span * (WIDTH - LEFT - RIGHT)
     }
 
+    /// The x span of days N `from` to `to` (the whole axis where a bound is open, or when day
+    /// 0 is not known).
+    fn window(&self, from: Option<i64>, to: Option<i64>) -> (f64, f64) {
+        let at = |n: Option<i64>, open: f64| match (self.day0, n) {
+            (Some(d0), Some(n)) => self.x(d0 + Duration::days(n)),
+            _ => open,
+        };
+        (at(from, LEFT), at(to, WIDTH - RIGHT))
+    }
+
     /// `day 30` when day 0 is known, else the date.
     pub fn label(&self, d: NaiveDate) -> String {
         match self.day0 {
@@ -197,8 +207,9 @@ pub fn series_chart(s: &Series, axis: &Axis, id: &str) -> Markup {
             }
             text x="4" y="12" { (unit) }
             @for t in &s.thresholds {
+                @let (x1, x2) = axis.window(t.from_day, t.to_day);
                 g.threshold {
-                    line x1=(fmt(LEFT)) y1=(fmt(y(t.value))) x2=(fmt(WIDTH - RIGHT)) y2=(fmt(y(t.value)))
+                    line x1=(fmt(x1)) y1=(fmt(y(t.value))) x2=(fmt(x2)) y2=(fmt(y(t.value)))
                         stroke=(THRESHOLD) stroke-width="1.5" stroke-dasharray="6 4" {}
                     text x=(fmt(WIDTH - RIGHT + 12.0)) y=(fmt(y(t.value) + 4.0)) {
                         "threshold " (t.label(s.unit))

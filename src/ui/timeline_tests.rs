@@ -39,6 +39,8 @@ fn timeline() -> Timeline {
                 direction: Direction::Below,
                 rule: "prolonged-cytopenia-marrow-evaluation".into(),
                 parameter: "anc_threshold".into(),
+                from_day: Some(91),
+                to_day: None,
             }],
             doses: None,
         }],
@@ -90,9 +92,9 @@ fn the_chart_says_its_thresholds_and_values_in_text() {
     let html = page(Chart::Drawn(&t), &[]);
     assert!(html.contains(r#"<svg viewBox="0 0 960 208.0" role="img" aria-labelledby="chart-anc-title chart-anc-desc">"#), "{html}");
     assert!(html.contains(r#"<title id="chart-anc-title">ANC (×10⁹/L) over time</title>"#));
-    assert!(html.contains("2 results from 2026-04-20 (day 100) to 2026-05-20 (day 130); latest 1.6 ×10⁹/L on 2026-05-20 (day 130). 1 beyond a threshold. Threshold &lt; 1 ×10⁹/L (prolonged-cytopenia-marrow-evaluation)."), "{html}");
+    assert!(html.contains("2 results from 2026-04-20 (day 100) to 2026-05-20 (day 130); latest 1.6 ×10⁹/L on 2026-05-20 (day 130). 1 beyond a threshold. Threshold &lt; 1 ×10⁹/L, from day 91 (prolonged-cytopenia-marrow-evaluation)."), "{html}");
     assert!(
-        html.contains("threshold &lt; 1 ×10⁹/L</text>"),
+        html.contains("threshold &lt; 1 ×10⁹/L, from day 91</text>"),
         "the line is labelled on the chart"
     );
     assert!(
