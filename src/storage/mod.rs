@@ -37,7 +37,9 @@ pub use population::{
     PopulationFindingFilter, PopulationRun, PopulationRunEnd, RunStatus,
 };
 pub use postgres::PostgresStore;
-pub use report::{CommentCount, IndicatorCounts, ReasonCount, RuleQuality};
+pub use report::{
+    months as report_months, CommentCount, IndicatorCounts, MonthQuality, ReasonCount, RuleQuality,
+};
 pub use sqlite::SqliteStore;
 
 /// Rows returned by a list call when the filter sets no limit.
@@ -78,6 +80,23 @@ pub trait Store: Send + Sync + 'static {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<RuleQuality>, StoreError>;
+
+    /// [`Store::quality_report`] for each calendar month (UTC) that `[from, to)` touches,
+    /// oldest first, each on the part of the period in that month. Both backends share this
+    /// implementation: one report per month keeps the grouping by month out of SQL, where the
+    /// two databases spell date truncation differently; a period is at most a few years.
+    async fn quality_report_by_month(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonthQuality>, StoreError> {
+        let mut out = Vec::new();
+        for (month, start, end) in report::months(from, to) {
+            let rules = self.quality_report(start, end).await?;
+            out.push(MonthQuality { month, rules });
+        }
+        Ok(out)
+    }
 
     /// The active rule pack version, or `None` when no pack has been committed yet.
     async fn active_pack(&self) -> Result<Option<PackVersion>, StoreError>;

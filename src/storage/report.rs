@@ -4,6 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde::Serialize;
 
 use super::models::{CardIndicator, FeedbackOutcome};
@@ -173,6 +174,39 @@ fn finish(rule_id: String, tally: Tally) -> RuleQuality {
     }
 }
 
+/// The quality report of one calendar month (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthQuality {
+    /// The month's first day, `YYYY-MM`.
+    pub month: String,
+    /// Per rule, the cards issued in that month (within the period asked for) and the feedback
+    /// on them, as [`super::Store::quality_report`] gives them.
+    pub rules: Vec<RuleQuality>,
+}
+
+/// The calendar months (UTC) that `[from, to)` touches, each as its label and the part of the
+/// period in it.
+pub fn months(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let (y, m) = (start.year(), start.month());
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let next = Utc
+            .with_ymd_and_hms(ny, nm, 1, 0, 0, 0)
+            .single()
+            .unwrap_or(to);
+        let end = next.min(to);
+        out.push((format!("{y:04}-{m:02}"), start, end));
+        start = end;
+    }
+    out
+}
+
 impl RuleQuality {
     /// Marks each coded override reason as offered or not by the rule's card, whose reason
     /// codes are `offered`, and counts the overrides with a reason it does not offer.
@@ -184,5 +218,27 @@ impl RuleQuality {
                 self.overridden_with_reason_not_offered += reason.count;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::months;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_period_is_cut_at_each_month_boundary_and_the_year_turns() {
+        let cut = months(at("2025-11-20T10:00:00Z"), at("2026-01-05T00:00:00Z"));
+        let labels: Vec<&str> = cut.iter().map(|(m, _, _)| m.as_str()).collect();
+        assert_eq!(labels, ["2025-11", "2025-12", "2026-01"]);
+        assert_eq!(cut[0].1, at("2025-11-20T10:00:00Z"));
+        assert_eq!(cut[0].2, at("2025-12-01T00:00:00Z"));
+        assert_eq!(cut[2].2, at("2026-01-05T00:00:00Z"));
+        assert!(months(at("2026-01-05T00:00:00Z"), at("2026-01-05T00:00:00Z")).is_empty());
     }
 }

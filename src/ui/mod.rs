@@ -26,8 +26,11 @@
 //!    `tests/api/ui/` (headless Chromium, axe-core, a screenshot).
 
 pub mod assets;
+pub mod chart;
 pub mod layout;
 pub mod pages;
+pub mod quality;
 pub mod timeline;
 pub mod timeline_chart;
+pub mod trends;
 pub mod worklist;

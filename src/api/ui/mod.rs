@@ -6,6 +6,7 @@
 mod auth;
 mod csrf;
 mod error;
+mod quality;
 mod signin;
 mod timeline;
 mod worklist;
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/sign-in", web::get().to(signin::get_sign_in))
             .route("/sign-in", web::post().to(signin::post_sign_in))
             .route("/sign-out", web::post().to(signin::post_sign_out))
+            .route("/quality", web::get().to(quality::get_quality))
             .route("/worklist", web::get().to(worklist::get_worklist))
             .route("/worklist.csv", web::get().to(worklist::get_worklist_csv))
             .route("/patients/{id}", web::get().to(timeline::get_timeline))

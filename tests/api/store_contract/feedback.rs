@@ -200,3 +200,81 @@ async fn a_card_is_known_as_issued_once_recorded() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_quality_report_by_month_counts_each_card_in_the_month_it_was_issued() {
+    for_each_backend(|b| async move {
+        let at = |text: &str| text.parse::<chrono::DateTime<Utc>>().unwrap();
+        let cards = [
+            card(
+                "m1",
+                "crs-fever",
+                CardIndicator::Warning,
+                at("2030-01-31T23:59:59Z"),
+            ),
+            card(
+                "m2",
+                "crs-fever",
+                CardIndicator::Warning,
+                at("2030-02-01T00:00:00Z"),
+            ),
+            card(
+                "m3",
+                "icans-score",
+                CardIndicator::Info,
+                at("2030-02-15T12:00:00Z"),
+            ),
+            card(
+                "m4",
+                "crs-fever",
+                CardIndicator::Critical,
+                at("2030-04-02T08:00:00Z"),
+            ),
+        ];
+        b.record_issued_cards(&cards).await.expect("cards");
+        let feedback = [
+            accepted("m1", at("2030-02-02T00:00:00Z")),
+            overridden("m2", at("2030-02-02T00:00:00Z"), "not-relevant", None),
+        ];
+        b.record_feedback(&feedback).await.expect("feedback");
+
+        let months = b
+            .store
+            .quality_report_by_month(at("2030-01-15T00:00:00Z"), at("2030-04-02T00:00:00Z"))
+            .await
+            .expect("report by month");
+        let shape: Vec<(&str, Vec<(&str, i64, i64, i64)>)> = months
+            .iter()
+            .map(|m| {
+                let rules = m
+                    .rules
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.rule_id.as_str(),
+                            r.issued.total(),
+                            r.accepted,
+                            r.overridden,
+                        )
+                    })
+                    .collect();
+                (m.month.as_str(), rules)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("2030-01", vec![("crs-fever", 1, 1, 0)]),
+                (
+                    "2030-02",
+                    vec![("crs-fever", 1, 0, 1), ("icans-score", 1, 0, 0)]
+                ),
+                ("2030-03", vec![]),
+                ("2030-04", vec![]),
+            ],
+            "{}: feedback counts in the month of its card; the period ends before m4",
+            b.name
+        );
+    })
+    .await;
+}

@@ -1,4 +1,8 @@
 //! The `/ui/` pages: sign-in, scopes, CSRF and error pages over HTTP (`signin`), and the pages
-//! driven in headless Chromium (`browser`).
+//! driven in headless Chromium (`browser` is the harness; `seed` fills the worklist).
 
+mod browser;
+mod quality_page;
+mod seed;
 mod signin;
+mod worklist_page;
