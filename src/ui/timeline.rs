@@ -48,13 +48,13 @@ fn main_column(view: &TimelineView<'_>) -> Markup {
     html! {
         @match view.chart {
             Chart::Drawn(t) => {
+                (charts(t))
                 @if !t.missing.is_empty() {
-                    div.notice role="note" {
-                        p { "Not drawn: the active rule pack lacks" }
+                    div.muted role="note" {
+                        p { "Not drawn, because the active rule pack lacks it:" }
                         ul { @for m in &t.missing { li { (m) } } }
                     }
                 }
-                (charts(t))
             }
             Chart::NoServer => {
                 div.notice role="note" {

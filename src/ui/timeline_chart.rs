@@ -18,7 +18,8 @@ use crate::timeline::{Series, Timeline};
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 64.0;
-const RIGHT: f64 = 180.0;
+/// Room right of the plot for the threshold and lane labels.
+const RIGHT: f64 = 250.0;
 const TOP: f64 = 24.0;
 const PLOT_HEIGHT: f64 = 150.0;
 const AXIS_HEIGHT: f64 = 34.0;

@@ -44,8 +44,45 @@ fn administration(id: &str, text: &str, when: &str) -> Value {
         "medicationCodeableConcept": {"text": text}, "subject": subject(), "effectiveDateTime": when})
 }
 
-/// Mounts the patient's record: infused with Yescarta on 2026-01-10, two ANC results (one
-/// under both ANC lines), an IgG, IVIG given, valacyclovir ordered; every other search empty.
+fn patient() -> Value {
+    json!({"resourceType": "Patient", "id": PATIENT, "birthDate": "1970-01-01"})
+}
+
+/// The patient's record by resource type: infused with Yescarta on 2026-01-10, two ANC
+/// results (one under both ANC lines), an IgG, IVIG given, valacyclovir ordered.
+fn searches() -> Vec<(&'static str, Value)> {
+    let results = bundle(vec![
+        result("anc1", "751-8", "2026-04-20", json!(450), "/uL"),
+        result("anc2", "751-8", "2026-05-20", json!(1.6), "10*9/L"),
+        result("igg1", "2465-3", "2026-05-01", json!(350), "mg/dL"),
+    ]);
+    let given = bundle(vec![
+        administration("cart", "Yescarta (axicabtagene ciloleucel)", "2026-01-10"),
+        administration("ivig", "IVIG 30 g", "2026-05-10"),
+    ]);
+    let ordered = bundle(vec![
+        json!({"resourceType": "MedicationRequest", "id": "valtrex",
+        "status": "active", "intent": "order", "subject": subject(), "authoredOn": "2026-01-12",
+        "medicationCodeableConcept": {"text": "valacyclovir 500 mg tablet"}}),
+    ]);
+    vec![
+        ("Observation", results),
+        ("MedicationAdministration", given),
+        ("MedicationRequest", ordered),
+    ]
+}
+
+/// A patient-view request for the patient with the same record as its prefetch.
+pub(crate) fn hook_request() -> Value {
+    let mut req = crate::helpers::patient_view(PATIENT);
+    req["prefetch"]["patient"] = patient();
+    for (kind, found) in searches() {
+        req["prefetch"][format!("{}s", kind.to_lowercase())] = found;
+    }
+    req
+}
+
+/// Mounts the patient's record (every other search finds nothing), behind the token check.
 pub(crate) async fn serve_record(server: &ExportServer) {
     let json_answer = |v: Value| ResponseTemplate::new(200).set_body_json(v);
     let mount = |m: wiremock::MockBuilder, v: Value, priority: u8| {
@@ -61,44 +98,18 @@ pub(crate) async fn serve_record(server: &ExportServer) {
     .await;
     mount(
         Mock::given(method("GET")).and(path(format!("/fhir/Patient/{PATIENT}"))),
-        json!({"resourceType": "Patient", "id": PATIENT, "birthDate": "1970-01-01"}),
+        patient(),
         1,
     )
     .await;
-    let results = bundle(vec![
-        result("anc1", "751-8", "2026-04-20", json!(450), "/uL"),
-        result("anc2", "751-8", "2026-05-20", json!(1.6), "10*9/L"),
-        result("igg1", "2465-3", "2026-05-01", json!(350), "mg/dL"),
-    ]);
-    mount(
-        Mock::given(method("GET"))
-            .and(path("/fhir/Observation"))
-            .and(query_param("category", "laboratory,vital-signs")),
-        results,
-        1,
-    )
-    .await;
-    let given = bundle(vec![
-        administration("cart", "Yescarta (axicabtagene ciloleucel)", "2026-01-10"),
-        administration("ivig", "IVIG 30 g", "2026-05-10"),
-    ]);
-    mount(
-        Mock::given(method("GET")).and(path("/fhir/MedicationAdministration")),
-        given,
-        1,
-    )
-    .await;
-    let ordered = bundle(vec![
-        json!({"resourceType": "MedicationRequest", "id": "valtrex",
-        "status": "active", "intent": "order", "subject": subject(), "authoredOn": "2026-01-12",
-        "medicationCodeableConcept": {"text": "valacyclovir 500 mg tablet"}}),
-    ]);
-    mount(
-        Mock::given(method("GET")).and(path("/fhir/MedicationRequest")),
-        ordered,
-        1,
-    )
-    .await;
+    for (kind, found) in searches() {
+        let mut m = Mock::given(method("GET")).and(path(format!("/fhir/{kind}")));
+        if kind == "Observation" {
+            // The results search; the variants search (by code) finds nothing.
+            m = m.and(query_param("category", "laboratory,vital-signs"));
+        }
+        mount(m, found, 1).await;
+    }
 }
 
 pub(crate) fn bulk_config(server: &ExportServer) -> BulkConfig {
@@ -117,11 +128,20 @@ pub(crate) fn bulk_config(server: &ExportServer) -> BulkConfig {
 
 /// The service reading the record from `server`, at 2026-06-15.
 pub(crate) async fn spawn_reading(server: &ExportServer) -> TestApp {
+    spawn_reading_with(server, |_| {}).await
+}
+
+/// [`spawn_reading`], with other settings changed by `customise`.
+pub(crate) async fn spawn_reading_with(
+    server: &ExportServer,
+    customise: impl FnOnce(&mut cart_sentinel::config::Settings),
+) -> TestApp {
     let config = bulk_config(server);
     let allowed = vec![server.server.uri()];
     let app = spawn_with(move |s| {
         s.bulk = Some(config);
         s.fhir.allowed_servers = Some(allowed);
+        customise(s);
     })
     .await;
     app.set_now("2026-06-15T12:00:00Z".parse().unwrap());
@@ -138,7 +158,7 @@ pub(crate) async fn get_page(app: &TestApp, page: &str, token: &str) -> reqwest:
 }
 
 /// A parameter of the shipped pack's rule.
-fn param(rule: &str, name: &str) -> f64 {
+pub(crate) fn param(rule: &str, name: &str) -> f64 {
     let pack = cart_sentinel::engine::load::load_dir(&root().join("cds-hooks")).unwrap();
     pack.rules[rule].parameters[name].value
 }
