@@ -5,4 +5,5 @@ mod browser;
 mod quality_page;
 mod seed;
 mod signin;
+mod timeline_page;
 mod worklist_page;
