@@ -21,5 +21,6 @@ pub mod record;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod timeline;
 pub mod ui;
 pub mod worklist;

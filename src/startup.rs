@@ -207,6 +207,19 @@ impl Application {
             metrics.clone().into_inner(),
             settings.storage.issued_queue_cards,
         );
+        let timeline_base = settings
+            .server
+            .public_url
+            .as_deref()
+            .map(url::Url::parse)
+            .transpose()
+            .context("server.public_url is not a URL")?;
+        if timeline_base
+            .as_ref()
+            .is_some_and(|u| !matches!(u.scheme(), "http" | "https"))
+        {
+            anyhow::bail!("server.public_url must be an http or https URL");
+        }
         let state = web::Data::new(AppState {
             services,
             active,
@@ -220,6 +233,7 @@ impl Application {
             clock,
             patient_keys: crate::privacy::PatientKeys::load(&settings)?,
             snooze_reads: crate::api::snooze::SnoozeReads::default(),
+            timeline_base,
         });
         let bulk = settings
             .bulk
@@ -228,6 +242,18 @@ impl Application {
             .transpose()
             .map_err(anyhow::Error::msg)
             .context("configuring [bulk]")?;
+        let record_access = web::Data::new(crate::timeline::fetch::RecordAccess(
+            settings
+                .bulk
+                .as_ref()
+                .map(|c| {
+                    let s = c.settings(settings.allowed_fhir_servers())?;
+                    crate::bulk::FhirAccess::new(&s).map_err(|e| e.to_string())
+                })
+                .transpose()
+                .map_err(anyhow::Error::msg)
+                .context("configuring [bulk] for the patient timeline")?,
+        ));
         let runs = web::Data::new(
             crate::worklist::Runs::new(
                 store.clone(),
@@ -281,6 +307,7 @@ impl Application {
                 .app_data(admin_auth.clone())
                 .app_data(ui_auth.clone())
                 .app_data(runs.clone())
+                .app_data(record_access.clone())
                 .app_data(cds_auth.clone())
                 .app_data(hook_slots.clone())
                 .app_data(body_slots.clone())

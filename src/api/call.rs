@@ -94,6 +94,9 @@ async fn call_service(
     metrics.prefetch(labels, &answer.missing, answer.fetch_time);
     metrics.fhirpath_failures(answer.fhirpath_failures);
     let mut answer = answer;
+    if let (Some(base), Some(patient)) = (&state.timeline_base, req.context.patient_id()) {
+        crate::timeline::card_link(&mut answer.cards, base, patient);
+    }
     if let Some(hosts) = client.as_ref().and_then(|c| c.link_hosts.as_deref()) {
         keep_links_to(&mut answer.cards, hosts);
     }

@@ -48,6 +48,10 @@ pub struct AppState {
     pub patient_keys: crate::privacy::PatientKeys,
     /// Whether hook calls read snoozes (paused for a moment after a failed read).
     pub snooze_reads: snooze::SnoozeReads,
+    /// `server.public_url`, when configured: each card links to its patient's timeline under
+    /// it. Without it there is no link (the default `http://<host>:<port>` is rarely what an
+    /// EHR's users can reach).
+    pub timeline_base: Option<url::Url>,
 }
 
 /// A source of the current time.

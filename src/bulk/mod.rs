@@ -16,6 +16,7 @@
 //! anything is sent there, so the access token never leaves the configured servers. Nothing here
 //! logs a URL, a token, an assertion or a file's content. Must not import `actix_web` or sqlx.
 
+mod access;
 mod config;
 mod download;
 mod session;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use access::FhirAccess;
 pub use config::BulkConfig;
 pub use smart::{BackendAuth, SigningAlgorithm};
 pub use wire::Manifest;

@@ -1,5 +1,8 @@
-//! One export's HTTP state: the client, the allowlist, the token source, the deadline.
+//! One export's HTTP state: the client, the allowlist, the token source, the deadline. The
+//! client, the FHIR base and the allowlist ([`Endpoint`]) are what the token source needs too,
+//! outside an export as well ([`super::FhirAccess`]).
 
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Response, StatusCode};
@@ -10,14 +13,63 @@ use super::smart::TokenSource;
 use super::{BulkError, BulkSettings, Progress, ProgressFn};
 use crate::fhir::FhirClient;
 
-pub(super) struct Session<'a> {
-    pub settings: &'a BulkSettings,
+/// The FHIR server as the configuration names it: an HTTP client without redirects, the base
+/// URL (checked against the allowlist) and the allowlist every URL is checked against.
+pub(super) struct Endpoint {
     pub http: reqwest::Client,
     pub base: Url,
     allowlist: FhirClient,
+    pub request_timeout: Duration,
+}
+
+impl Endpoint {
+    pub fn new(settings: &BulkSettings) -> Result<Endpoint, BulkError> {
+        // Downloads of several gigabytes must not hit a whole-request timeout: the shared FHIR
+        // client's is for hook calls. Requests other than downloads set their own timeout.
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("cart-sentinel/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
+            .read_timeout(settings.read_timeout)
+            .build()
+            .map_err(|_| BulkError::Settings("the HTTP client cannot be built".into()))?;
+        // Only the allowlist of the FHIR client is used: its matching is the hook path's.
+        let allowlist = FhirClient::new(http.clone(), &settings.allowed_servers, 0)
+            .map_err(BulkError::Settings)?;
+        let base = allowlist
+            .check_server(&settings.fhir_base)
+            .map_err(|_| BulkError::NotAllowed("FHIR base URL"))?;
+        Ok(Endpoint {
+            http,
+            base,
+            allowlist,
+            request_timeout: settings.request_timeout,
+        })
+    }
+
+    /// True when `url` is under an allowed server (its query is not part of the match).
+    pub fn allowed(&self, url: &Url) -> bool {
+        let mut bare = url.clone();
+        bare.set_query(None);
+        bare.set_fragment(None);
+        self.allowlist.check_server(bare.as_str()).is_ok()
+    }
+}
+
+pub(super) struct Session<'a> {
+    pub settings: &'a BulkSettings,
+    endpoint: Endpoint,
     tokens: Option<TokenSource>,
     pub deadline: Instant,
     progress: Option<ProgressFn>,
+}
+
+impl Deref for Session<'_> {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
+    }
 }
 
 /// Classifies a transport error for messages (the error's own text may quote the URL).
@@ -38,27 +90,11 @@ impl<'a> Session<'a> {
         settings: &'a BulkSettings,
         progress: Option<ProgressFn>,
     ) -> Result<Session<'a>, BulkError> {
-        // Downloads of several gigabytes must not hit a whole-request timeout: the shared FHIR
-        // client's is for hook calls. Requests other than downloads set their own timeout.
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("cart-sentinel/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
-            .read_timeout(settings.read_timeout)
-            .build()
-            .map_err(|_| BulkError::Settings("the HTTP client cannot be built".into()))?;
-        // Only the allowlist of the FHIR client is used: its matching is the hook path's.
-        let allowlist = FhirClient::new(http.clone(), &settings.allowed_servers, 0)
-            .map_err(BulkError::Settings)?;
-        let base = allowlist
-            .check_server(&settings.fhir_base)
-            .map_err(|_| BulkError::NotAllowed("FHIR base URL"))?;
+        let endpoint = Endpoint::new(settings)?;
         let tokens = settings.auth.as_ref().map(TokenSource::new).transpose()?;
         Ok(Session {
             settings,
-            http,
-            base,
-            allowlist,
+            endpoint,
             tokens,
             deadline: Instant::now() + settings.deadline,
             progress,
@@ -69,14 +105,6 @@ impl<'a> Session<'a> {
         if let Some(f) = &self.progress {
             f(progress);
         }
-    }
-
-    /// True when `url` is under an allowed server (its query is not part of the match).
-    pub fn allowed(&self, url: &Url) -> bool {
-        let mut bare = url.clone();
-        bare.set_query(None);
-        bare.set_fragment(None);
-        self.allowlist.check_server(bare.as_str()).is_ok()
     }
 
     /// Time left before the deadline.
@@ -110,7 +138,7 @@ impl<'a> Session<'a> {
                 req = req.timeout(t);
             }
             if let Some(tokens) = tokens {
-                let token = tokens.token(self).await?;
+                let token = tokens.token(&self.endpoint).await?;
                 req = req.bearer_auth(token.expose_secret());
             }
             let resp = req.send().await.map_err(|e| BulkError::Unreachable {

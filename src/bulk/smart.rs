@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::session::{transport_kind, Session};
+use super::session::{transport_kind, Endpoint};
 use super::BulkError;
 
 /// The scope asked for when none is configured: read access to every resource type, as a
@@ -149,14 +149,14 @@ impl TokenSource {
     }
 
     /// A valid access token: the cached one, or a new one.
-    pub async fn token(&self, session: &Session<'_>) -> Result<SecretString, BulkError> {
+    pub async fn token(&self, endpoint: &Endpoint) -> Result<SecretString, BulkError> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref() {
             if c.refresh_at.is_none_or(|at| Instant::now() < at) {
                 return Ok(c.token.clone());
             }
         }
-        let fresh = self.request(session).await?;
+        let fresh = self.request(endpoint).await?;
         let token = fresh.token.clone();
         *cached = Some(fresh);
         Ok(token)
@@ -167,26 +167,26 @@ impl TokenSource {
         *self.cached.lock().await = None;
     }
 
-    async fn token_url(&self, session: &Session<'_>) -> Result<Url, BulkError> {
+    async fn token_url(&self, endpoint: &Endpoint) -> Result<Url, BulkError> {
         let mut known = self.token_url.lock().await;
         if let Some(url) = known.as_ref() {
             return Ok(url.clone());
         }
         let well_known = Url::parse(&format!(
             "{}/.well-known/smart-configuration",
-            session.base.as_str().trim_end_matches('/')
+            endpoint.base.as_str().trim_end_matches('/')
         ))
         .map_err(|e| BulkError::Settings(format!("FHIR base URL: {e}")))?;
         let what = "SMART configuration";
         // Sent directly, not through `Session::send`, which asks this source for a token.
-        if !session.allowed(&well_known) {
+        if !endpoint.allowed(&well_known) {
             return Err(BulkError::NotAllowed(what));
         }
-        let resp = session
+        let resp = endpoint
             .http
             .get(well_known)
             .header("Accept", "application/json")
-            .timeout(session.settings.request_timeout)
+            .timeout(endpoint.request_timeout)
             .send()
             .await
             .map_err(|e| BulkError::Unreachable {
@@ -211,8 +211,8 @@ impl TokenSource {
         Ok(url)
     }
 
-    async fn request(&self, session: &Session<'_>) -> Result<Cached, BulkError> {
-        let token_url = self.token_url(session).await?;
+    async fn request(&self, endpoint: &Endpoint) -> Result<Cached, BulkError> {
+        let token_url = self.token_url(endpoint).await?;
         let assertion = self.assertion(&token_url)?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "client_credentials")
@@ -223,12 +223,12 @@ impl TokenSource {
             )
             .append_pair("client_assertion", &assertion)
             .finish();
-        let resp = session
+        let resp = endpoint
             .http
             .post(token_url)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json")
-            .timeout(session.settings.request_timeout)
+            .timeout(endpoint.request_timeout)
             .body(body)
             .send()
             .await

@@ -16,7 +16,8 @@
 //!   queries (`query`);
 //! - the condition evaluator (`eval`), then rendering (`render`, with a finding's due date from
 //!   `due`) and cards ([`cards`]);
-//! - reading, validating and compiling a pack ([`load`], `validate`, `prefetch`).
+//! - reading, validating and compiling a pack ([`load`], `validate`, `prefetch`);
+//! - everything the record holds of a value set, for display ([`readings`]).
 //!
 //! A number may count a query and a query's window or value filter may read a number, so
 //! queries, windows and FHIRPath ask numbers and bindings back of the evaluator through
@@ -33,6 +34,7 @@ pub mod path;
 mod prefetch;
 mod problem;
 mod query;
+pub mod readings;
 mod render;
 pub mod rule;
 mod rule_path;

@@ -30,5 +30,7 @@ pub mod chart;
 pub mod layout;
 pub mod pages;
 pub mod quality;
+pub mod timeline;
+pub mod timeline_chart;
 pub mod trends;
 pub mod worklist;

@@ -37,6 +37,7 @@ mod store_contract;
 mod store_down;
 mod store_outage;
 mod summaries;
+mod timeline;
 mod ui;
 mod worklist;
 mod worklist_bulk;

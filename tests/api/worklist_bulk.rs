@@ -4,29 +4,17 @@
 
 use serde_json::json;
 
-use cart_sentinel::bulk::BulkConfig;
-
-use crate::bulk_export::mock::{CLIENT_ID, KID};
 use crate::helpers::{admin_token, spawn_with};
 use crate::population::own_resources;
 use crate::population_bulk::exporting;
 use crate::population_cli::{fixture, patient_of, OVERDUE};
+use crate::timeline::page::bulk_config;
 use crate::worklist::{assert_refused, get_json, patients_and_rules, start, until_ended};
 
 #[tokio::test]
 async fn a_run_over_http_reads_a_fresh_bulk_export() {
     let (server, cut) = exporting(&own_resources(&fixture(OVERDUE))).await;
-    let config = BulkConfig {
-        fhir_base: server.base(),
-        group_id: None,
-        client_id: Some(CLIENT_ID.into()),
-        private_key_pem: Some(server.key.pem.clone()),
-        key_id: Some(KID.into()),
-        algorithm: Some("ES384".into()),
-        token_url: None,
-        scope: None,
-        deadline_minutes: Some(1),
-    };
+    let config = bulk_config(&server);
     // The export server and the host of its cut file must be allowed, as for the hook path.
     let allowed = vec![server.server.uri(), cut.uri.clone()];
     let app = spawn_with(move |s| {

@@ -8,6 +8,7 @@ mod csrf;
 mod error;
 mod quality;
 mod signin;
+mod timeline;
 mod worklist;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
@@ -72,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/worklist/findings/{id}/actions",
                 web::post().to(worklist::post_action),
             )
+            .route("/patients/{id}", web::get().to(timeline::get_timeline))
             .default_service(web::to(not_found)),
     );
 }

@@ -196,7 +196,7 @@ pub(super) async fn audit(
 
 /// `Patient/{id}` from `123` or `Patient/123`, when the id is a FHIR id. The refusal does not
 /// repeat the value (it is a patient identifier).
-fn patient_reference(given: &str) -> Result<String, ApiError> {
+pub(super) fn patient_reference(given: &str) -> Result<String, ApiError> {
     let id = given.strip_prefix("Patient/").unwrap_or(given);
     let fhir_id = (1..=64).contains(&id.len())
         && id
@@ -207,6 +207,19 @@ fn patient_reference(given: &str) -> Result<String, ApiError> {
     } else {
         Err(RequestError::new("ref", "must be a Patient id or Patient/{id}").into())
     }
+}
+
+/// Every finding of `patient` (`Patient/{id}`), open and closed, oldest first.
+pub(super) async fn findings_of(
+    store: &dyn Store,
+    patient: &str,
+) -> Result<Vec<PopulationFinding>, ApiError> {
+    let filter = PopulationFindingFilter {
+        patient: Some(patient.to_owned()),
+        include_closed: true,
+        ..Default::default()
+    };
+    read_findings(store, filter, i64::MAX).await
 }
 
 #[utoipa::path(
@@ -226,12 +239,7 @@ async fn patient_findings(
 ) -> Result<HttpResponse, ApiError> {
     let actor = user.require(READ)?;
     let patient = patient_reference(&given)?;
-    let filter = PopulationFindingFilter {
-        patient: Some(patient.clone()),
-        include_closed: true,
-        ..Default::default()
-    };
-    let findings = read_findings(store.as_ref(), filter, i64::MAX).await?;
+    let findings = findings_of(store.as_ref(), &patient).await?;
     let entry = json!({"patient": patient, "findings": findings.len()});
     audit(store.as_ref(), actor, "worklist.patient.read", entry).await?;
     Ok(HttpResponse::Ok().json(json!({"patient": patient, "findings": findings})))

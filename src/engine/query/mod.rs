@@ -21,7 +21,7 @@ use super::valueset::Compiled;
 use super::window::Window;
 use crate::record::{units, When};
 
-fn concept_text(c: &Concept) -> Vec<&str> {
+pub(super) fn concept_text(c: &Concept) -> Vec<&str> {
     c.text
         .iter()
         .chain(c.codings.iter().filter_map(|k| k.display.as_ref()))
@@ -31,7 +31,7 @@ fn concept_text(c: &Concept) -> Vec<&str> {
 
 /// Whether an observation's value (or an interpretation) is in `vs`, with the words of its
 /// texts from the call's memo (every rule with a `value_in` asks this of every result).
-fn value_matches(
+pub(super) fn value_matches(
     scans: &Scans,
     vs: &Compiled,
     value: Option<&ObsValue>,
@@ -167,7 +167,7 @@ impl Hit<'_> {
 }
 
 /// A result's value as recorded, for people.
-fn shown(value: Option<&ObsValue>) -> Option<String> {
+pub(super) fn shown(value: Option<&ObsValue>) -> Option<String> {
     match value? {
         ObsValue::Quantity(qty) => Some(match qty.unit.as_deref() {
             Some(u) if !units::display(u).is_empty() => {

@@ -6,4 +6,5 @@ mod browser;
 mod quality_page;
 mod seed;
 mod signin;
+mod timeline_page;
 mod worklist_page;

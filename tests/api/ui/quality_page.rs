@@ -9,7 +9,7 @@ use super::seed::{seed, seed_cards, RULES};
 use crate::helpers::spawn_app;
 
 /// The markup of the chart `id` (its `<svg>`).
-async fn chart(b: &Browser, id: &str) -> String {
+pub(super) async fn chart(b: &Browser, id: &str) -> String {
     let css = format!("svg[aria-labelledby='{id}-title {id}-desc']");
     let svg = b.client.find(Locator::Css(&css)).await.expect("the chart");
     svg.html(false).await.unwrap()
