@@ -19,7 +19,9 @@ use super::valueset::{words, Compiled};
 /// What one call has read and scanned, shared by the cohort and every rule.
 #[derive(Default)]
 pub(super) struct Scans {
-    items: RefCell<FxHashMap<*const SourceDef, Rc<[SourceItem]>>>,
+    /// By source: its address, and what it reads ([`SourceDef::reading`]) for a source read
+    /// alike (a pack has a dozen sources: a short list beats hashing).
+    items: RefCell<Vec<(*const SourceDef, String, Rc<[SourceItem]>)>>,
     hits: RefCell<FxHashMap<ScanKey, Hits>>,
     variants: RefCell<FxHashMap<*const Compiled, Rc<[Item]>>>,
     /// The [`words`] of the record's texts, by content: every value set with text entries
@@ -49,18 +51,27 @@ impl Scans {
 
     /// The items of `def` for this call, read by `read` the first time: the cohort and the
     /// rules share them (a source's FHIRPath reads no rule's variables, so whoever reads first
-    /// reads what the other would).
+    /// reads what the other would). Sources that read alike (the same
+    /// [`SourceDef::reading`]) share one reading: `results` and `variants` differ only in what they prefetch, and
+    /// Observations are most of a record.
     pub(super) fn items(
         &self,
         def: &SourceDef,
         read: impl FnOnce() -> Vec<SourceItem>,
     ) -> Rc<[SourceItem]> {
-        let key = def as *const SourceDef;
-        if let Some(items) = self.items.borrow().get(&key) {
+        let address = def as *const SourceDef;
+        if let Some((.., items)) = self.items.borrow().iter().find(|(a, ..)| *a == address) {
             return items.clone();
         }
-        let items: Rc<[SourceItem]> = read().into();
-        self.items.borrow_mut().insert(key, items.clone());
+        let reading = def.reading();
+        let found = {
+            let memo = self.items.borrow();
+            memo.iter()
+                .find(|(_, r, _)| *r == reading)
+                .map(|(.., items)| items.clone())
+        };
+        let items: Rc<[SourceItem]> = found.unwrap_or_else(|| read().into());
+        self.items.borrow_mut().push((address, reading, items.clone()));
         items
     }
 

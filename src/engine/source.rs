@@ -5,11 +5,13 @@
 
 use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 use chrono_tz::Tz;
 
 use fhir_r4::{Concept, ObsValue};
 use fhirpath::json::get_str;
+use rustc_hash::{FxHashMap, FxHasher};
 use serde::{Deserialize, Serialize};
 use sonic_rs::Value;
 
@@ -60,6 +62,34 @@ pub struct SourceDef {
     pub prefetch: BTreeMap<String, String>,
 }
 
+impl SourceDef {
+    /// What it reads from a record, as text: the resources and the expressions that read
+    /// them (not what it prefetches or says of itself). Two sources with the same reading
+    /// have the same items.
+    pub(super) fn reading(&self) -> String {
+        let paths = [
+            Some(&self.code),
+            self.date.as_ref(),
+            self.value.as_ref(),
+            self.interpretation.as_ref(),
+            self.filter.as_ref(),
+            self.active.as_ref(),
+            self.history.as_ref(),
+        ];
+        let mut out = format!("{}", self.draft_orders);
+        // Each part prefixed by its length, so that no content can pass for a separator.
+        let parts = self.resources.iter().map(String::as_str).chain([""]).chain(
+            paths
+                .iter()
+                .map(|p| p.map_or("", |p| p.expr().source())),
+        );
+        for part in parts {
+            out.push_str(&format!("{}:{part}", part.len()));
+        }
+        out
+    }
+}
+
 /// The sources of a pack, by name.
 pub type Sources = BTreeMap<String, SourceDef>;
 
@@ -104,6 +134,10 @@ pub(super) struct SourceItem {
     /// `Type/id`.
     pub reference: String,
     pub concepts: Vec<Concept>,
+    /// For each of `concepts`, its number among the distinct concepts of the reading: equal
+    /// concepts have equal numbers, so a value set is matched against each distinct concept
+    /// once (the same panel code recurs on every monthly result).
+    pub concept_ids: Vec<usize>,
     pub status: Option<String>,
     /// Whether `filter`, `active` and `history` admit it (true when the source has none).
     pub pass: [bool; 3],
@@ -193,6 +227,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
             (&self.record.resources, Json::Record)
         };
         let mut out = Vec::new();
+        let mut distinct = Distinct::default();
         for (i, resource) in list.iter().enumerate() {
             let Some(rt) = get_str(resource, "resourceType") else {
                 continue;
@@ -206,6 +241,7 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
                     out.push(SourceItem {
                         json: json(i),
                         reference: format!("{rt}/{id}"),
+                        concept_ids: concepts.iter().map(|c| distinct.id(c)).collect(),
                         concepts,
                         status: get_str(resource, "status").map(str::to_owned),
                         pass,
@@ -247,6 +283,32 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
             .filter_map(concept)
             .collect();
         Ok((concepts, [filter, active, history]))
+    }
+}
+
+/// Numbers the distinct concepts of one reading, in the order first seen.
+#[derive(Default)]
+struct Distinct {
+    /// The numbers of the concepts seen, by a hash of their content.
+    by_hash: FxHashMap<u64, Vec<usize>>,
+    seen: Vec<Concept>,
+}
+
+impl Distinct {
+    fn id(&mut self, c: &Concept) -> usize {
+        let mut h = FxHasher::default();
+        c.text.hash(&mut h);
+        for k in &c.codings {
+            (&k.system, &k.code, &k.display).hash(&mut h);
+        }
+        let ids = self.by_hash.entry(h.finish()).or_default();
+        if let Some(&id) = ids.iter().find(|&&id| self.seen[id] == *c) {
+            return id;
+        }
+        let id = self.seen.len();
+        ids.push(id);
+        self.seen.push(c.clone());
+        id
     }
 }
 

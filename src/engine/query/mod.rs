@@ -115,11 +115,22 @@ fn scan(re: &RuleEval, def: &SourceDef, variant: Variant, vs: &Compiled) -> Hits
             vs.match_concept_with(c, |t| re.ctx.scans.words_of(t))
                 .is_some()
         };
+        // Whether each distinct concept of the reading matches, decided once.
+        let mut known: Vec<Option<bool>> = Vec::new();
+        let mut matches = |c: &Concept, id: usize| {
+            if known.len() <= id {
+                known.resize(id + 1, None);
+            }
+            *known[id].get_or_insert_with(|| hit(c))
+        };
         source_items(re, def)
             .iter()
             .enumerate()
             .filter(|(_, item)| item.passes(variant))
-            .filter_map(|(i, item)| item.concepts.iter().position(hit).map(|c| (i, c)))
+            .filter_map(|(i, item)| {
+                let mut concepts = item.concepts.iter().zip(&item.concept_ids);
+                concepts.position(|(c, &id)| matches(c, id)).map(|c| (i, c))
+            })
             .collect()
     })
 }

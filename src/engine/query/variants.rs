@@ -5,6 +5,8 @@
 use std::rc::Rc;
 
 use fhir_r4::{Component, Concept, ObsValue};
+use fhirpath::json::get_str;
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
 use super::{concept_text, source_items};
 use crate::engine::ctx::RuleEval;
@@ -37,6 +39,9 @@ pub(super) fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) ->
             .filter(|s| s.passes(Variant::Filter))
             .filter_map(|s| {
                 let resource = s.json.in_record(record)?;
+                if !may_name_gene(s, resource, genes) {
+                    return None;
+                }
                 let read = Read {
                     when: reader.when(s),
                     value: reader.value(s),
@@ -46,6 +51,28 @@ pub(super) fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) ->
             })
             .collect()
     })
+}
+
+/// Whether an Observation can name a gene of `genes`, as [`variant`] first asks: a component
+/// coded "gene studied", or a code whose text the value set matches. Most Observations (blood
+/// counts) are neither, and reading their components, dates and values would be wasted; this
+/// looks at the codings as received, without building concepts.
+fn may_name_gene(o: &SourceItem, resource: &Value, genes: &Compiled) -> bool {
+    let gene_studied = |k: &Value| {
+        get_str(k, "system").map(|s| s.trim_end_matches('/')) == Some(LOINC)
+            && get_str(k, "code") == Some(GENE_STUDIED)
+    };
+    // The codings as `values::concept` reads them: `coding`, or the code itself as a Coding.
+    let coded = |code: &Value| match code.get("coding").and_then(|c| c.as_array()) {
+        Some(codings) => codings.iter().any(gene_studied),
+        None => gene_studied(code),
+    };
+    let components = resource.get("component").and_then(|c| c.as_array());
+    components.is_some_and(|list| list.iter().any(|c| c.get("code").is_some_and(coded)))
+        || o.concepts
+            .first()
+            .and_then(|c| c.text.as_deref())
+            .is_some_and(|t| genes.match_text(t).is_some())
 }
 
 /// What a variant finding needs of its Observation besides its code and components.

@@ -218,6 +218,89 @@ pub(crate) fn integer(c: &Collection) -> Result<Option<i64>, EvalError> {
     }
 }
 
+/// `node` read as a condition: what [`boolean`] makes of its result, without collecting the
+/// Booleans of logical operators and in-place comparisons (a source's filter is one per
+/// resource).
+pub(crate) fn test<'a>(
+    node: &'a Node,
+    input: &Collection<'a>,
+    scope: &Scope<'_, 'a>,
+) -> Result<Option<bool>, EvalError> {
+    if let Node::Binary(op, a, b) = node {
+        if let Some(result) = decide(*op, a, b, input, scope)? {
+            return Ok(result);
+        }
+    }
+    boolean(&eval(node, input, scope)?)
+}
+
+/// A Boolean operation decided without collecting Booleans: a logical operator, or a
+/// comparison with a literal or list of literals on the right (`status = 'active'`, `status
+/// in ('final' | 'amended')`, most of a pack's filters), made in place. `None` when `op` and
+/// `b` are neither.
+fn decide<'a>(
+    op: BinOp,
+    a: &'a Node,
+    b: &'a Node,
+    input: &Collection<'a>,
+    scope: &Scope<'_, 'a>,
+) -> Result<Option<Option<bool>>, EvalError> {
+    let offset = scope.offset;
+    Ok(Some(match (op, b) {
+        (BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies, _) => {
+            logic(op, test(a, input, scope)?, || test(b, input, scope))?
+        }
+        (BinOp::In, Node::Literals(ls)) => match singleton(&eval(a, input, scope)?)? {
+            None => None,
+            Some(n) => Some(ls.iter().any(|l| equal(n, &literal(l), offset) == Some(true))),
+        },
+        (BinOp::Eq | BinOp::Ne, Node::Literal(l)) => match eval(a, input, scope)?.as_slice() {
+            [] => None,
+            [p] => equal(p, &literal(l), offset),
+            _ => Some(false),
+        }
+        .map(|same| same == (op == BinOp::Eq)),
+        _ => return Ok(None),
+    }))
+}
+
+/// A logical operator on its left side `x` and its right side, which is evaluated only
+/// when `x` does not decide.
+fn logic(
+    op: BinOp,
+    x: Option<bool>,
+    y: impl FnOnce() -> Result<Option<bool>, EvalError>,
+) -> Result<Option<bool>, EvalError> {
+    let short = match (op, x) {
+        (BinOp::And, Some(false)) => Some(false),
+        (BinOp::Or, Some(true)) => Some(true),
+        (BinOp::Implies, Some(false)) => Some(true),
+        _ => None,
+    };
+    if short.is_some() {
+        return Ok(short);
+    }
+    let y = y()?;
+    Ok(match op {
+        BinOp::And => match (x, y) {
+            (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+        BinOp::Or => match (x, y) {
+            (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
+        BinOp::Xor => x.zip(y).map(|(x, y)| x != y),
+        _ => match (x, y) {
+            (Some(true), y) => y,
+            (None, Some(true)) => Some(true),
+            _ => None,
+        },
+    })
+}
+
 fn binary<'a>(
     op: BinOp,
     a: &'a Node,
@@ -225,41 +308,12 @@ fn binary<'a>(
     input: &Collection<'a>,
     scope: &Scope<'_, 'a>,
 ) -> Result<Collection<'a>, EvalError> {
-    // The logical operators decide on one side where they can.
-    if matches!(op, BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies) {
-        let x = boolean(&eval(a, input, scope)?)?;
-        let short = match (op, x) {
-            (BinOp::And, Some(false)) => Some(false),
-            (BinOp::Or, Some(true)) => Some(true),
-            (BinOp::Implies, Some(false)) => Some(true),
-            _ => None,
-        };
-        if short.is_some() {
-            return Ok(bools(short));
-        }
-        let y = boolean(&eval(b, input, scope)?)?;
-        return Ok(bools(match op {
-            BinOp::And => match (x, y) {
-                (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
-            },
-            BinOp::Or => match (x, y) {
-                (_, Some(true)) => Some(true),
-                (Some(false), Some(false)) => Some(false),
-                _ => None,
-            },
-            BinOp::Xor => x.zip(y).map(|(x, y)| x != y),
-            _ => match (x, y) {
-                (Some(true), y) => y,
-                (None, Some(true)) => Some(true),
-                _ => None,
-            },
-        }));
+    if let Some(result) = decide(op, a, b, input, scope)? {
+        return Ok(bools(result));
     }
+    let offset = scope.offset;
     let x = eval(a, input, scope)?;
     let y = eval(b, input, scope)?;
-    let offset = scope.offset;
     Ok(match op {
         BinOp::Union => {
             let mut out: Collection = Vec::new();

@@ -2,7 +2,7 @@
 //! `all`, `exists`, `repeat`), and deduplication.
 
 use crate::ast::Node;
-use crate::eval::{boolean, eval, Collection, Scope};
+use crate::eval::{eval, test, Collection, Scope};
 use crate::item::{equal, Item};
 use crate::EvalError;
 
@@ -17,15 +17,15 @@ pub(crate) fn iterate<'a>(
     args: &'a [Node],
     scope: &Scope<'_, 'a>,
 ) -> Result<Collection<'a>, EvalError> {
-    let test = |item: &Item<'a>, k: usize| -> Result<Option<bool>, EvalError> {
+    let holds = |item: &Item<'a>, k: usize| -> Result<Option<bool>, EvalError> {
         let inner = scope.with_item(item.clone(), k);
-        boolean(&eval(&args[0], &vec![item.clone()], &inner)?)
+        test(&args[0], &vec![item.clone()], &inner)
     };
     Ok(match name {
         "where" => {
             let mut out = Vec::new();
             for (k, item) in focus.into_iter().enumerate() {
-                if test(&item, k)? == Some(true) {
+                if holds(&item, k)? == Some(true) {
                     out.push(item);
                 }
             }
@@ -35,7 +35,7 @@ pub(crate) fn iterate<'a>(
         "exists" | "all" => {
             let want_all = name == "all";
             for (k, item) in focus.iter().enumerate() {
-                let hit = test(item, k)? == Some(true);
+                let hit = holds(item, k)? == Some(true);
                 if hit != want_all {
                     return Ok(bools(Some(!want_all)));
                 }

@@ -276,15 +276,7 @@ impl Expr {
         resource: &'a Value,
         env: &dyn Env<'a>,
     ) -> Result<Collection<'a>, EvalError> {
-        let scope = eval::Scope {
-            env,
-            resource,
-            this: input.first().cloned(),
-            index: None,
-            total: None,
-            offset: env.now().offset().local_minus_utc() / 60,
-        };
-        eval::eval(&self.root, &input, &scope)
+        eval::eval(&self.root, &input, &scope(&input, resource, env))
     }
 
     /// Evaluates the expression as a condition on `resource`: `Some(true)`, `Some(false)`, or
@@ -294,7 +286,24 @@ impl Expr {
         resource: &'a Value,
         env: &dyn Env<'a>,
     ) -> Result<Option<bool>, EvalError> {
-        eval::boolean(&self.evaluate(resource, env)?)
+        let input = vec![Item::node(resource)];
+        eval::test(&self.root, &input, &scope(&input, resource, env))
+    }
+}
+
+/// The scope of an evaluation with `input` as its focus, in `resource`.
+fn scope<'s, 'a>(
+    input: &Collection<'a>,
+    resource: &'a Value,
+    env: &'s dyn Env<'a>,
+) -> eval::Scope<'s, 'a> {
+    eval::Scope {
+        env,
+        resource,
+        this: input.first().cloned(),
+        index: None,
+        total: None,
+        offset: env.now().offset().local_minus_utc() / 60,
     }
 }
 
