@@ -62,7 +62,7 @@ pub(super) fn compute(
             failures,
             def: source,
         };
-        for item in scans.items(source, || reader.read_all()).iter() {
+        for item in scans.items(source, input.record, |t| reader.read_all(t)).iter() {
             if !item.passes(Variant::Filter) {
                 continue;
             }
@@ -70,7 +70,7 @@ pub(super) fn compute(
                 events.push(Event {
                     date: reader.when(item).map(|w| w.date),
                     product: tag,
-                    reference: item.reference.clone(),
+                    reference: item.reference(input.record),
                 });
             }
         }

@@ -7,13 +7,14 @@
 //! Variant findings (`variants` queries) are memoised the same way, per gene value set, before
 //! the rule's own allele-frequency threshold is applied.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
 use super::item::Item;
-use super::source::{SourceDef, SourceItem, Variant};
+use super::source::{SourceDef, SourceItem, Types, Variant};
+use crate::record::PatientRecord;
 use super::valueset::{words, Compiled};
 
 /// What one call has read and scanned, shared by the cohort and every rule.
@@ -22,6 +23,8 @@ pub(super) struct Scans {
     /// By source: its address, and what it reads ([`SourceDef::reading`]) for a source read
     /// alike (a pack has a dozen sources: a short list beats hashing).
     items: RefCell<Vec<(*const SourceDef, String, Rc<[SourceItem]>)>>,
+    /// The record's resource types, read the first time a source is.
+    types: OnceCell<Types>,
     hits: RefCell<FxHashMap<ScanKey, Hits>>,
     variants: RefCell<FxHashMap<*const Compiled, Rc<[Item]>>>,
     /// The [`words`] of the record's texts, by content: every value set with text entries
@@ -57,7 +60,8 @@ impl Scans {
     pub(super) fn items(
         &self,
         def: &SourceDef,
-        read: impl FnOnce() -> Vec<SourceItem>,
+        record: &PatientRecord,
+        read: impl FnOnce(&Types) -> Vec<SourceItem>,
     ) -> Rc<[SourceItem]> {
         let address = def as *const SourceDef;
         if let Some((.., items)) = self.items.borrow().iter().find(|(a, ..)| *a == address) {
@@ -70,7 +74,9 @@ impl Scans {
                 .find(|(_, r, _)| *r == reading)
                 .map(|(.., items)| items.clone())
         };
-        let items: Rc<[SourceItem]> = found.unwrap_or_else(|| read().into());
+        let items: Rc<[SourceItem]> = found.unwrap_or_else(|| {
+            read(self.types.get_or_init(|| Types::of(&record.resources))).into()
+        });
         self.items.borrow_mut().push((address, reading, items.clone()));
         items
     }

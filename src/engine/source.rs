@@ -131,14 +131,11 @@ pub(super) fn failed(failures: &Cell<usize>, e: &fhirpath::EvalError) {
 #[derive(Debug, Clone)]
 pub(super) struct SourceItem {
     pub json: Json,
-    /// `Type/id`.
-    pub reference: String,
     pub concepts: Vec<Concept>,
     /// For each of `concepts`, its number among the distinct concepts of the reading: equal
     /// concepts have equal numbers, so a value set is matched against each distinct concept
     /// once (the same panel code recurs on every monthly result).
     pub concept_ids: Vec<usize>,
-    pub status: Option<String>,
     /// Whether `filter`, `active` and `history` admit it (true when the source has none).
     pub pass: [bool; 3],
     when: OnceCell<Option<When>>,
@@ -147,6 +144,22 @@ pub(super) struct SourceItem {
 }
 
 impl SourceItem {
+    /// `Type/id`, made when asked (for the few items a card or the cohort names).
+    pub fn reference(&self, record: &PatientRecord) -> String {
+        let resource = self.json.in_record(record);
+        let text = |name| resource.and_then(|r| get_str(r, name));
+        format!(
+            "{}/{}",
+            text("resourceType").unwrap_or_default(),
+            text("id").unwrap_or("unknown")
+        )
+    }
+
+    /// Its `status` as received.
+    pub fn status<'r>(&self, record: &'r PatientRecord) -> Option<&'r str> {
+        self.json.in_record(record).and_then(|r| get_str(r, "status"))
+    }
+
     pub fn passes(&self, v: Variant) -> bool {
         self.pass[v as usize]
     }
@@ -218,32 +231,32 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
     }
 
     /// Every resource of the source's types in the record (or its draft orders), with its
-    /// codes and filters read; a resource they fail on is skipped and counted.
-    pub fn read_all(&self) -> Vec<SourceItem> {
+    /// codes and filters read; a resource they fail on is skipped and counted. `types` are
+    /// the record's (the draft orders' are read here).
+    pub fn read_all(&self, types: &Types) -> Vec<SourceItem> {
         let def = self.def;
-        let (list, json): (&[Value], fn(usize) -> Json) = if def.draft_orders {
-            (&self.record.draft_resources, Json::Draft)
+        let drafts;
+        let (list, json, types): (&[Value], fn(usize) -> Json, &Types) = if def.draft_orders {
+            drafts = Types::of(&self.record.draft_resources);
+            (&self.record.draft_resources, Json::Draft, &drafts)
         } else {
-            (&self.record.resources, Json::Record)
+            (&self.record.resources, Json::Record, types)
         };
+        let wanted: Vec<bool> = (types.names.iter())
+            .map(|n| def.resources.contains(n))
+            .collect();
         let mut out = Vec::new();
         let mut distinct = Distinct::default();
         for (i, resource) in list.iter().enumerate() {
-            let Some(rt) = get_str(resource, "resourceType") else {
-                continue;
-            };
-            if !def.resources.iter().any(|r| r == rt) {
+            if !types.of.get(i).copied().flatten().is_some_and(|t| wanted[t]) {
                 continue;
             }
             match self.read(resource) {
                 Ok((concepts, pass)) => {
-                    let id = get_str(resource, "id").unwrap_or("unknown");
                     out.push(SourceItem {
                         json: json(i),
-                        reference: format!("{rt}/{id}"),
                         concept_ids: concepts.iter().map(|c| distinct.id(c)).collect(),
                         concepts,
-                        status: get_str(resource, "status").map(str::to_owned),
                         pass,
                         when: OnceCell::new(),
                         value: OnceCell::new(),
@@ -283,6 +296,33 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
             .filter_map(concept)
             .collect();
         Ok((concepts, [filter, active, history]))
+    }
+}
+
+/// The `resourceType` of each resource of a list, numbered among its distinct types: every
+/// source picks its resources by type, and a record has few types, read once per call.
+#[derive(Debug, Default)]
+pub(super) struct Types {
+    names: Vec<String>,
+    of: Vec<Option<usize>>,
+}
+
+impl Types {
+    pub fn of(list: &[Value]) -> Types {
+        let mut types = Types::default();
+        for resource in list {
+            let t = get_str(resource, "resourceType").map(|rt| {
+                match types.names.iter().position(|n| n == rt) {
+                    Some(t) => t,
+                    None => {
+                        types.names.push(rt.to_owned());
+                        types.names.len() - 1
+                    }
+                }
+            });
+            types.of.push(t);
+        }
+        types
     }
 }
 

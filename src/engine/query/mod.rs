@@ -103,9 +103,9 @@ impl Bounds {
 /// The items of a source for this call (every resource of its types in the call's record, or
 /// its draft orders).
 fn source_items(re: &RuleEval, def: &SourceDef) -> Rc<[SourceItem]> {
-    re.ctx
-        .scans
-        .items(def, || rule_path::reader(re, def).read_all())
+    re.ctx.scans.items(def, re.ctx.input.record, |types| {
+        rule_path::reader(re, def).read_all(types)
+    })
 }
 
 /// The items of `def` that `variant` admits and `vs` matches, scanned once per call.
@@ -157,12 +157,12 @@ enum Found {
 impl Hit<'_> {
     /// The item: the reference, date and matching code, and for valued sources the value as
     /// the query reads it (converted to its unit) and as it was recorded.
-    pub(super) fn item(&self, _re: &RuleEval) -> Item {
+    pub(super) fn item(&self, re: &RuleEval) -> Item {
         match &self.found {
             Found::Item(items, i, c) => {
                 let s = &items[*i];
                 Item {
-                    reference: s.reference.clone(),
+                    reference: s.reference(re.ctx.input.record),
                     when: self.when,
                     value: self.value,
                     unit: self.unit.as_deref().map(str::to_owned),
@@ -237,8 +237,8 @@ pub(super) fn run<'q>(re: &RuleEval<'q, '_>, q: &'q Query) -> Vec<Hit<'q>> {
         let item = &items[i];
         if (!def.draft_orders && outside(reader.when(item)))
             || q.status
-                .as_ref()
-                .is_some_and(|s| Some(s) != item.status.as_ref())
+                .as_deref()
+                .is_some_and(|s| Some(s) != item.status(re.ctx.input.record))
             || exclude.is_some_and(|x| item.concepts.iter().any(|c| x.match_concept(c).is_some()))
         {
             continue;

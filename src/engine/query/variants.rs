@@ -14,7 +14,7 @@ use crate::engine::item::Item;
 use crate::engine::rule_path;
 use crate::engine::source::{self, SourceDef, SourceItem, Variant};
 use crate::engine::valueset::{words, Compiled};
-use crate::record::{units, When};
+use crate::record::{units, PatientRecord, When};
 
 const LOINC: &str = "http://loinc.org";
 const GENE_STUDIED: &str = "48018-6";
@@ -43,6 +43,7 @@ pub(super) fn variant_items(re: &RuleEval, def: &SourceDef, genes: &Compiled) ->
                     return None;
                 }
                 let read = Read {
+                    record,
                     when: reader.when(s),
                     value: reader.value(s),
                     interpretation: reader.interpretation(s),
@@ -77,6 +78,7 @@ fn may_name_gene(o: &SourceItem, resource: &Value, genes: &Compiled) -> bool {
 
 /// What a variant finding needs of its Observation besides its code and components.
 struct Read<'i> {
+    record: &'i PatientRecord,
     when: Option<When>,
     value: Option<&'i ObsValue>,
     interpretation: &'i [Concept],
@@ -158,7 +160,7 @@ fn variant(
         return None;
     }
     Some(Item {
-        reference: o.reference.clone(),
+        reference: o.reference(read.record),
         when: read.when,
         value: vaf,
         unit: vaf.map(|_| "%".to_owned()),
