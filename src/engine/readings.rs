@@ -82,7 +82,7 @@ impl CompiledPack {
         };
         let scans = Scans::default();
         let mut out = Vec::new();
-        for item in scans.items(def, || reader.read_all()).iter() {
+        for item in scans.items(def, input.record, |t| reader.read_all(t)).iter() {
             if !item.passes(variant) {
                 continue;
             }
@@ -107,12 +107,12 @@ impl CompiledPack {
                 _ => None,
             };
             out.push(Reading {
-                reference: item.reference.clone(),
+                reference: item.reference(input.record),
                 when: reader.when(item),
                 value,
                 shown: shown(recorded),
                 display: concept_text(concept).first().map(|s| (*s).to_owned()),
-                status: item.status.clone(),
+                status: item.status(input.record).map(str::to_owned),
                 resource,
             });
         }
