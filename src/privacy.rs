@@ -13,37 +13,15 @@ use std::path::Path;
 use anyhow::Context;
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use secrecy::ExposeSecret;
 
+pub use crate::config::PrivacySettings;
 use crate::config::{Mode, Settings};
 
 /// The development secret's file in the data directory.
 const DEV_SECRET_FILE: &str = "patient-key.secret";
 /// Shortest secret accepted: 32 bytes, SHA-256's own strength.
 const MIN_SECRET_BYTES: usize = 32;
-
-/// `[privacy]`.
-#[derive(Clone, Default, Deserialize, Serialize)]
-pub struct PrivacySettings {
-    /// The secret of the keyed patient hash (at least 32 bytes). Required in production; the
-    /// same on every replica; changing it forgets every snooze.
-    #[serde(default, serialize_with = "redacted")]
-    pub patient_key_secret: Option<SecretString>,
-}
-
-fn redacted<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
-    v.as_ref().map(|_| "[redacted]").serialize(s)
-}
-
-impl std::fmt::Debug for PrivacySettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = self.patient_key_secret.as_ref().map(|_| "[redacted]");
-        f.debug_struct("PrivacySettings")
-            .field("patient_key_secret", &shown)
-            .finish()
-    }
-}
 
 /// Computes patient keys.
 #[derive(Clone)]

@@ -15,6 +15,10 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+mod sections;
+
+pub use sections::{PopulationSettings, PrivacySettings, UiSettings};
+
 /// All settings.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
@@ -42,47 +46,10 @@ pub struct Settings {
     pub bulk: Option<crate::bulk::BulkConfig>,
     /// The secret of the keyed patient hash (`crate::privacy`).
     #[serde(default)]
-    pub privacy: crate::privacy::PrivacySettings,
+    pub privacy: PrivacySettings,
     /// The `/ui/` pages.
     #[serde(default)]
     pub ui: UiSettings,
-}
-
-/// `[ui]`: the pages under `/ui/`, signed in through a single sign-on proxy that passes the
-/// organisation identity provider's access token (verified as an admin token).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct UiSettings {
-    /// The request header in which the proxy passes the access token, besides
-    /// `Authorization: Bearer` (oauth2-proxy's `--pass-access-token` uses this name).
-    pub token_header: String,
-}
-
-impl Default for UiSettings {
-    fn default() -> Self {
-        UiSettings {
-            token_header: "X-Forwarded-Access-Token".into(),
-        }
-    }
-}
-
-/// `[population]`: population runs and their worklist.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct PopulationSettings {
-    /// Days a closed finding and a run are kept, counted back from the latest run's "now"
-    /// (purged at the end of each run; a run an open finding names is kept).
-    pub retention_days: Option<u32>,
-    /// The directory of Bulk Data exports that runs started through the admin API read (the
-    /// whole directory, or a sub-directory a request names); none: such runs are refused.
-    pub ndjson_dir: Option<PathBuf>,
-}
-
-impl Default for PopulationSettings {
-    fn default() -> Self {
-        PopulationSettings {
-            retention_days: Some(365),
-            ndjson_dir: None,
-        }
-    }
 }
 
 /// `[auth]`: which EHRs (CDS clients) may call the hook endpoints.
@@ -335,7 +302,7 @@ impl Default for Settings {
                 max_draft_orders: 200,
             },
             population: PopulationSettings::default(),
-            privacy: crate::privacy::PrivacySettings::default(),
+            privacy: PrivacySettings::default(),
             bulk: None,
             ui: UiSettings::default(),
         }
@@ -408,5 +375,4 @@ impl Settings {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;
