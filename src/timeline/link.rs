@@ -1,4 +1,4 @@
-//! The link each card carries to its patient's timeline (issue #20 item 3), so that a
+//! The link each card carries to its patient's timeline, so that a
 //! clinician who sees a card reaches the whole history in one click.
 
 use url::Url;

@@ -1,4 +1,4 @@
-//! The patient timeline page's body (issue #20 item 2): who and which product, day N, a chart
+//! The patient timeline page's body: who and which product, day N, a chart
 //! per result series against the rules' thresholds, coverage and event lanes, the worklist's
 //! findings and today's cards as markers, and the open findings beside them. Every chart has
 //! a table of the same numbers (shown when printed). Without a FHIR server the page shows the

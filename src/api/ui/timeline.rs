@@ -1,4 +1,4 @@
-//! `/ui/patients/{id}`: one patient's monitoring timeline (issue #20 item 2), the page a card's
+//! `/ui/patients/{id}`: one patient's monitoring timeline, the page a card's
 //! "Monitoring timeline" link opens. Needs `worklist:read`. The record is what a `patient-view`
 //! call reads, fetched from the `[bulk]` FHIR server (`crate::timeline::fetch`); the worklist's
 //! findings come from the store. One audit entry per page (`worklist.patient.timeline`: who,
