@@ -103,6 +103,7 @@ fn evaluate_patient(
         patient: format!("Patient/{}", record.patient_id),
         display_name: display_name(record),
         product: cohort.product,
+        day0: cohort.day0,
         findings,
     })
 }

@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -107,6 +107,8 @@ pub struct PatientFindings {
     /// The CAR-T product of the most recent course (a product id of the pack's cohort), when
     /// the record names it: the `{{product}}` of the patient's cards.
     pub product: Option<String>,
+    /// Day 0 of the most recent course, when the record gives the infusion date.
+    pub day0: Option<NaiveDate>,
     /// The findings, as a `patient-view` hook call would give them.
     pub findings: Vec<Finding>,
 }

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use super::{
     AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard,
     IssuedCardKey, NewAudit, NewFeedback, NewFindingAction, NewPackVersion, NewPopulationFinding,
-    NewPopulationRun, NewSnooze, PackSummary, PackVersion, PopulationFinding,
+    NewPopulationRun, NewSnooze, PackSummary, PackVersion, PatientCard, PopulationFinding,
     PopulationFindingFilter, PopulationRun, PopulationRunEnd, RuleQuality, Store, StoreError,
 };
 
@@ -237,6 +237,11 @@ impl Store for Guarded {
 
     async fn issued_card_key(&self, uuid: &str) -> Result<Option<IssuedCardKey>, StoreError> {
         self.run("issued_card_key", self.inner.issued_card_key(uuid))
+            .await
+    }
+
+    async fn patient_cards(&self, key: &str, limit: i64) -> Result<Vec<PatientCard>, StoreError> {
+        self.run("patient_cards", self.inner.patient_cards(key, limit))
             .await
     }
 

@@ -43,7 +43,8 @@ pub use report::{
     months as report_months, CommentCount, IndicatorCounts, MonthQuality, ReasonCount, RuleQuality,
 };
 pub use snooze::{
-    ActionKind, FindingAction, IssuedCardKey, NewFindingAction, NewSnooze, SnoozeOrigin,
+    ActionKind, FindingAction, IssuedCardKey, NewFindingAction, NewSnooze, PatientCard,
+    SnoozeOrigin,
 };
 pub use sqlite::SqliteStore;
 
@@ -195,6 +196,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The rule and patient key an issued card was recorded with; `None` for an unknown card.
     async fn issued_card_key(&self, card_uuid: &str) -> Result<Option<IssuedCardKey>, StoreError>;
+
+    /// The cards issued for the patient with this key, newest first, at most `limit`, each
+    /// with its latest feedback.
+    async fn patient_cards(
+        &self,
+        patient_key: &str,
+        limit: i64,
+    ) -> Result<Vec<PatientCard>, StoreError>;
 }
 
 /// How long a store operation may wait for the database (a connection from the pool, a lock,

@@ -23,7 +23,7 @@ use super::{
     AuditFilter, AuditRecord, FeedbackFilter, FeedbackRecord, FeedbackSaved, IssuedCard, NewAudit,
     NewFeedback, NewPackVersion, PackSummary, PackVersion, RuleQuality,
 };
-use super::{IssuedCardKey, NewFindingAction, NewSnooze};
+use super::{IssuedCardKey, NewFindingAction, NewSnooze, PatientCard};
 use super::{
     NewPopulationFinding, NewPopulationRun, PopulationFinding, PopulationFindingFilter,
     PopulationRun, PopulationRunEnd,
@@ -369,6 +369,10 @@ impl Store for SqliteStore {
 
     async fn issued_card_key(&self, uuid: &str) -> Result<Option<IssuedCardKey>, StoreError> {
         snooze::imp::sqlite::issued_key(&self.pool, uuid).await
+    }
+
+    async fn patient_cards(&self, key: &str, limit: i64) -> Result<Vec<PatientCard>, StoreError> {
+        snooze::imp::sqlite::patient_cards(&self.pool, key, limit).await
     }
 
     #[tracing::instrument(skip_all, fields(db.system = "sqlite"))]

@@ -14,6 +14,7 @@
 
 pub mod fetch;
 mod link;
+mod past;
 mod periods;
 pub mod spec;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use crate::engine::readings::{Reading, ReadingQuery};
 use crate::engine::{CompiledPack, EvalInput};
 use crate::record::{units, PatientRecord};
 pub use link::card_link;
+pub use past::markers as past_markers;
 use periods::{event, period};
 use spec::{SeriesSpec, COVERAGE, EVENTS, SERIES};
 use thresholds::thresholds;
@@ -105,11 +107,26 @@ pub struct KnownFinding {
     pub closed: Option<DateTime<Utc>>,
 }
 
+/// A card the service returned for this patient earlier (kept by the patient's keyed hash),
+/// with the latest feedback on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastCard {
+    pub rule_id: String,
+    pub indicator: String,
+    pub hook: String,
+    pub issued_at: DateTime<Utc>,
+    /// `accepted` or `overridden`, when feedback came.
+    pub outcome: Option<String>,
+    pub override_reason: Option<String>,
+}
+
 /// Where a marker comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MarkerKind {
     /// A worklist finding, from its first appearance (to its closing, when closed).
     Finding,
+    /// Cards of one rule the service returned on one day, with what the clinician answered.
+    Issued,
     /// A card the active pack raises for the record now.
     Card,
 }
@@ -154,6 +171,8 @@ pub struct Inputs<'a> {
     pub pack: &'a CompiledPack,
     pub record: &'a PatientRecord,
     pub findings: &'a [KnownFinding],
+    /// Newest first, as the store gives them.
+    pub past_cards: &'a [PastCard],
     pub now: DateTime<Utc>,
     pub tz: Tz,
 }
@@ -224,6 +243,7 @@ pub fn build(inputs: &Inputs) -> Timeline {
         .collect();
     let today = inputs.now.with_timezone(&inputs.tz).date_naive();
     let mut markers = findings_markers(inputs.findings, inputs.tz);
+    markers.extend(past::markers(inputs.past_cards, inputs.tz));
     markers.extend(pack.evaluate(&input).into_iter().map(|f| Marker {
         kind: MarkerKind::Card,
         date: today,

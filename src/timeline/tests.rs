@@ -77,6 +77,7 @@ fn timeline(pack: &CompiledPack, record: &PatientRecord, findings: &[KnownFindin
         pack,
         record,
         findings,
+        past_cards: &[],
         now: now(),
         tz: Tz::UTC,
     })

@@ -1,6 +1,6 @@
 //! The quality page: the feedback report of `/admin/reports/quality` month by month (cards
 //! issued per rule, accepted, overridden and why) and the worklist over time (cohort size,
-//! share of recipients with an open finding per rule, days from a finding's first appearance
+//! share of recipients with an open finding and with an overdue one per rule, days from a finding's first appearance
 //! to its closing). A rule whose cards are overridden more often than accepted, among the cards
 //! that got feedback, is flagged in words and colour.
 
@@ -196,6 +196,33 @@ fn cards_section(view: &QualityView<'_>) -> Markup {
     }
 }
 
+/// A chart of one per-cent share per rule and month.
+fn share_chart<'v>(
+    view: &QualityView<'v>,
+    (id, title_text): (&'static str, &'static str),
+    desc: &str,
+    rules: &[&String],
+    share: fn(&WorklistMonth, &str) -> f64,
+) -> BarChart<'v> {
+    BarChart {
+        id,
+        title: title_text,
+        desc: desc.into(),
+        categories: view.months,
+        series: rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Series {
+                label: title(view, r).to_owned(),
+                class: ["s1", "s2", "s3", "s4", "s5", "s6"][i % 6],
+                values: view.worklist.iter().map(|m| share(m, r)).collect(),
+            })
+            .collect(),
+        stacked: false,
+        unit: " %",
+    }
+}
+
 fn worklist_section(view: &QualityView<'_>) -> Markup {
     let w = view.worklist;
     let mut rules: Vec<&String> = w.iter().flat_map(|m| m.open_by_rule.keys()).collect();
@@ -220,19 +247,23 @@ fn worklist_section(view: &QualityView<'_>) -> Markup {
         stacked: false,
         unit: "",
     };
-    let shares = BarChart {
-        id: "overdue",
-        title: "Share of recipients with an open finding, per rule",
-        desc: "Per month, the per cent of the cohort for whom each rule has an open finding after the month's last run.".into(),
-        categories: view.months,
-        series: rules.iter().enumerate().map(|(i, r)| Series {
-            label: title(view, r).to_owned(),
-            class: ["s1", "s2", "s3", "s4", "s5", "s6"][i % 6],
-            values: w.iter().map(|m| m.share(r)).collect(),
-        }).collect(),
-        stacked: false,
-        unit: " %",
-    };
+    let mut due_rules: Vec<&String> = w.iter().flat_map(|m| m.overdue_by_rule.keys()).collect();
+    due_rules.sort();
+    due_rules.dedup();
+    let overdue = share_chart(
+        view,
+        ("overdue", "Share of recipients overdue, per rule"),
+        "Per month, the per cent of the cohort whose open finding of the rule was due before the day of the month's last run (only rules that give a due date).",
+        &due_rules,
+        WorklistMonth::overdue_share,
+    );
+    let shares = share_chart(
+        view,
+        ("open", "Share of recipients with an open finding, per rule"),
+        "Per month, the per cent of the cohort for whom each rule has an open finding after the month's last run.",
+        &rules,
+        WorklistMonth::share,
+    );
     let closing = BarChart {
         id: "closing",
         title: "Median days from a finding's first appearance to its closing",
@@ -256,6 +287,11 @@ fn worklist_section(view: &QualityView<'_>) -> Markup {
         }
         (cohort.render())
         (shares.render())
+        @if due_rules.is_empty() {
+            p.muted { "No open finding had a due date, so none was overdue." }
+        } @else {
+            (overdue.render())
+        }
         (closing.render())
         p.muted { "Closed per month: "
             @for (i, m) in w.iter().enumerate() { @if i > 0 { ", " } (m.month) " " (m.closed) } "." }

@@ -1,6 +1,6 @@
 //! The patient timeline page's body: who and which product, day N, a chart
 //! per result series against the rules' thresholds, coverage and event lanes, the worklist's
-//! findings and today's cards as markers, and the open findings beside them. Every chart has
+//! findings, the cards returned earlier and today's cards as markers, and the open findings beside them. Every chart has
 //! a table of the same numbers (shown when printed). Without a FHIR server the page shows the
 //! worklist findings and says which configuration the chart needs.
 
@@ -8,7 +8,7 @@ use maud::{html, Markup};
 
 use super::timeline_chart::{describe, lanes_chart, series_chart, Axis, Lane};
 use crate::record::units;
-use crate::timeline::{KnownFinding, MarkerKind, Series, Timeline};
+use crate::timeline::{KnownFinding, Marker, MarkerKind, Series, Timeline};
 
 /// Whether the chart could be drawn.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,8 @@ pub struct TimelineView<'a> {
     pub name: Option<&'a str>,
     /// The patient's worklist findings, open and closed.
     pub findings: &'a [KnownFinding],
+    /// The cards returned for the patient, one per rule and day (`timeline::past_markers`).
+    pub past_cards: &'a [Marker],
     pub chart: Chart<'a>,
 }
 
@@ -74,6 +76,7 @@ fn main_column(view: &TimelineView<'_>) -> Markup {
             }
         }
         (findings_table(view.findings))
+        (cards_table(view.past_cards))
     }
 }
 
@@ -251,8 +254,8 @@ fn events(t: &Timeline, axis: &Axis) -> Markup {
     lanes_section("events", "Malignancy and infection events", &lanes, axis)
 }
 
-/// One lane per rule: worklist findings as bars (first seen to closed, or today), today's cards
-/// as marks.
+/// One lane per rule: worklist findings as bars (first seen to closed, or today), cards
+/// returned earlier and today's cards as marks.
 fn markers(t: &Timeline, axis: &Axis) -> Markup {
     let mut lanes: Vec<Lane> = Vec::new();
     for m in &t.markers {
@@ -279,6 +282,9 @@ fn markers(t: &Timeline, axis: &Axis) -> Markup {
                     .bars
                     .push((m.date, end, format!("{state}: {words}")));
             }
+            MarkerKind::Issued => lanes[i]
+                .marks
+                .push((m.date, format!("cards returned: {words}"))),
             MarkerKind::Card => lanes[i]
                 .marks
                 .push((m.date, format!("card today: {words}"))),
@@ -304,6 +310,32 @@ fn findings_table(findings: &[KnownFinding]) -> Markup {
                                 td { (f.summary) }
                                 td { (f.first_seen.date_naive()) }
                                 td { (f.closed.map_or_else(|| "open".to_owned(), |c| c.date_naive().to_string())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The cards returned to clinicians for this patient, newest day first, with their feedback.
+fn cards_table(cards: &[Marker]) -> Markup {
+    html! {
+        section aria-labelledby="h-cards" {
+            h2 #h-cards { "Cards returned to clinicians" }
+            @if cards.is_empty() {
+                p.muted { "No card has been returned for this patient since cards were kept by patient." }
+            } @else {
+                table #past-cards {
+                    thead { tr { th { "Day" } th { "Rule" } th { "Indicator" } th { "Cards and feedback" } } }
+                    tbody {
+                        @for m in cards.iter().rev() {
+                            tr {
+                                td { time datetime=(m.date) { (m.date) } }
+                                td { (m.rule_id) }
+                                td { span class=(format!("indicator indicator-{}", m.indicator)) { (m.indicator) } }
+                                td { (m.summary) }
                             }
                         }
                     }

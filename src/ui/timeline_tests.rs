@@ -77,10 +77,15 @@ fn finding(closed: bool) -> KnownFinding {
 }
 
 fn page(chart: Chart<'_>, findings: &[KnownFinding]) -> String {
+    page_with(chart, findings, &[])
+}
+
+fn page_with(chart: Chart<'_>, findings: &[KnownFinding], past_cards: &[Marker]) -> String {
     render(&TimelineView {
         patient: "Patient/p1",
         name: Some("Ari Example"),
         findings,
+        past_cards,
         chart,
     })
     .into_string()
@@ -130,6 +135,28 @@ fn without_a_fhir_server_the_page_names_the_configuration_and_lists_the_findings
         html.contains("<td>2026-05-04</td>"),
         "the closed one's date"
     );
+}
+
+#[test]
+fn cards_returned_earlier_are_listed_newest_first_even_without_a_chart() {
+    let returned = |day: &str, summary: &str| Marker {
+        kind: MarkerKind::Issued,
+        date: date(day),
+        closed: None,
+        rule_id: "pjp-prophylaxis-missing".into(),
+        indicator: "warning".into(),
+        summary: summary.into(),
+    };
+    let cards = [
+        returned("2026-05-02", "1 card (patient-view); no feedback"),
+        returned("2026-05-09", "2 cards (patient-view); overridden: already handled"),
+    ];
+    let html = page_with(Chart::NoServer, &[], &cards);
+    let newer = html.find("overridden: already handled").expect("listed");
+    let older = html.find("1 card (patient-view); no feedback").expect("listed");
+    assert!(newer < older, "newest first: {html}");
+    assert!(html.contains(r#"<time datetime="2026-05-09">2026-05-09</time>"#));
+    assert!(page(Chart::NoServer, &[]).contains("No card has been returned for this patient"));
 }
 
 #[test]

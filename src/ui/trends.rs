@@ -1,8 +1,15 @@
 //! The worklist over time, month by month, from the stored runs and findings (open and
-//! closed): the cohort size, how many recipients each rule had an open finding for, and how
-//! long findings stayed open. Pure: the page's handler reads, this counts.
+//! closed): the cohort size, how many recipients each rule had an open finding for, how many
+//! of those were overdue (the finding's due date before the run's date), and how long findings
+//! stayed open. Pure: the page's handler reads, this counts.
+//!
+//! A finding keeps the due date of the latest run that found it, so a past month's overdue
+//! count uses that date: the same as the month's own as long as the rule kept the same due
+//! date (a day-based duty does; a result that moves it usually closes the finding).
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use chrono_tz::Tz;
 
 use crate::storage::{PopulationFinding, PopulationRun, RunStatus};
 
@@ -17,6 +24,9 @@ pub struct WorklistMonth {
     pub cohort: i64,
     /// Per rule, the recipients with a finding open after that run.
     pub open_by_rule: BTreeMap<String, usize>,
+    /// Per rule that gives due dates, the recipients with an open finding due before that
+    /// run's date (in the rules' time zone).
+    pub overdue_by_rule: BTreeMap<String, usize>,
     /// Findings closed by a run of this month.
     pub closed: usize,
     /// The median of their days from first seen to closed.
@@ -26,9 +36,18 @@ pub struct WorklistMonth {
 impl WorklistMonth {
     /// The share of the cohort with an open finding of `rule`, in per cent.
     pub fn share(&self, rule: &str) -> f64 {
-        let open = self.open_by_rule.get(rule).copied().unwrap_or(0);
+        self.percent(self.open_by_rule.get(rule))
+    }
+
+    /// The share of the cohort with an overdue finding of `rule`, in per cent.
+    pub fn overdue_share(&self, rule: &str) -> f64 {
+        self.percent(self.overdue_by_rule.get(rule))
+    }
+
+    fn percent(&self, count: Option<&usize>) -> f64 {
+        let count = count.copied().unwrap_or(0);
         if self.cohort > 0 {
-            open as f64 * 100.0 / self.cohort as f64
+            count as f64 * 100.0 / self.cohort as f64
         } else {
             0.0
         }
@@ -52,6 +71,7 @@ pub fn by_month(
     months: &[String],
     runs: &[PopulationRun],
     findings: &[PopulationFinding],
+    tz: Tz,
 ) -> Vec<WorklistMonth> {
     months
         .iter()
@@ -62,15 +82,26 @@ pub fn by_month(
                 .filter(|r| r.run_at.format("%Y-%m").to_string() == *month)
                 .max_by_key(|r| r.id);
             let mut open: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+            let mut overdue: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
             if let Some(run) = last {
+                let run_day = run.run_at.with_timezone(&tz).date_naive();
                 for f in findings.iter().filter(|f| {
                     f.first_seen_run <= run.id && f.closed_by_run.is_none_or(|c| c > run.id)
                 }) {
                     open.entry(f.rule_id.clone())
                         .or_default()
                         .insert(&f.patient);
+                    if f.facets.due_on.is_some_and(|due| due < run_day) {
+                        overdue
+                            .entry(f.rule_id.clone())
+                            .or_default()
+                            .insert(&f.patient);
+                    }
                 }
             }
+            let count = |m: BTreeMap<String, BTreeSet<&str>>| {
+                m.into_iter().map(|(r, p)| (r, p.len())).collect()
+            };
             let days: Vec<f64> = findings
                 .iter()
                 .filter_map(|f| {
@@ -85,7 +116,8 @@ pub fn by_month(
                 cohort: last
                     .and_then(|r| r.counts.as_ref())
                     .map_or(0, |c| c.cohort_size),
-                open_by_rule: open.into_iter().map(|(r, p)| (r, p.len())).collect(),
+                open_by_rule: count(open),
+                overdue_by_rule: count(overdue),
                 closed: days.len(),
                 median_days_to_close: median(days.clone()),
             }
@@ -97,6 +129,8 @@ pub fn by_month(
 mod tests {
     use chrono::{DateTime, Utc};
     use serde_json::json;
+
+    use chrono_tz::Tz;
 
     use super::by_month;
     use crate::storage::{
@@ -133,6 +167,16 @@ mod tests {
         first: (i64, &str),
         closed: Option<(i64, &str)>,
     ) -> PopulationFinding {
+        due(patient, rule, first, closed, None)
+    }
+
+    fn due(
+        patient: &str,
+        rule: &str,
+        first: (i64, &str),
+        closed: Option<(i64, &str)>,
+        due_on: Option<&str>,
+    ) -> PopulationFinding {
         PopulationFinding {
             id: 0,
             patient: patient.into(),
@@ -141,7 +185,10 @@ mod tests {
             indicator: CardIndicator::Warning,
             summary: String::new(),
             fired_with: json!({}),
-            facets: Facets::default(),
+            facets: Facets {
+                due_on: due_on.map(|d| d.parse().unwrap()),
+                ..Facets::default()
+            },
             latest_action: None,
             first_seen_run: first.0,
             first_seen_at: at(first.1),
@@ -181,7 +228,7 @@ mod tests {
             "2026-05".to_owned(),
             "2026-06".to_owned(),
         ];
-        let out = by_month(&months, &runs, &findings);
+        let out = by_month(&months, &runs, &findings, Tz::UTC);
         assert_eq!((out[0].run, out[0].cohort), (Some(1), 10));
         assert_eq!(out[0].open_by_rule.get("cbc"), Some(&1));
         assert_eq!(out[0].open_by_rule.get("ivig"), Some(&1));
@@ -202,5 +249,30 @@ mod tests {
         );
         assert_eq!((out[2].run, out[2].cohort, out[2].closed), (None, 0, 0));
         assert_eq!(out[2].share("cbc"), 0.0);
+    }
+
+    #[test]
+    fn a_finding_is_overdue_in_a_month_when_due_before_its_last_runs_day() {
+        let runs = [
+            run(1, "2026-05-10T03:00:00Z", RunStatus::Succeeded, 4),
+            run(2, "2026-06-10T03:00:00Z", RunStatus::Succeeded, 4),
+        ];
+        let findings = [
+            // Due on 10 May: not overdue on 10 May, overdue on 10 June.
+            due("Patient/a", "cbc", (1, "2026-05-10T03:00:00Z"), None, Some("2026-05-10")),
+            // Due on 9 May in Chicago terms: run 1 is still 9 May there, so not overdue yet.
+            due("Patient/b", "cbc", (1, "2026-05-10T03:00:00Z"), None, Some("2026-05-09")),
+            // No due date: open, never overdue.
+            due("Patient/c", "pjp", (1, "2026-05-10T03:00:00Z"), None, None),
+        ];
+        let months = ["2026-05".to_owned(), "2026-06".to_owned()];
+        let utc = by_month(&months, &runs, &findings, Tz::UTC);
+        assert_eq!(utc[0].overdue_by_rule.get("cbc"), Some(&1), "b only");
+        assert_eq!(utc[1].overdue_by_rule.get("cbc"), Some(&2));
+        assert_eq!(utc[1].overdue_share("cbc"), 50.0);
+        assert_eq!(utc[1].overdue_by_rule.get("pjp"), None);
+        assert_eq!(utc[1].open_by_rule.get("pjp"), Some(&1));
+        let chicago = by_month(&months, &runs, &findings, "America/Chicago".parse().unwrap());
+        assert_eq!(chicago[0].overdue_by_rule.get("cbc"), None);
     }
 }

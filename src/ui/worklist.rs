@@ -161,6 +161,18 @@ fn due(f: &PopulationFinding, today: Option<NaiveDate>) -> Markup {
     }
 }
 
+/// "Day N since infusion" on the run's date, from the day 0 stored with the finding.
+fn since_infusion(f: &PopulationFinding, today: Option<NaiveDate>) -> Markup {
+    match (f.facets.day0, today) {
+        (Some(day0), Some(today)) => html! {
+            span.day { "day " ((today - day0).num_days()) " since infusion" }
+            br; span.muted { "infused " time datetime=(day0) { (day0) } }
+        },
+        (Some(day0), None) => html! { span.muted { "infused " time datetime=(day0) { (day0) } } },
+        (None, _) => html! { span.muted { "infusion date not recorded" } },
+    }
+}
+
 fn actions(f: &PopulationFinding, here: &str) -> Markup {
     let target = format!("/ui/worklist/findings/{}/actions", f.id);
     let form = |kind: &str, label: &str, snooze: bool| {
@@ -209,7 +221,7 @@ fn row(view: &WorklistView<'_>, f: &PopulationFinding) -> Markup {
                 }
                 br; span.muted { (f.patient) }
             }
-            td { (product.unwrap_or("not recorded")) }
+            td { (product.unwrap_or("not recorded")) br; (since_infusion(f, view.today)) }
             td {
                 (title.unwrap_or(&f.rule_id)) br; code.muted { (f.rule_id) }
                 @if let Some(p) = f.facets.prevention { br; span.muted { (p.as_str()) " prevention" } }
@@ -262,7 +274,7 @@ pub fn render(view: &WorklistView<'_>) -> Markup {
                 caption { (view.findings.len()) " open findings on this page" }
                 thead { tr {
                     th scope="col" { "Patient" }
-                    th scope="col" { "Product" }
+                    th scope="col" { "Product, day since infusion" }
                     th scope="col" { "Rule" }
                     th scope="col" { "Indicator" }
                     th scope="col" { "What is due, and the values that made it fire" }
@@ -304,6 +316,7 @@ mod tests {
                 product: Some("axi-cel".into()),
                 prevention: Some(Prevention::Secondary),
                 due_on: NaiveDate::from_ymd_opt(2026, 6, 1),
+                day0: NaiveDate::from_ymd_opt(2026, 1, 20),
             },
             latest_action: None,
             first_seen_run: 1,
@@ -348,6 +361,7 @@ mod tests {
         );
         assert!(text.contains("axicabtagene ciloleucel (CD19)"));
         assert!(text.contains("secondary prevention"));
+        assert!(text.contains("day 146 since infusion"), "{text}");
         assert!(text.contains("14 days overdue"), "{text}");
         assert!(
             text.contains("Last CBC none."),

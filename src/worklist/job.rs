@@ -204,6 +204,7 @@ fn store_findings(
                 .get(&f.rule_id)
                 .map(|r| prevention(r.prevention)),
             due_on: f.due,
+            day0: p.day0,
         },
         patient: p.patient.clone(),
         display_name: p.display_name.clone(),

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::storage::PopulationFinding;
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "patient",
     "name",
     "rule",
@@ -14,6 +14,7 @@ const COLUMNS: [&str; 14] = [
     "product",
     "prevention",
     "due_on",
+    "day0",
     "first_seen_run",
     "first_seen_at",
     "last_seen_run",
@@ -68,7 +69,7 @@ impl<W: Write> Sheet<W> {
     }
 }
 
-fn row(f: &PopulationFinding) -> [String; 14] {
+fn row(f: &PopulationFinding) -> [String; 15] {
     let opt = |v: Option<String>| v.unwrap_or_default();
     [
         f.patient.clone(),
@@ -79,6 +80,7 @@ fn row(f: &PopulationFinding) -> [String; 14] {
         opt(f.facets.product.clone()),
         opt(f.facets.prevention.map(|p| p.as_str().to_owned())),
         opt(f.facets.due_on.map(|d| d.to_string())),
+        opt(f.facets.day0.map(|d| d.to_string())),
         f.first_seen_run.to_string(),
         f.first_seen_at.to_rfc3339(),
         f.last_seen_run.to_string(),

@@ -80,18 +80,18 @@ pub(crate) fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, Strin
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("patient,name,rule,indicator,summary,product,prevention,due_on,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id")
+        Some("patient,name,rule,indicator,summary,product,prevention,due_on,day0,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id")
     );
-    let mut rows: Vec<_> = csv::Reader::from_reader(text.as_bytes())
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let columns = [at("patient"), at("rule"), at("first_seen_run"), at("closed_by_run")];
+    let mut rows: Vec<_> = reader
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (
-                r[0].to_owned(),
-                r[2].to_owned(),
-                r[8].to_owned(),
-                r[11].to_owned(),
-            )
+            let [patient, rule, first, closed] = columns.map(|i| r[i].to_owned());
+            (patient, rule, first, closed)
         })
         .collect();
     rows.sort();

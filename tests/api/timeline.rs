@@ -1,5 +1,6 @@
-//! Issue #20 items 2 and 3: each card links to its patient's monitoring timeline, and the
-//! timeline page draws the record a patient-view call reads.
+//! Each card links to its patient's monitoring timeline; the timeline page draws the record a
+//! patient-view call reads, and lists the cards returned for the patient with their feedback.
 
 mod card_link;
+mod past_cards;
 pub(crate) mod page;

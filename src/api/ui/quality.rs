@@ -58,7 +58,7 @@ pub(super) async fn get_quality(
         ..Default::default()
     };
     let findings = read_findings(store.as_ref(), all, i64::MAX).await?;
-    let worklist = by_month(&months, &runs, &findings);
+    let worklist = by_month(&months, &runs, &findings, state.tz);
     let (pack, _) = state.active_pack();
     let titles: BTreeMap<String, String> = pack
         .pack()

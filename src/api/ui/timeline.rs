@@ -11,13 +11,27 @@ use super::{html, UiError, UiUser};
 use crate::api::worklist::{audit, findings_of, patient_reference};
 use crate::api::AppState;
 use crate::cds::discovery::ServiceDescriptor;
-use crate::storage::{PopulationFinding, Store};
+use crate::storage::{PatientCard, PopulationFinding, Store};
 use crate::timeline::fetch::{read_record, RecordAccess, RecordSource};
-use crate::timeline::{self, Inputs, KnownFinding, HOOK};
+use crate::timeline::{self, Inputs, KnownFinding, PastCard, HOOK};
 use crate::ui::layout::page;
 use crate::ui::timeline::{render, Chart, TimelineView};
 
 const READ: &str = "worklist:read";
+
+/// The most cards returned earlier that the page reads (newest first).
+const PAST_CARDS: i64 = 500;
+
+fn past(c: PatientCard) -> PastCard {
+    PastCard {
+        rule_id: c.rule_id,
+        indicator: c.indicator.as_str().to_owned(),
+        hook: c.hook,
+        issued_at: c.issued_at,
+        outcome: c.outcome,
+        override_reason: c.override_reason,
+    }
+}
 
 fn known(f: &PopulationFinding) -> KnownFinding {
     KnownFinding {
@@ -59,6 +73,13 @@ pub(super) async fn get_timeline(
     let patient = patient_reference(&given)?;
     let rows = findings_of(store.as_ref(), &patient).await?;
     let findings: Vec<KnownFinding> = rows.iter().map(known).collect();
+    let key = state.patient_keys.of(&patient);
+    let past_cards: Vec<PastCard> = store
+        .patient_cards(&key, PAST_CARDS)
+        .await?
+        .into_iter()
+        .map(past)
+        .collect();
     let (pack, _) = state.active_pack();
     let read = match &access.0 {
         Some(access) => {
@@ -77,6 +98,7 @@ pub(super) async fn get_timeline(
             pack: &pack,
             record,
             findings: &findings,
+            past_cards: &past_cards,
             now: (state.clock)(),
             tz: state.tz,
         })),
@@ -91,12 +113,15 @@ pub(super) async fn get_timeline(
         (None, Some(why)) => Chart::Unavailable(why),
         (None, None) => Chart::NoServer,
     };
-    let entry = json!({"patient": patient, "findings": findings.len(), "record": drawn.is_some()});
+    let entry = json!({"patient": patient, "findings": findings.len(), "cards": past_cards.len(),
+        "record": drawn.is_some()});
+    let past_marks = timeline::past_markers(&past_cards, state.tz);
     audit(store.as_ref(), actor, "worklist.patient.timeline", entry).await?;
     let view = TimelineView {
         patient: &patient,
         name: rows.iter().rev().find_map(|f| f.display_name.as_deref()),
         findings: &findings,
+        past_cards: &past_marks,
         chart,
     };
     Ok(html(page(

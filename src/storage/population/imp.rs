@@ -71,6 +71,7 @@ macro_rules! backend {
                         .bind(f.facets.product.as_deref())
                         .bind(f.facets.prevention.map(|p| p.as_str()))
                         .bind(f.facets.due_on.map(|d| d.to_string()))
+                        .bind(f.facets.day0.map(|d| d.to_string()))
                         .execute(&mut *tx)
                         .await?;
                 }

@@ -123,7 +123,7 @@ pub struct NewPopulationFinding {
     pub facets: Facets,
 }
 
-/// A finding's product, prevention level and due date.
+/// A finding's product, prevention level, due date and the patient's day 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Facets {
@@ -134,6 +134,9 @@ pub struct Facets {
     /// The date (in `rules.time_zone`) on which what the rule reports became due, when the
     /// rule can say.
     pub due_on: Option<NaiveDate>,
+    /// The patient's day 0 (first infusion of the latest course, in `rules.time_zone`), when
+    /// the record says.
+    pub day0: Option<NaiveDate>,
 }
 
 /// A rule's level of prevention, as the worklist stores it (the engine's own type stays in
@@ -191,7 +194,7 @@ pub struct PopulationFinding {
     pub summary: String,
     /// The latest values that made it fire.
     pub fired_with: Value,
-    /// The latest product, prevention level and due date.
+    /// The latest product, prevention level, due date and day 0.
     #[serde(flatten)]
     pub facets: Facets,
     /// The latest action on it (acknowledged, snoozed, patient contacted).

@@ -16,11 +16,11 @@ VALUES ($1, $2, $3, 'running')
 RETURNING id";
 
 /// Binds: run, patient, name, rule, indicator, summary, values (JSON), product, prevention,
-/// due date. A finding staged twice (a retried batch) is kept once.
+/// due date, day 0. A finding staged twice (a retried batch) is kept once.
 pub(super) const STAGE_FINDING: &str = "\
 INSERT INTO population_run_findings (run_id, patient, display_name, rule_id, indicator,
-    summary, fired_with, product, prevention, due_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    summary, fired_with, product, prevention, due_on, day0)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (run_id, patient, rule_id) DO NOTHING";
 
 /// Binds: run, finished time, status, message, patients, cohort, resources read, skipped,
@@ -36,7 +36,7 @@ pub(super) const MERGE_SEEN: &str = "\
 UPDATE population_findings
 SET last_seen_run = s.run_id, display_name = s.display_name, indicator = s.indicator,
     summary = s.summary, fired_with = s.fired_with, product = s.product,
-    prevention = s.prevention, due_on = s.due_on
+    prevention = s.prevention, due_on = s.due_on, day0 = s.day0
 FROM population_run_findings s
 WHERE s.run_id = $1
   AND population_findings.closed_by_run IS NULL
@@ -46,9 +46,10 @@ WHERE s.run_id = $1
 /// Binds: run, run's now. The run's findings that are not open yet open.
 pub(super) const MERGE_NEW: &str = "\
 INSERT INTO population_findings (patient, display_name, rule_id, indicator, summary,
-    fired_with, first_seen_run, first_seen_at, last_seen_run, product, prevention, due_on)
+    fired_with, first_seen_run, first_seen_at, last_seen_run, product, prevention, due_on,
+    day0)
 SELECT s.patient, s.display_name, s.rule_id, s.indicator, s.summary, s.fired_with,
-    s.run_id, $2, s.run_id, s.product, s.prevention, s.due_on
+    s.run_id, $2, s.run_id, s.product, s.prevention, s.due_on, s.day0
 FROM population_run_findings s
 WHERE s.run_id = $1
   AND NOT EXISTS (
@@ -109,8 +110,8 @@ pub(super) const LIST_RUNS: &str = concat!(
 pub(super) const LIST_FINDINGS: &str = "\
 SELECT f.id, f.patient, f.display_name, f.rule_id, f.indicator, f.summary, f.fired_with,
     f.first_seen_run, f.first_seen_at, f.last_seen_run, f.closed_by_run, f.closed_at,
-    f.product, f.prevention, f.due_on, a.action AS action_kind, a.reason AS action_reason,
-    a.until AS action_until, a.actor AS action_actor, a.at AS action_at
+    f.product, f.prevention, f.due_on, f.day0, a.action AS action_kind,
+    a.reason AS action_reason, a.until AS action_until, a.actor AS action_actor, a.at AS action_at
 FROM population_findings f
 LEFT JOIN finding_actions a ON a.id = (
     SELECT MAX(x.id) FROM finding_actions x WHERE x.finding_id = f.id)
@@ -198,6 +199,7 @@ pub(super) struct FindingRow {
     product: Option<String>,
     prevention: Option<String>,
     due_on: Option<String>,
+    day0: Option<String>,
     action_kind: Option<String>,
     action_reason: Option<String>,
     action_until: Option<Timestamp>,
@@ -220,6 +222,7 @@ impl From<FindingRow> for PopulationFinding {
                 product: row.product,
                 prevention: row.prevention.and_then(|p| p.parse().ok()),
                 due_on: row.due_on.and_then(|d| d.parse().ok()),
+                day0: row.day0.and_then(|d| d.parse().ok()),
             },
             latest_action: match (row.action_kind, row.action_actor, row.action_at) {
                 (Some(kind), Some(actor), Some(at)) => {

@@ -1,16 +1,27 @@
-//! The finding-action and snooze methods of [`Store`](crate::storage::Store), written once and
+//! The finding-action, snooze and patient-card methods of [`Store`](crate::storage::Store), written once and
 //! made for each backend's pool by `backend!`.
 
 use chrono::{DateTime, Utc};
 
 use super::sql;
-use super::{IssuedCardKey, NewFindingAction, NewSnooze};
+use super::{IssuedCardKey, NewFindingAction, NewSnooze, PatientCard};
+use crate::storage::CardIndicator;
 use crate::storage::codec::Timestamp;
 use crate::storage::StoreError;
 
+/// Shape of `sql::PATIENT_CARDS`.
+type CardRow = (
+    String,
+    String,
+    CardIndicator,
+    Timestamp,
+    Option<String>,
+    Option<String>,
+);
+
 macro_rules! backend {
     ($module:ident, $pool:ty, $db:ty, $begin_write:expr) => {
-        /// The finding-action and snooze methods on this backend.
+        /// The finding-action, snooze and patient-card methods on this backend.
         pub(crate) mod $module {
             use super::*;
 
@@ -100,6 +111,30 @@ macro_rules! backend {
                     rule_id,
                     patient_key,
                 }))
+            }
+
+            /// [`Store::patient_cards`](crate::storage::Store::patient_cards).
+            pub(crate) async fn patient_cards(
+                pool: &$pool,
+                patient_key: &str,
+                limit: i64,
+            ) -> Result<Vec<PatientCard>, StoreError> {
+                let rows: Vec<CardRow> = sqlx::query_as(sql::PATIENT_CARDS)
+                    .bind(patient_key)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| PatientCard {
+                        rule_id: r.0,
+                        hook: r.1,
+                        indicator: r.2,
+                        issued_at: r.3.into(),
+                        outcome: r.4,
+                        override_reason: r.5,
+                    })
+                    .collect())
             }
         }
     };

@@ -1,6 +1,6 @@
-//! Acting on worklist findings, and snoozes: the records the [`Store`](super::Store) methods
-//! take and give, their SQL (`sql`) and the one implementation made for each backend's pool
-//! (`imp`).
+//! Acting on worklist findings, snoozes, and the cards issued for a patient key: the records
+//! the [`Store`](super::Store) methods take and give, their SQL (`sql`) and the one
+//! implementation made for each backend's pool (`imp`).
 //!
 //! An action is kept against the finding's row, which stays the same while later runs find it
 //! again, so the latest action shows on the next runs' worklist; a finding closed and opened
@@ -128,4 +128,23 @@ pub struct IssuedCardKey {
     pub rule_id: String,
     /// The keyed hash of the card's patient (none for cards issued before it was kept).
     pub patient_key: Option<String>,
+}
+
+/// A card issued for a patient (found by the patient's keyed hash), with the latest feedback
+/// on it: what a patient's timeline marks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientCard {
+    /// The rule that produced it.
+    pub rule_id: String,
+    /// The hook that was called.
+    pub hook: String,
+    /// The card's urgency.
+    pub indicator: crate::storage::CardIndicator,
+    /// When it was returned.
+    pub issued_at: DateTime<Utc>,
+    /// `accepted` or `overridden`, when feedback came.
+    pub outcome: Option<String>,
+    /// The override reason's display (else its code), when overridden with one.
+    pub override_reason: Option<String>,
 }

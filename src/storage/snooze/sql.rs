@@ -23,3 +23,14 @@ SELECT DISTINCT rule_id FROM snoozes WHERE patient_key = $1 AND until > $2 ORDER
 /// Binds: card uuid.
 pub(super) const ISSUED_CARD_KEY: &str =
     "SELECT rule_id, patient_key FROM issued_cards WHERE card_uuid = $1";
+
+/// Binds: patient key, limit. Newest first, each with its latest feedback.
+pub(super) const PATIENT_CARDS: &str = "\
+SELECT c.rule_id, c.hook, c.indicator, c.issued_at, f.outcome,
+    COALESCE(f.override_reason_display, f.override_reason_code) AS override_reason
+FROM issued_cards c
+LEFT JOIN feedback f ON f.id = (
+    SELECT MAX(x.id) FROM feedback x WHERE x.card_uuid = c.card_uuid)
+WHERE c.patient_key = $1
+ORDER BY c.issued_at DESC, c.card_uuid
+LIMIT $2";

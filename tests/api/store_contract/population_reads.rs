@@ -104,6 +104,8 @@ async fn the_worklist_filters_by_product_prevention_and_due_date_as_the_latest_r
             product: product.map(str::to_owned),
             prevention: Some(prevention),
             due_on: due.map(date),
+            // A record that names the product gives the infusion date too, here.
+            day0: product.map(|_| date("2025-11-02")),
         };
         let first = [
             with(
@@ -165,8 +167,8 @@ async fn the_worklist_filters_by_product_prevention_and_due_date_as_the_latest_r
         assert_eq!(p1.facets, second[0].facets);
         let p3 = shown.iter().find(|f| f.patient == "Patient/p3").unwrap();
         assert_eq!(
-            (p3.facets.product.as_deref(), p3.facets.due_on),
-            (None, None)
+            (p3.facets.product.as_deref(), p3.facets.due_on, p3.facets.day0),
+            (None, None, None)
         );
     })
     .await;

@@ -8,10 +8,11 @@ use crate::auth::spawn_auth_with;
 use crate::helpers::{load_json, spawn_with};
 use crate::signer::claims;
 
-const FIXTURE: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
+pub(super) const FIXTURE: &str = "fixtures/patients/pjp-prophylaxis-missing/fires-day-30";
 const LABEL: &str = "Monitoring timeline";
 
-fn fixture() -> (Value, chrono::DateTime<chrono::Utc>) {
+/// The request of a fixture whose patient gets a PJP card, and its "now".
+pub(super) fn fixture() -> (Value, chrono::DateTime<chrono::Utc>) {
     let request = load_json(format!("{FIXTURE}.request.json"));
     let now = load_json(format!("{FIXTURE}.expect.json"))["now"]
         .as_str()

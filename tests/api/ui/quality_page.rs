@@ -92,7 +92,8 @@ async fn the_quality_page_charts_cards_and_the_worklist_month_by_month() {
         "totals: {html}"
     );
 
-    // The worklist: cohort per month, share of recipients with an open cbc finding, days to close.
+    // The worklist: cohort per month, share of recipients with an open and an overdue cbc
+    // finding, days to close.
     let text = chart(&b, "cohort").await;
     assert!(
         text.contains("<title>2026-05, recipients: 10</title>"),
@@ -102,8 +103,13 @@ async fn the_quality_page_charts_cards_and_the_worklist_month_by_month() {
         text.contains("<title>2026-06, recipients: 4</title>"),
         "{text}"
     );
-    let shares = chart(&b, "overdue").await;
+    let shares = chart(&b, "open").await;
     assert!(shares.contains(": 100 %</title>"), "{shares}");
+    // June's run: recipients 1–3 of 4 were due before the run's day (the seed's due dates are
+    // the run's day minus the recipient's number).
+    let overdue = chart(&b, "overdue").await;
+    assert!(overdue.contains("<title>2026-06, "), "{overdue}");
+    assert!(overdue.contains(": 75 %</title>"), "{overdue}");
     let closing = chart(&b, "closing").await;
     assert!(
         closing.contains("<title>2026-06, median days: 36 d</title>"),

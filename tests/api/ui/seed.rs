@@ -12,22 +12,23 @@ use cart_sentinel::storage::{
 
 use crate::helpers::TestApp;
 
-/// The rules the seeded findings come from, with their indicator and summary.
+/// The rules the seeded findings come from, with their indicator and summary (`{day}`: the
+/// recipient's day since infusion).
 pub const RULES: [(&str, CardIndicator, &str); 3] = [
     (
         "cbc-surveillance-overdue",
         CardIndicator::Warning,
-        "CBC overdue on day 120 after axi-cel: last CBC none on record, due every 28 days",
+        "CBC overdue on day {day} after axi-cel: last CBC none on record, due every 28 days",
     ),
     (
         "annual-survivorship-screening",
         CardIndicator::Info,
-        "Annual survivorship review due (day 400 after axi-cel): skin exam and cancer screening",
+        "Annual survivorship review due (day {day} after axi-cel): skin exam and cancer screening",
     ),
     (
         "pjp-prophylaxis-missing",
         CardIndicator::Critical,
-        "No PJP prophylaxis on day 30 after axi-cel",
+        "No PJP prophylaxis on day {day} after axi-cel",
     ),
 ];
 
@@ -66,6 +67,7 @@ pub async fn seed(
         .expect("run starts");
     let mut findings = Vec::new();
     for i in 0..recipients {
+        let day = 30 + i % 400;
         for r in rules_of(i) {
             let (rule, indicator, summary) = RULES[r];
             findings.push(NewPopulationFinding {
@@ -73,13 +75,14 @@ pub async fn seed(
                 display_name: Some(format!("Recipient {i:05}")),
                 rule_id: rule.to_owned(),
                 indicator,
-                summary: summary.to_owned(),
+                summary: summary.replace("{day}", &day.to_string()),
                 facets: Facets {
                     product: Some("axi-cel".to_owned()),
                     prevention: Some(Prevention::Secondary),
                     due_on: Some(run_at.date_naive() - Duration::days(i64::try_from(i % 90).unwrap())),
+                    day0: Some(run_at.date_naive() - Duration::days(i64::try_from(day).unwrap())),
                 },
-                fired_with: json!({"title": title_of(rule), "detail": format!("Day **{}** after CAR-T therapy; last result none on record.", 30 + i % 400),
+                fired_with: json!({"title": title_of(rule), "detail": format!("Day **{}** after CAR-T therapy; last result none on record.", day),
                     "source": {"label": "catalogue", "url": "https://example.org"}}),
             });
         }

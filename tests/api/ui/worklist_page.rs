@@ -108,6 +108,11 @@ async fn the_worklist_is_read_filtered_and_reached_by_keyboard_in_a_browser() {
     assert!(row_patients(&b)
         .await
         .contains(&format!("/ui/patients/{}", &patient(4)[8..])));
+    // Recipient 0 was infused 30 days before the run (the seed's day 0).
+    assert_eq!(
+        b.text("#findings tbody tr:first-child .day").await,
+        "day 30 since infusion"
+    );
     b.assert_accessible("worklist").await;
     b.screenshot("worklist").await;
 
