@@ -91,13 +91,21 @@ mod tests {
         assert_eq!(
             shown,
             [
-                ("2026-05-03".into(), "igg", "1 card (patient-view); no feedback"),
+                (
+                    "2026-05-03".into(),
+                    "igg",
+                    "1 card (patient-view); no feedback"
+                ),
                 (
                     "2026-05-03".into(),
                     "pjp",
                     "2 cards (patient-view); overridden: already handled"
                 ),
-                ("2026-05-04".into(), "pjp", "1 card (patient-view); accepted"),
+                (
+                    "2026-05-04".into(),
+                    "pjp",
+                    "1 card (patient-view); accepted"
+                ),
             ]
         );
         assert!(m.iter().all(|m| m.kind == MarkerKind::Issued));

@@ -149,11 +149,16 @@ fn cards_returned_earlier_are_listed_newest_first_even_without_a_chart() {
     };
     let cards = [
         returned("2026-05-02", "1 card (patient-view); no feedback"),
-        returned("2026-05-09", "2 cards (patient-view); overridden: already handled"),
+        returned(
+            "2026-05-09",
+            "2 cards (patient-view); overridden: already handled",
+        ),
     ];
     let html = page_with(Chart::NoServer, &[], &cards);
     let newer = html.find("overridden: already handled").expect("listed");
-    let older = html.find("1 card (patient-view); no feedback").expect("listed");
+    let older = html
+        .find("1 card (patient-view); no feedback")
+        .expect("listed");
     assert!(newer < older, "newest first: {html}");
     assert!(html.contains(r#"<time datetime="2026-05-09">2026-05-09</time>"#));
     assert!(page(Chart::NoServer, &[]).contains("No card has been returned for this patient"));

@@ -259,9 +259,21 @@ mod tests {
         ];
         let findings = [
             // Due on 10 May: not overdue on 10 May, overdue on 10 June.
-            due("Patient/a", "cbc", (1, "2026-05-10T03:00:00Z"), None, Some("2026-05-10")),
+            due(
+                "Patient/a",
+                "cbc",
+                (1, "2026-05-10T03:00:00Z"),
+                None,
+                Some("2026-05-10"),
+            ),
             // Due on 9 May in Chicago terms: run 1 is still 9 May there, so not overdue yet.
-            due("Patient/b", "cbc", (1, "2026-05-10T03:00:00Z"), None, Some("2026-05-09")),
+            due(
+                "Patient/b",
+                "cbc",
+                (1, "2026-05-10T03:00:00Z"),
+                None,
+                Some("2026-05-09"),
+            ),
             // No due date: open, never overdue.
             due("Patient/c", "pjp", (1, "2026-05-10T03:00:00Z"), None, None),
         ];
@@ -272,7 +284,12 @@ mod tests {
         assert_eq!(utc[1].overdue_share("cbc"), 50.0);
         assert_eq!(utc[1].overdue_by_rule.get("pjp"), None);
         assert_eq!(utc[1].open_by_rule.get("pjp"), Some(&1));
-        let chicago = by_month(&months, &runs, &findings, "America/Chicago".parse().unwrap());
+        let chicago = by_month(
+            &months,
+            &runs,
+            &findings,
+            "America/Chicago".parse().unwrap(),
+        );
         assert_eq!(chicago[0].overdue_by_rule.get("cbc"), None);
     }
 }

@@ -85,7 +85,12 @@ pub(crate) fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, Strin
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().unwrap().clone();
     let at = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let columns = [at("patient"), at("rule"), at("first_seen_run"), at("closed_by_run")];
+    let columns = [
+        at("patient"),
+        at("rule"),
+        at("first_seen_run"),
+        at("closed_by_run"),
+    ];
     let mut rows: Vec<_> = reader
         .records()
         .map(|r| {

@@ -2,5 +2,5 @@
 //! patient-view call reads, and lists the cards returned for the patient with their feedback.
 
 mod card_link;
-mod past_cards;
 pub(crate) mod page;
+mod past_cards;

@@ -63,7 +63,10 @@ async fn product_prevention_and_overdue_days_each_include_and_exclude_the_right_
     let yesterday = finding(&all, due_yesterday, cbc).expect("the 91-day CBC finding");
     assert_eq!(yesterday["dueOn"], "2026-06-14", "{yesterday}");
     assert_eq!(yesterday["prevention"], "secondary");
-    assert_eq!(yesterday["day0"], "2025-11-27", "the day of the CAR-T infusion");
+    assert_eq!(
+        yesterday["day0"], "2025-11-27",
+        "the day of the CAR-T infusion"
+    );
     assert_eq!(finding(&all, due_day0, cbc).unwrap()["dueOn"], "2026-05-26");
     let malignancy = finding(&all, carvykti, "new-malignancy-after-cart").expect("tertiary");
     assert_eq!(malignancy["product"], "cilta-cel", "{malignancy}");

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::sql;
 use super::{IssuedCardKey, NewFindingAction, NewSnooze, PatientCard};
-use crate::storage::CardIndicator;
 use crate::storage::codec::Timestamp;
+use crate::storage::CardIndicator;
 use crate::storage::StoreError;
 
 /// Shape of `sql::PATIENT_CARDS`.

@@ -167,7 +167,11 @@ async fn the_worklist_filters_by_product_prevention_and_due_date_as_the_latest_r
         assert_eq!(p1.facets, second[0].facets);
         let p3 = shown.iter().find(|f| f.patient == "Patient/p3").unwrap();
         assert_eq!(
-            (p3.facets.product.as_deref(), p3.facets.due_on, p3.facets.day0),
+            (
+                p3.facets.product.as_deref(),
+                p3.facets.due_on,
+                p3.facets.day0
+            ),
             (None, None, None)
         );
     })
