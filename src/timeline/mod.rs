@@ -18,6 +18,8 @@ mod past;
 mod periods;
 pub mod spec;
 #[cfg(test)]
+mod site_tests;
+#[cfg(test)]
 mod tests;
 mod thresholds;
 

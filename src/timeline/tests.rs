@@ -17,7 +17,7 @@ const PATIENT: &str = "p1";
 /// The shipped pack has no value set of infection diagnoses.
 const NO_INFECTION_VS: &str = "value set infection or source conditions (not in the active pack)";
 
-fn shipped() -> Pack {
+pub(super) fn shipped() -> Pack {
     load::load_dir(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("cds-hooks")
@@ -34,12 +34,12 @@ fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-fn subject() -> Value {
+pub(super) fn subject() -> Value {
     json!({"reference": format!("Patient/{PATIENT}")})
 }
 
 /// Yescarta given on `day0` (a completed administration, coded by its brand name).
-fn infusion(day0: &str) -> Value {
+pub(super) fn infusion(day0: &str) -> Value {
     json!({"resourceType": "MedicationAdministration", "id": "car-t", "status": "completed",
         "medicationCodeableConcept": {"text": "Yescarta (axicabtagene ciloleucel)"},
         "subject": subject(), "effectiveDateTime": day0})
@@ -63,7 +63,7 @@ fn request(id: &str, text: &str, status: &str, authored: &str, end: Option<&str>
     r
 }
 
-fn record(resources: Vec<Value>) -> PatientRecord {
+pub(super) fn record(resources: Vec<Value>) -> PatientRecord {
     let mut b = RecordBuilder::new(PATIENT);
     b.add(json!({"resourceType": "Patient", "id": PATIENT, "birthDate": "1970-01-01"}));
     for r in resources {
@@ -72,7 +72,7 @@ fn record(resources: Vec<Value>) -> PatientRecord {
     b.finish()
 }
 
-fn timeline(pack: &CompiledPack, record: &PatientRecord, findings: &[KnownFinding]) -> Timeline {
+pub(super) fn timeline(pack: &CompiledPack, record: &PatientRecord, findings: &[KnownFinding]) -> Timeline {
     build(&Inputs {
         pack,
         record,
