@@ -36,7 +36,12 @@ codes:
         condition("other", "INF-99", "2026-02-21"),
     ]);
     let t = timeline(&compiled, &rec, &[]);
-    let lane = &t.events.iter().find(|e| e.key == "infection").unwrap().events;
+    let lane = &t
+        .events
+        .iter()
+        .find(|e| e.key == "infection")
+        .unwrap()
+        .events;
     assert_eq!(
         lane.iter()
             .map(|e| (e.date.to_string(), e.label.as_str()))
