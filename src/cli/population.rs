@@ -172,6 +172,13 @@ pub struct FindingsArgs {
     /// Closed findings too.
     #[arg(long)]
     all: bool,
+    /// Findings snoozed on the worklist too (hidden until their snooze ends otherwise, as in
+    /// the API).
+    #[arg(long)]
+    include_snoozed: bool,
+    /// The instant snoozes are compared with (RFC 3339); default: now.
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
     /// CSV for a spreadsheet.
     #[arg(long)]
     csv: bool,
@@ -182,7 +189,8 @@ fn prevention(text: &str) -> Result<Prevention, String> {
         .map_err(|()| "must be primary, secondary or tertiary".to_owned())
 }
 
-/// `population findings [filters] [--all] [--csv]`: the worklist, oldest finding first.
+/// `population findings [filters] [--all] [--include-snoozed] [--csv]`: the worklist, oldest
+/// finding first, each with its latest action.
 pub async fn findings(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load().context("loading settings")?;
     let store = open_store(&settings).await?;
@@ -200,6 +208,7 @@ pub async fn findings(args: FindingsArgs) -> anyhow::Result<ExitCode> {
         prevention: args.prevention,
         due_before,
         include_closed: args.all,
+        hide_snoozed_at: (!args.include_snoozed).then(|| args.now.unwrap_or_else(Utc::now)),
         limit: Some(storage::MAX_LIST_LIMIT),
         ..Default::default()
     };

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::storage::PopulationFinding;
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 20] = [
     "patient",
     "name",
     "rule",
@@ -21,6 +21,11 @@ const COLUMNS: [&str; 15] = [
     "closed_by_run",
     "closed_at",
     "id",
+    "latest_action",
+    "action_reason",
+    "action_until",
+    "action_by",
+    "action_at",
 ];
 
 /// A table of findings being written.
@@ -69,8 +74,9 @@ impl<W: Write> Sheet<W> {
     }
 }
 
-fn row(f: &PopulationFinding) -> [String; 15] {
+fn row(f: &PopulationFinding) -> [String; 20] {
     let opt = |v: Option<String>| v.unwrap_or_default();
+    let action = f.latest_action.as_ref();
     [
         f.patient.clone(),
         opt(f.display_name.clone()),
@@ -87,6 +93,11 @@ fn row(f: &PopulationFinding) -> [String; 15] {
         opt(f.closed_by_run.map(|r| r.to_string())),
         opt(f.closed_at.map(|t| t.to_rfc3339())),
         f.id.to_string(),
+        opt(action.map(|a| a.action.as_str().to_owned())),
+        opt(action.map(|a| a.reason.clone())),
+        opt(action.and_then(|a| a.until).map(|t| t.to_rfc3339())),
+        opt(action.map(|a| a.actor.clone())),
+        opt(action.map(|a| a.at.to_rfc3339())),
     ]
 }
 

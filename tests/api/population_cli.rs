@@ -32,7 +32,7 @@ pub(crate) fn as_patient(name: &str, patient: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn cli(data_dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn cli(data_dir: &Path, args: &[&str]) -> Output {
     cli_with(data_dir, args, &[])
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn worklist(data_dir: &Path, all: bool) -> Vec<(String, String, Strin
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("patient,name,rule,indicator,summary,product,prevention,due_on,day0,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id")
+        Some("patient,name,rule,indicator,summary,product,prevention,due_on,day0,first_seen_run,first_seen_at,last_seen_run,closed_by_run,closed_at,id,latest_action,action_reason,action_until,action_by,action_at")
     );
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().unwrap().clone();

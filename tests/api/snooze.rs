@@ -15,7 +15,7 @@ use crate::population::{own_resources, write_export};
 use crate::population_cli::{as_patient, fixture, patient_of, SURVIVORSHIP};
 use crate::worklist::{assert_refused, call, get_json, start, until_ended};
 
-const RULE: &str = "annual-survivorship-screening";
+pub(crate) const RULE: &str = "annual-survivorship-screening";
 const NOW: &str = "2026-06-15T12:00:00Z";
 const REASONS: &str = "  override_reasons:
     - {system: \"urn:cart-sentinel:override-reason\", code: already-scheduled, display: \"Review already scheduled\"}
@@ -26,7 +26,7 @@ const REASONS: &str = "  override_reasons:
 /// The shipped pack with a test setting: the annual review's card offers two override
 /// reasons, of which `already-scheduled` snoozes it for 7 days (no shipped rule has a
 /// snooze: none of their sources gives a number of days).
-async fn spawn(export_root: Option<&Path>) -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn spawn(export_root: Option<&Path>) -> (TestApp, tempfile::TempDir) {
     let pack = tempfile::tempdir().unwrap();
     copy_pack(pack.path(), &|path, text| {
         if path.ends_with(format!("rules/{RULE}.yaml")) {
@@ -182,7 +182,7 @@ async fn a_card_overridden_with_another_reason_is_not_snoozed() {
         .any(|(at, _)| at.starts_with("snoozes.")));
 }
 
-async fn run(app: &TestApp, writer: &str) {
+pub(crate) async fn run(app: &TestApp, writer: &str) {
     let started = start(app, writer, json!({"directory": "run"})).await;
     assert_eq!(started.status(), 202);
     let id = started.json::<Value>().await.unwrap()["id"]
@@ -192,7 +192,7 @@ async fn run(app: &TestApp, writer: &str) {
     assert_eq!(run["status"], "succeeded", "{run}");
 }
 
-async fn act(app: &TestApp, writer: &str, id: i64, body: Value) -> reqwest::Response {
+pub(crate) async fn act(app: &TestApp, writer: &str, id: i64, body: Value) -> reqwest::Response {
     call(
         app,
         Method::POST,
@@ -206,7 +206,7 @@ async fn act(app: &TestApp, writer: &str, id: i64, body: Value) -> reqwest::Resp
     .unwrap()
 }
 
-fn finding_id(page: &Value, patient: &str, rule: &str) -> Option<i64> {
+pub(crate) fn finding_id(page: &Value, patient: &str, rule: &str) -> Option<i64> {
     page["findings"]
         .as_array()
         .unwrap()
@@ -215,8 +215,18 @@ fn finding_id(page: &Value, patient: &str, rule: &str) -> Option<i64> {
         .map(|f| f["id"].as_i64().unwrap())
 }
 
-#[tokio::test]
-async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
+/// Two recipients due their annual review, found by one run of the application: the app (with
+/// the temporary directories it reads), a worklist writer's token, the two hook requests and
+/// the two patient references.
+pub(crate) struct TwoDue {
+    pub app: TestApp,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    pub writer: String,
+    pub requests: (Value, Value),
+    pub patients: (String, String),
+}
+
+pub(crate) async fn two_due() -> TwoDue {
     let exports = tempfile::tempdir().unwrap();
     std::fs::create_dir(exports.path().join("run")).unwrap();
     let one = fixture(SURVIVORSHIP);
@@ -224,20 +234,40 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
     let mut resources = own_resources(&one);
     resources.extend(own_resources(&other));
     write_export(&exports.path().join("run"), &resources);
-    let (app, _pack) = spawn(Some(exports.path())).await;
-    let dir = app.data_dir.path();
-    let writer = admin_token(dir, "nurse-1", &["worklist:write", "worklist:read"], 600);
-    let reader = admin_token(dir, "pharmacist-1", &["worklist:read"], 600);
+    let (app, pack) = spawn(Some(exports.path())).await;
+    let writer = admin_token(
+        app.data_dir.path(),
+        "nurse-1",
+        &["worklist:write", "worklist:read"],
+        600,
+    );
     run(&app, &writer).await;
-    let (p1, p2) = (
+    let patients = (
         format!("Patient/{}", patient_of(&one)),
         "Patient/surv-other".to_owned(),
     );
-    let all = get_json(&app, "/worklist/findings", &reader).await;
-    let snoozed = finding_id(&all, &p1, RULE).expect("p1's review");
-    let acknowledged = finding_id(&all, &p2, RULE).expect("p2's review");
+    TwoDue {
+        app,
+        _dirs: (exports, pack),
+        writer,
+        requests: (one, other),
+        patients,
+    }
+}
 
-    let act = |id: i64, body: Value| act(&app, &writer, id, body);
+#[tokio::test]
+async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
+    let two = two_due().await;
+    let (app, writer) = (&two.app, &two.writer);
+    let (one, other) = &two.requests;
+    let (p1, p2) = &two.patients;
+    let dir = app.data_dir.path();
+    let reader = admin_token(dir, "pharmacist-1", &["worklist:read"], 600);
+    let all = get_json(app, "/worklist/findings", &reader).await;
+    let snoozed = finding_id(&all, p1, RULE).expect("p1's review");
+    let acknowledged = finding_id(&all, p2, RULE).expect("p2's review");
+
+    let act = |id: i64, body: Value| act(app, writer, id, body);
     for (body, field) in [
         (json!({"action": "wave", "reason": "x"}), "action"),
         (json!({"action": "acknowledge"}), "reason"),
@@ -366,7 +396,7 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
         .filter(|e| e["action"] == "worklist.finding.action")
         .collect();
     assert_eq!(actions.len(), 2, "{log}");
-    assert!(actions.iter().any(|e| e["after"]["patient"] == p1
+    assert!(actions.iter().any(|e| e["after"]["patient"] == *p1
         && e["after"]["action"] == "snooze"
         && e["after"]["reason"] == "review booked for July"));
 
