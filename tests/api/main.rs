@@ -41,5 +41,5 @@ mod timeline;
 mod ui;
 mod worklist;
 mod worklist_bulk;
-mod worklist_cli;
+mod worklist_actions;
 mod worklist_filters;
