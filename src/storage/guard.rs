@@ -168,6 +168,11 @@ impl Store for Guarded {
             .await
     }
 
+    async fn beat_population_run(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.run("beat_population_run", self.inner.beat_population_run(id, at))
+            .await
+    }
+
     async fn stage_population_findings(
         &self,
         run_id: i64,

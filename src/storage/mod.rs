@@ -137,8 +137,13 @@ pub trait Store: Send + Sync + 'static {
     /// there is only one process. The stream ends when the receiver is dropped.
     async fn subscribe_pack_changes(&self) -> Result<Option<mpsc::Receiver<i64>>, StoreError>;
 
-    /// Records a population run as running; returns its id.
+    /// Records a population run as running, after recording as failed the running runs that
+    /// gave no sign of life since `run.abandon_silent_since`; returns its id.
     async fn start_population_run(&self, run: &NewPopulationRun) -> Result<i64, StoreError>;
+
+    /// A sign of life of a running run (its process writes one every
+    /// `worklist::HEARTBEAT`).
+    async fn beat_population_run(&self, run_id: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Keeps findings of a running run until it ends (a finding staged twice is kept once).
     async fn stage_population_findings(

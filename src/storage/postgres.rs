@@ -311,6 +311,10 @@ impl Store for PostgresStore {
         population::postgres::start(&self.pool, run).await
     }
 
+    async fn beat_population_run(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        population::postgres::beat(&self.pool, id, at).await
+    }
+
     #[tracing::instrument(skip_all, fields(db.system = "postgresql", findings = findings.len()))]
     async fn stage_population_findings(
         &self,

@@ -309,6 +309,10 @@ impl Store for SqliteStore {
         population::sqlite::start(&self.pool, run).await
     }
 
+    async fn beat_population_run(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        population::sqlite::beat(&self.pool, id, at).await
+    }
+
     #[tracing::instrument(skip_all, fields(db.system = "sqlite", findings = findings.len()))]
     async fn stage_population_findings(
         &self,

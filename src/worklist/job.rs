@@ -23,6 +23,15 @@ use crate::storage::{
 /// Findings staged in one store transaction.
 const BATCH: usize = 500;
 
+/// How often a running run writes its sign of life.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A running run silent this long (ten missed signs of life) has lost its process: the next
+/// run to start, on any replica, records it as failed. Runs are serialised per process only,
+/// so a run whose store writes fail this long is taken for dead too (its end then records
+/// nothing; the message says why).
+pub const SILENT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// A run recorded as running, not executed yet.
 pub struct Job {
     pack: Arc<CompiledPack>,
@@ -64,10 +73,12 @@ impl Job {
         (now, tz): (DateTime<Utc>, Tz),
         spool_dir: PathBuf,
     ) -> Result<Job, StoreError> {
+        let started_at = Utc::now();
         let new = NewPopulationRun {
             pack_version: version,
             run_at: now,
-            started_at: Utc::now(),
+            started_at,
+            abandon_silent_since: Some(started_at - SILENT),
         };
         let run_id = store.start_population_run(&new).await?;
         Ok(Job {
@@ -94,6 +105,7 @@ impl Job {
         retention_days: Option<u32>,
     ) -> anyhow::Result<Ended> {
         let (store, run_id) = (self.store.clone(), self.run_id);
+        let beating = Heartbeat(tokio::spawn(heartbeat(store.clone(), run_id)));
         // An export that fails fails the run like a directory that cannot be read: the
         // worklist stays as it was.
         let result = match source {
@@ -107,6 +119,7 @@ impl Job {
                 counts: None,
             },
         };
+        drop(beating);
         let run = store
             .finish_population_run(run_id, &end, Utc::now(), retention_days)
             .await
@@ -175,6 +188,28 @@ impl Job {
         let counts = runner.await.context("the runner stopped")?;
         staged.context("storing findings")?;
         counts
+    }
+}
+
+/// Stops the heartbeat when the run ends, however it ends.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Writes the run's sign of life every [`HEARTBEAT`]; a failed write is logged and the next
+/// one tried (the start wrote the first).
+async fn heartbeat(store: Arc<dyn Store>, run_id: i64) {
+    let mut every = tokio::time::interval(HEARTBEAT);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(e) = store.beat_population_run(run_id, Utc::now()).await {
+            tracing::warn!(run = run_id, error = %e, "could not record the run's sign of life");
+        }
     }
 }
 

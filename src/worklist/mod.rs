@@ -11,7 +11,7 @@ mod runs;
 mod sheet;
 
 pub use export::BulkSource;
-pub use job::{Ended, Job, RunSource};
+pub use job::{Ended, Job, RunSource, HEARTBEAT, SILENT};
 pub use overdue::due_before;
 pub use runs::{ExportDirError, Runs, StartError};
 pub use sheet::Sheet;

@@ -41,12 +41,38 @@ macro_rules! backend {
                 pool: &$pool,
                 run: &NewPopulationRun,
             ) -> Result<i64, StoreError> {
+                if let Some(since) = run.abandon_silent_since {
+                    let message = format!(
+                        "abandoned: no sign of life from the process running it since {}",
+                        since.to_rfc3339()
+                    );
+                    sqlx::query(sql::ABANDON_SILENT)
+                        .bind(Timestamp(since))
+                        .bind(Timestamp(run.started_at))
+                        .bind(message)
+                        .execute(pool)
+                        .await?;
+                }
                 Ok(sqlx::query_scalar(sql::START_RUN)
                     .bind(run.pack_version)
                     .bind(Timestamp(run.run_at))
                     .bind(Timestamp(run.started_at))
                     .fetch_one(pool)
                     .await?)
+            }
+
+            /// [`Store::beat_population_run`](crate::storage::Store::beat_population_run).
+            pub(crate) async fn beat(
+                pool: &$pool,
+                run_id: i64,
+                at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::BEAT)
+                    .bind(run_id)
+                    .bind(Timestamp(at))
+                    .execute(pool)
+                    .await?;
+                Ok(())
             }
 
             /// [`Store::stage_population_findings`](crate::storage::Store::stage_population_findings).

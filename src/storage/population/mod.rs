@@ -26,6 +26,9 @@ pub struct NewPopulationRun {
     pub run_at: DateTime<Utc>,
     /// When the run started.
     pub started_at: DateTime<Utc>,
+    /// Runs still running with no sign of life since this instant are recorded as failed
+    /// before this one starts (their process stopped; see `Store::beat_population_run`).
+    pub abandon_silent_since: Option<DateTime<Utc>>,
 }
 
 /// What a finished run read and found.

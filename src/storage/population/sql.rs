@@ -11,9 +11,19 @@ use crate::storage::snooze::FindingAction;
 
 /// Binds: pack version, run's now, started time. Returns the id.
 pub(super) const START_RUN: &str = "\
-INSERT INTO population_runs (pack_version, run_at, started_at, status)
-VALUES ($1, $2, $3, 'running')
+INSERT INTO population_runs (pack_version, run_at, started_at, heartbeat_at, status)
+VALUES ($1, $2, $3, $3, 'running')
 RETURNING id";
+
+/// Binds: silent since, now, message. Runs still running whose last sign of life (else their
+/// start) is before "silent since" are recorded as failed: their process stopped.
+pub(super) const ABANDON_SILENT: &str = "\
+UPDATE population_runs SET status = 'failed', finished_at = $2, message = $3
+WHERE status = 'running' AND COALESCE(heartbeat_at, started_at) < $1";
+
+/// Binds: run, now. A running run's sign of life.
+pub(super) const BEAT: &str =
+    "UPDATE population_runs SET heartbeat_at = $2 WHERE id = $1 AND status = 'running'";
 
 /// Binds: run, patient, name, rule, indicator, summary, values (JSON), product, prevention,
 /// due date, day 0. A finding staged twice (a retried batch) is kept once.

@@ -50,6 +50,7 @@ impl Backend {
             pack_version: 1,
             run_at: now,
             started_at: now,
+            abandon_silent_since: None,
         };
         let id = self.start_population_run(&run).await.expect("start");
         self.stage_population_findings(id, found)
@@ -305,6 +306,45 @@ async fn the_worklist_pages_by_id() {
                 "Patient/p4"
             ]
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_run_silent_past_the_limit_is_recorded_as_failed_when_the_next_starts() {
+    for_each_backend(|b| async move {
+        let start =
+            |started: DateTime<Utc>, silent_since: Option<DateTime<Utc>>| NewPopulationRun {
+                pack_version: 1,
+                run_at: started,
+                started_at: started,
+                abandon_silent_since: silent_since,
+            };
+        let at = |minutes: i64| t(0) + TimeDelta::minutes(minutes);
+        // Started at minute 0: one whose process died, one that beat at minute 8.
+        let dead = b.start_population_run(&start(at(0), None)).await.unwrap();
+        let alive = b.start_population_run(&start(at(0), None)).await.unwrap();
+        b.beat_population_run(alive, at(8)).await.unwrap();
+        // At minute 10, a run that takes silence since minute 5 for death.
+        let next = b
+            .start_population_run(&start(at(10), Some(at(5))))
+            .await
+            .unwrap();
+        let dead = b.population_run(dead).await.unwrap();
+        assert_eq!(dead.status, RunStatus::Failed, "{}", b.name);
+        assert_eq!(dead.finished_at, Some(at(10)));
+        assert!(
+            dead.message
+                .as_deref()
+                .unwrap()
+                .starts_with("abandoned: no sign of life"),
+            "{:?}",
+            dead.message
+        );
+        for id in [alive, next] {
+            let run = b.population_run(id).await.unwrap();
+            assert_eq!(run.status, RunStatus::Running);
+        }
     })
     .await;
 }

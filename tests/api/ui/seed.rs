@@ -62,6 +62,7 @@ pub async fn seed(
             pack_version: 1,
             run_at,
             started_at: run_at,
+            abandon_silent_since: None,
         })
         .await
         .expect("run starts");
