@@ -143,6 +143,7 @@ fn a_run_finds_the_recipient_skips_bad_lines_and_counts_them() {
                 "cbc-surveillance-overdue".to_owned(),
                 "annual-survivorship-screening".to_owned(),
                 "cd4-monitoring-due".to_owned(),
+                "inactivated-vaccines-due".to_owned(),
             ]
         )]
     );
@@ -162,7 +163,7 @@ fn a_run_finds_the_recipient_skips_bad_lines_and_counts_them() {
             },
             patients_read: 2,
             cohort_size: 1,
-            findings: 3,
+            findings: 4,
         }
     );
 }

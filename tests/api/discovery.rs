@@ -39,9 +39,17 @@ async fn discovery_lists_exactly_the_services_declared_in_cds_hooks_services() {
             .contains("category=laboratory"),
         "results are fetched by category, so text-only and local codes arrive too"
     );
+    assert_eq!(
+        monitoring["prefetch"]["immunizations"], "Immunization?patient={{context.patientId}}",
+        "inactivated-vaccines-due reads every Immunization, so vaccines named only by text arrive"
+    );
+    let select = served
+        .iter()
+        .find(|s| s["id"] == "cart-order-safety-select")
+        .unwrap();
     assert!(
-        monitoring["prefetch"].get("immunizations").is_none(),
-        "no rule reads Immunization"
+        select["prefetch"].get("immunizations").is_none(),
+        "no order-hook rule reads Immunization, so order calls are not asked for them"
     );
     let hooks: Vec<&str> = served.iter().map(|s| s["hook"].as_str().unwrap()).collect();
     for hook in [
