@@ -31,6 +31,7 @@ mod prefetch;
 mod process;
 mod replicas;
 mod rules_check;
+mod shared_parameters;
 mod signer;
 mod snooze;
 mod store_contract;

@@ -32,6 +32,8 @@ pub const HCPCS: &str = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets
 const COHORT: &str = include_str!("../../../cds-hooks/cohort.yaml");
 const SOURCES: &str = include_str!("../../../cds-hooks/sources.yaml");
 const PRODUCTS: &str = include_str!("../../../cds-hooks/valuesets/cart-products.yaml");
+/// Included by `cart-products`: the cohort's value sets do not compile without it.
+const CILTA_CEL: &str = include_str!("../../../cds-hooks/valuesets/product-cilta-cel.yaml");
 const INFUSION: &str = include_str!("../../../cds-hooks/valuesets/cart-infusion.yaml");
 
 /// A rule file being written: [`rule`], then the parts a test needs.
@@ -173,7 +175,7 @@ pub fn pack_doc(rules: &[RuleText], valuesets: &[String]) -> Pack {
         rules: Default::default(),
         sources: load::parse("sources.yaml", SOURCES.as_bytes()).expect("shipped sources"),
     };
-    for text in [PRODUCTS, INFUSION]
+    for text in [PRODUCTS, CILTA_CEL, INFUSION]
         .into_iter()
         .map(str::to_owned)
         .chain(valuesets.iter().cloned())
