@@ -124,21 +124,26 @@ async fn call_service(
 /// The request body: at most `server.max_body_bytes` (413 beyond), arrived within
 /// `limits.body_read_timeout_ms` (408 beyond). The buffer is sized once from `Content-Length`
 /// (which actix holds the body to), not grown chunk by chunk: growing copied a typical 550 KB
-/// body about twice more.
+/// body about twice more. Of a body over the limit, what keeps arriving is read and dropped
+/// (within the same time limit, until it ends or pauses for [`DRAIN_PAUSE`]) before the 413 is
+/// sent: closing a connection with unread data makes the kernel reset it, and a client still
+/// sending then sees a broken connection instead of the answer; a client that waits for the
+/// answer before sending gets it after the pause.
 async fn read_body(
     request: &HttpRequest,
     mut payload: web::Payload,
     bodies: &BodySlots,
 ) -> Result<web::Bytes, ApiError> {
     let (max, timeout) = (bodies.max_bytes(), bodies.read_timeout());
+    let deadline = tokio::time::Instant::now() + timeout;
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > max) {
-        return Err(ApiError::TooLarge(max));
-    }
     let read = async {
+        if announced.is_some_and(|n| n > max) {
+            return Err(ApiError::TooLarge(max));
+        }
         let mut body = BytesMut::with_capacity(announced.unwrap_or(0));
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|_| {
@@ -154,10 +159,20 @@ async fn read_body(
         }
         Ok(body.freeze())
     };
-    tokio::time::timeout(timeout, read)
+    let read = tokio::time::timeout_at(deadline, read)
         .await
-        .unwrap_or(Err(ApiError::BodyTimeout(timeout.as_millis())))
+        .unwrap_or(Err(ApiError::BodyTimeout(timeout.as_millis())));
+    if let Err(ApiError::TooLarge(_)) = read {
+        let rest = async {
+            while let Ok(Some(Ok(_))) = tokio::time::timeout(DRAIN_PAUSE, payload.next()).await {}
+        };
+        let _ = tokio::time::timeout_at(deadline, rest).await;
+    }
+    read
 }
+
+/// How long the rest of a body over the limit may pause before the 413 is sent anyway.
+const DRAIN_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The one info line of a hook call: ids, counts, outcome, duration; never patient data.
 fn log_call(

@@ -265,7 +265,7 @@ async fn raw_call(address: &str, head: &str, body: &[u8]) -> String {
 
 /// The body buffer is sized from `Content-Length` when there is one; a chunked body (none) is
 /// read all the same, and both are bounded by `server.max_body_bytes`: an announced length over
-/// it is refused before the body arrives.
+/// it is refused without waiting for the body.
 #[tokio::test]
 async fn chunked_and_announced_bodies_are_read_and_bounded() {
     let app = spawn_with(|s| s.server.max_body_bytes = 4096).await;
