@@ -54,7 +54,7 @@ pub async fn run(input: Input, now: Option<DateTime<Utc>>) -> anyhow::Result<Exi
     // is recorded.
     let source = match input {
         Input::Ndjson(dir) => RunSource::Directory(dir),
-        Input::Bulk => RunSource::Export(bulk_source(&settings)?),
+        Input::Bulk => RunSource::Export(Box::new(bulk_source(&settings)?)),
     };
     let job = Job::start(
         store,

@@ -48,8 +48,9 @@ pub struct Job {
 pub enum RunSource {
     /// The `*.ndjson` files of a directory.
     Directory(PathBuf),
-    /// A fresh Bulk Data export, downloaded first into a directory of the run's own.
-    Export(BulkSource),
+    /// A fresh Bulk Data export, downloaded first into a directory of the run's own (boxed: its
+    /// settings are ten times the size of a path).
+    Export(Box<BulkSource>),
 }
 
 /// How a run ended.

@@ -132,7 +132,7 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
         "OperationOutcome"
     );
     let read_only = call(
-        &app,
+        app,
         Method::POST,
         &format!("/worklist/findings/{snoozed}/actions"),
         &reader,
@@ -162,16 +162,16 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
     assert_eq!(done.status(), 201);
 
     // The hook: p1's review is quiet, p1's other cards and p2's review are not.
-    let p1_cards = rules(&cards(&app, &one).await);
+    let p1_cards = rules(&cards(app, one).await);
     assert!(!p1_cards.contains(&RULE.to_owned()), "{p1_cards:?}");
     assert!(!p1_cards.is_empty(), "p1's other rules still answer");
-    assert!(rules(&cards(&app, &other).await).contains(&RULE.to_owned()));
+    assert!(rules(&cards(app, other).await).contains(&RULE.to_owned()));
 
     // The worklist: the snoozed finding hidden unless asked for; the latest actions listed,
     // and still there after the next run.
-    run(&app, &writer).await;
-    let open = get_json(&app, "/worklist/findings", &reader).await;
-    assert!(finding_id(&open, &p1, RULE).is_none(), "snoozed: hidden");
+    run(app, writer).await;
+    let open = get_json(app, "/worklist/findings", &reader).await;
+    assert!(finding_id(&open, p1, RULE).is_none(), "snoozed: hidden");
     let p2_action = &open["findings"]
         .as_array()
         .unwrap()
@@ -182,15 +182,15 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
         (p2_action["action"].as_str(), p2_action["actor"].as_str()),
         (Some("acknowledge"), Some("nurse-1"))
     );
-    let with = get_json(&app, "/worklist/findings?includeSnoozed=true", &reader).await;
+    let with = get_json(app, "/worklist/findings?includeSnoozed=true", &reader).await;
     assert_eq!(
-        finding_id(&with, &p1, RULE),
+        finding_id(&with, p1, RULE),
         Some(snoozed),
         "same finding on the next run"
     );
     let mine = get_json(
-        &app,
-        &format!("/worklist/patients/{}/findings", patient_of(&one)),
+        app,
+        &format!("/worklist/patients/{}/findings", patient_of(one)),
         &reader,
     )
     .await;
@@ -206,18 +206,18 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
 
     app.set_now("2026-06-19T00:00:00Z".parse().unwrap());
     assert!(
-        rules(&cards(&app, &one).await).contains(&RULE.to_owned()),
+        rules(&cards(app, one).await).contains(&RULE.to_owned()),
         "day 4: back"
     );
-    let later = get_json(&app, "/worklist/findings", &reader).await;
+    let later = get_json(app, "/worklist/findings", &reader).await;
     assert_eq!(
-        finding_id(&later, &p1, RULE),
+        finding_id(&later, p1, RULE),
         Some(snoozed),
         "shown again once it ends"
     );
 
     let auditor = admin_token(dir, "auditor-1", &["audit:read"], 600);
-    let log = get_json(&app, "/admin/audit?actor=nurse-1&limit=1000", &auditor).await;
+    let log = get_json(app, "/admin/audit?actor=nurse-1&limit=1000", &auditor).await;
     let actions: Vec<&Value> = log["entries"]
         .as_array()
         .unwrap()
@@ -229,9 +229,9 @@ async fn a_worklist_snooze_quiets_the_hook_for_that_patient_and_rule_only() {
         && e["after"]["action"] == "snooze"
         && e["after"]["reason"] == "review booked for July"));
 
-    let stored = stored_text(&app).await;
+    let stored = stored_text(app).await;
     assert!(stored.iter().any(|(at, _)| at == "snoozes.patient_key"));
-    assert_no_patient(&stored, &patient_of(&one));
+    assert_no_patient(&stored, &patient_of(one));
     assert_no_patient(&stored, "surv-other");
 }
 
@@ -286,7 +286,11 @@ async fn the_command_lists_latest_actions_and_hides_snoozed_findings_until_they_
         "will call".into(),
         String::new(),
     ];
-    assert_eq!(during, [acknowledged_row.clone()], "the snoozed one hidden");
+    assert_eq!(
+        during,
+        std::slice::from_ref(&acknowledged_row),
+        "the snoozed one hidden"
+    );
     let snoozed_row = [
         p1.clone(),
         "snooze".into(),

@@ -109,10 +109,10 @@ async fn product_prevention_and_overdue_days_each_include_and_exclude_the_right_
     assert_eq!(overdue(0).await, both);
     assert_eq!(
         overdue(1).await,
-        [due_day0.clone()],
+        std::slice::from_ref(due_day0),
         "due yesterday: 1 day, not more"
     );
-    assert_eq!(overdue(19).await, [due_day0.clone()]);
+    assert_eq!(overdue(19).await, std::slice::from_ref(due_day0));
     assert!(
         overdue(20).await.is_empty(),
         "due 20 days ago: not more than 20"

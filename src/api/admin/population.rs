@@ -77,7 +77,7 @@ async fn start_run(
             return Err(bad("directory", "a bulk run reads its own export; omit it"))
         }
         Some("bulk") => match runs.bulk() {
-            Some(bulk) => (RunSource::Export(bulk.clone()), "bulk"),
+            Some(bulk) => (RunSource::Export(Box::new(bulk.clone())), "bulk"),
             None => return Err(bad("source", "no Bulk Data server is configured ([bulk])")),
         },
         Some(_) => return Err(bad("source", "must be `ndjson` or `bulk`")),
