@@ -17,6 +17,14 @@ const SHARED: &[[(&str, &str); 2]] = &[
         ("clonal-hematopoiesis-surveillance", "vaf_min_percent"),
         ("cart-order-baseline-risk", "ch_vaf_min_percent"),
     ],
+    [
+        ("live-vaccine-after-cart", "b_cell_threshold"),
+        ("hbv-reactivation-risk", "b_cell_threshold"),
+    ],
+    [
+        ("hbv-dna-monitoring-due", "after_prophylaxis_days"),
+        ("hbv-reactivation-risk", "after_prophylaxis_days"),
+    ],
 ];
 
 #[test]
