@@ -199,9 +199,13 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
     pub fn when(&self, item: &SourceItem) -> Option<When> {
         *item.when.get_or_init(|| {
             let p = self.def.date.as_ref()?;
-            self.eval(p, self.resource(item)?)?
-                .iter()
-                .find_map(|i| i.text().and_then(|t| parse_when(t, self.tz)))
+            p.expr()
+                .find_map(self.resource(item)?, &self.env, |i| {
+                    i.text().and_then(|t| parse_when(t, self.tz))
+                })
+                .map_err(|e| self.failed(e))
+                .ok()
+                .flatten()
         })
     }
 
