@@ -215,3 +215,18 @@ fn find_map_sees_the_union_as_evaluate_gives_it() {
         "a single value was expected, found 2"
     );
 }
+
+#[test]
+fn an_element_of_the_exact_name_comes_before_a_choice_element_of_that_stem() {
+    let odd: Value = sonic_rs::from_str(
+        r#"{"resourceType": "Observation", "valueString": "x", "value": 5,
+        "effectivePeriod": {"start": "2026-01-01"}, "effectiveDateTime": "2026-02-01"}"#,
+    )
+    .unwrap();
+    let first = |e: &str| format!("{:?}", compile(e).unwrap().evaluate(&odd, &Site).unwrap());
+    assert_eq!(first("value"), first("value.ofType(integer) | 5"));
+    assert_eq!(first("value.ofType(String)"), "[]");
+    // Two choice members of one stem (invalid FHIR): the first in the object is the element.
+    assert_eq!(first("effective.ofType(dateTime)"), "[]");
+    assert_eq!(first("effective.start"), first("effectivePeriod.start"));
+}
