@@ -64,14 +64,11 @@ impl AppState {
     }
 }
 
-/// Declares every route. The hook endpoints sit behind CDS client authentication.
+/// Declares every route. The hook endpoints sit behind CDS client authentication, and come
+/// first: routes are tried in order, and each admin route with a `{parameter}` is a regular
+/// expression that every hook call would otherwise be matched against (twice: routing, and
+/// the route name of the request's log span), on a cold match cache per connection.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    health::configure(cfg);
-    metrics::configure(cfg);
-    let mut routes = admin::routes();
-    worklist::register(&mut routes);
-    admin::configure(cfg, routes);
-    ui::configure(cfg);
     cfg.service(
         web::scope("/cds-services")
             .wrap(actix_web::middleware::from_fn(cds_auth::verify_cds_client))
@@ -79,4 +76,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(call::configure)
             .configure(feedback::configure),
     );
+    health::configure(cfg);
+    metrics::configure(cfg);
+    let mut routes = admin::routes();
+    worklist::register(&mut routes);
+    admin::configure(cfg, routes);
+    ui::configure(cfg);
 }

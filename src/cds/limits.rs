@@ -24,31 +24,61 @@ pub fn json_depth_exceeds(body: &[u8], limit: usize) -> bool {
     let (mut depth, mut i) = (0usize, 0usize);
     while let Some(&b) = body.get(i) {
         i += 1;
-        match b {
-            // Most of a request is string content: jump to its closing quote (memchr is
-            // vectorised).
-            b'"' => loop {
-                let rest = body.get(i..).unwrap_or_default();
-                match memchr::memchr2(b'"', b'\\', rest) {
+        if b == b'"' {
+            loop {
+                match string_end(body, i) {
+                    Some(end) => i = end,
                     None => return false,
-                    Some(k) if rest[k] == b'\\' => i += k + 2,
-                    Some(k) => {
-                        i += k + 1;
-                        break;
-                    }
                 }
-            },
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
+                // A key and its string value (`":"`), or two strings of a list (`","`): the
+                // next string starts at once.
+                match body.get(i..i + 2) {
+                    Some([b':' | b',', b'"']) => i += 2,
+                    _ => break,
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+        } else if b & 0xDF == b'[' {
+            // `[` or `{`: they differ in the bit 0x20 alone, as `]` and `}` do.
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+        } else if b & 0xDF == b']' {
+            depth = depth.saturating_sub(1);
         }
     }
     false
+}
+
+/// Where the string whose content starts at `i` ends (just past its closing quote), `None` when
+/// it does not. Most of a request is string content, most strings are short (keys, codes,
+/// dates), so they are read eight bytes at a time: a call to a vectorised search costs more
+/// than a short string.
+fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    loop {
+        if let Some(word) = body.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            // The high bit of each byte that is a quote or a backslash (exact for the first
+            // such byte, which is all that is read).
+            let w = u64::from_le_bytes(*word);
+            let quote = w ^ (ONES * u64::from(b'"'));
+            let backslash = w ^ (ONES * u64::from(b'\\'));
+            let found = (quote.wrapping_sub(ONES) & !quote
+                | backslash.wrapping_sub(ONES) & !backslash)
+                & HIGHS;
+            if found == 0 {
+                i += 8;
+                continue;
+            }
+            i += (found.trailing_zeros() / 8) as usize;
+        }
+        match body.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
 }
 
 /// Refuses a body nested deeper than `limit` levels, before it is parsed.
@@ -128,17 +158,18 @@ mod tests {
                 );
             }
         }
-        // Random bytes from the characters that matter (a fixed linear congruential sequence).
-        let alphabet = br#""\[]{}a "#;
+        // Random bytes from the characters that matter (a fixed linear congruential sequence),
+        // long enough for strings of several eight-byte words.
+        let alphabet = br#""\[]{}:,a "#;
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        for _ in 0..20_000 {
-            let len = usize::try_from(state >> 58).unwrap();
+        for _ in 0..40_000 {
+            let len = usize::try_from(state >> 57).unwrap();
             let body: Vec<u8> = (0..len)
                 .map(|_| {
                     state = state
                         .wrapping_mul(6_364_136_223_846_793_005)
                         .wrapping_add(1_442_695_040_888_963_407);
-                    alphabet[usize::try_from(state >> 61).unwrap() % alphabet.len()]
+                    alphabet[usize::try_from(state >> 60).unwrap() % alphabet.len()]
                 })
                 .collect();
             for limit in 0..4 {

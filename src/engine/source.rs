@@ -6,6 +6,7 @@
 use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 use chrono_tz::Tz;
 
@@ -17,6 +18,7 @@ use sonic_rs::Value;
 
 use super::path::Path;
 pub(super) use super::values::{components, concept, obs_value};
+use super::values::{concept_ref, ConceptRef};
 use crate::record::{parse_when, PatientRecord, When};
 
 /// One named source.
@@ -131,7 +133,8 @@ pub(super) fn failed(failures: &Cell<usize>, e: &fhirpath::EvalError) {
 #[derive(Debug, Clone)]
 pub(super) struct SourceItem {
     pub json: Json,
-    pub concepts: Vec<Concept>,
+    /// Its codes, each shared by the items of the reading that have it.
+    pub concepts: Vec<Rc<Concept>>,
     /// For each of `concepts`, its number among the distinct concepts of the reading: equal
     /// concepts have equal numbers, so a value set is matched against each distinct concept
     /// once (the same panel code recurs on every monthly result).
@@ -199,9 +202,13 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
     pub fn when(&self, item: &SourceItem) -> Option<When> {
         *item.when.get_or_init(|| {
             let p = self.def.date.as_ref()?;
-            self.eval(p, self.resource(item)?)?
-                .iter()
-                .find_map(|i| i.text().and_then(|t| parse_when(t, self.tz)))
+            p.expr()
+                .find_map(self.resource(item)?, &self.env, |i| {
+                    i.text().and_then(|t| parse_when(t, self.tz))
+                })
+                .map_err(|e| self.failed(e))
+                .ok()
+                .flatten()
         })
     }
 
@@ -252,10 +259,13 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
                 continue;
             }
             match self.read(resource) {
-                Ok((concepts, pass)) => {
+                Ok((codes, pass)) => {
+                    let (concept_ids, concepts) = (codes.iter().filter_map(concept_ref))
+                        .map(|c| distinct.id(&c))
+                        .unzip();
                     out.push(SourceItem {
                         json: json(i),
-                        concept_ids: concepts.iter().map(|c| distinct.id(c)).collect(),
+                        concept_ids,
                         concepts,
                         pass,
                         when: OnceCell::new(),
@@ -269,7 +279,11 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         out
     }
 
-    fn read(&self, resource: &'r Value) -> Result<(Vec<Concept>, [bool; 3]), fhirpath::EvalError> {
+    /// Which filters admit `resource`, and its codes.
+    fn read(
+        &self,
+        resource: &'r Value,
+    ) -> Result<(fhirpath::Collection<'r>, [bool; 3]), fhirpath::EvalError> {
         let def = self.def;
         let test = |p: &'r Option<Path>| -> Result<bool, fhirpath::EvalError> {
             match p {
@@ -288,14 +302,8 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         } else {
             filter
         };
-        let concepts = def
-            .code
-            .expr()
-            .evaluate(resource, &self.env)?
-            .iter()
-            .filter_map(concept)
-            .collect();
-        Ok((concepts, [filter, active, history]))
+        let codes = def.code.expr().evaluate(resource, &self.env)?;
+        Ok((codes, [filter, active, history]))
     }
 }
 
@@ -326,29 +334,28 @@ impl Types {
     }
 }
 
-/// Numbers the distinct concepts of one reading, in the order first seen.
+/// Numbers the distinct concepts of one reading, in the order first seen, and copies each
+/// out of the record once.
 #[derive(Default)]
 struct Distinct {
     /// The numbers of the concepts seen, by a hash of their content.
     by_hash: FxHashMap<u64, Vec<usize>>,
-    seen: Vec<Concept>,
+    seen: Vec<Rc<Concept>>,
 }
 
 impl Distinct {
-    fn id(&mut self, c: &Concept) -> usize {
+    fn id(&mut self, c: &ConceptRef) -> (usize, Rc<Concept>) {
         let mut h = FxHasher::default();
-        c.text.hash(&mut h);
-        for k in &c.codings {
-            (&k.system, &k.code, &k.display).hash(&mut h);
-        }
+        c.hash(&mut h);
         let ids = self.by_hash.entry(h.finish()).or_default();
-        if let Some(&id) = ids.iter().find(|&&id| self.seen[id] == *c) {
-            return id;
+        if let Some(&id) = ids.iter().find(|&&id| c.is(&self.seen[id])) {
+            return (id, self.seen[id].clone());
         }
         let id = self.seen.len();
         ids.push(id);
-        self.seen.push(c.clone());
-        id
+        let copied = Rc::new(c.to_concept());
+        self.seen.push(copied.clone());
+        (id, copied)
     }
 }
 

@@ -36,3 +36,31 @@ fn a_value_reads_as_an_observation_value_or_not_at_all() {
         matches!(&parts[2].value, Some(ObsValue::Quantity(q)) if q.value == 4.0 && q.unit.is_none())
     );
 }
+
+/// A reading copies each distinct concept once: equal codes share one number and one copy,
+/// and a code that differs in any part (here the display) is another.
+#[test]
+fn equal_codes_share_one_number_and_one_copy() {
+    let codes = [
+        sonic_rs::json!({"coding": [{"system": "http://loinc.org", "code": "26499-4",
+            "display": "Neutrophils"}], "text": "ANC"}),
+        sonic_rs::json!({"coding": [{"system": "http://loinc.org", "code": "26499-4",
+            "display": "Neutrophils"}], "text": "ANC"}),
+        sonic_rs::json!({"coding": [{"system": "http://loinc.org", "code": "26499-4",
+            "display": "ANC"}], "text": "ANC"}),
+        sonic_rs::json!({"system": "http://loinc.org", "code": "26499-4"}),
+        sonic_rs::json!("ANC"),
+    ];
+    let mut distinct = Distinct::default();
+    let read: Vec<(usize, Rc<Concept>)> = codes.iter()
+        .map(|v| distinct.id(&concept_ref(&Item::node(v)).unwrap()))
+        .collect();
+    let ids: Vec<usize> = read.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [0, 0, 1, 2, 3]);
+    assert!(Rc::ptr_eq(&read[0].1, &read[1].1));
+    for ((_, copy), v) in read.iter().zip(&codes) {
+        assert_eq!(Some(&**copy), concept(&Item::node(v)).as_ref());
+    }
+    assert_eq!(read[3].1.codings[0].display, None);
+    assert_eq!(read[4].1.text.as_deref(), Some("ANC"));
+}

@@ -8,37 +8,72 @@ use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
 /// A CodeableConcept, a Coding, a Reference (its display as text) or a string as a [`Concept`].
 pub(super) fn concept(item: &Item) -> Option<Concept> {
+    concept_ref(item).map(|c| c.to_concept())
+}
+
+/// A [`Concept`]'s parts where the resource holds them, not yet copied: a source's reading
+/// copies each distinct concept once (the same panel code recurs on every monthly result).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(super) struct ConceptRef<'v> {
+    /// Each coding's system, code and display.
+    codings: Vec<[Option<&'v str>; 3]>,
+    text: Option<&'v str>,
+}
+
+impl ConceptRef<'_> {
+    pub fn to_concept(&self) -> Concept {
+        let owned = |s: &Option<&str>| s.map(str::to_owned);
+        Concept {
+            codings: (self.codings.iter())
+                .map(|[system, code, display]| Coding {
+                    system: owned(system),
+                    code: owned(code),
+                    display: owned(display),
+                })
+                .collect(),
+            text: owned(&self.text),
+        }
+    }
+
+    /// Whether `c` is this concept, copied.
+    pub fn is(&self, c: &Concept) -> bool {
+        self.text == c.text.as_deref()
+            && self.codings.len() == c.codings.len()
+            && self.codings.iter().zip(&c.codings).all(|([s, k, d], c)| {
+                *s == c.system.as_deref() && *k == c.code.as_deref() && *d == c.display.as_deref()
+            })
+    }
+}
+
+/// What [`concept`] reads, borrowed.
+pub(super) fn concept_ref<'i>(item: &'i Item) -> Option<ConceptRef<'i>> {
     let value = match item {
         Item::Node { value, .. } => *value,
         Item::String(s) => {
-            return Some(Concept {
+            return Some(ConceptRef {
                 codings: Vec::new(),
-                text: Some(s.to_string()),
+                text: Some(s),
             })
         }
         _ => return None,
     };
-    let text = |v: &Value, k: &str| get_str(v, k).filter(|s| !s.is_empty()).map(str::to_owned);
-    let coding = |c: &Value| Coding {
-        system: text(c, "system"),
-        code: text(c, "code"),
-        display: text(c, "display"),
-    };
+    let text = |v: &'i Value, k: &str| get_str(v, k).filter(|s| !s.is_empty());
+    let coding = |c: &'i Value| [text(c, "system"), text(c, "code"), text(c, "display")];
     Some(match view(value) {
-        View::String(s) => Concept {
+        View::String(s) => ConceptRef {
             codings: Vec::new(),
-            text: Some(s.to_owned()),
+            text: Some(s),
         },
         View::Object(_) => match value.get("coding").and_then(|c| c.as_array()) {
-            Some(codings) => Concept {
+            Some(codings) => ConceptRef {
                 codings: codings.iter().map(coding).collect(),
                 text: text(value, "text"),
             },
-            None if value.get("code").is_some() || value.get("system").is_some() => Concept {
+            None if value.get("code").is_some() || value.get("system").is_some() => ConceptRef {
                 codings: vec![coding(value)],
                 text: None,
             },
-            None => Concept {
+            None => ConceptRef {
                 codings: Vec::new(),
                 text: text(value, "text").or_else(|| text(value, "display")),
             },

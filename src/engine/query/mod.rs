@@ -167,7 +167,7 @@ impl Hit<'_> {
                     value: self.value,
                     unit: self.unit.as_deref().map(str::to_owned),
                     shown: shown(s.value_read()),
-                    concept: s.concepts.get(*c).cloned(),
+                    concept: s.concepts.get(*c).map(|c| Concept::clone(c)),
                     json: Some(s.json),
                     ..Item::default()
                 }

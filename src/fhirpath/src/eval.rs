@@ -2,8 +2,8 @@
 
 use std::borrow::Cow;
 
-use crate::json::{get_str, view, Value, View};
-use sonic_rs::JsonValueTrait;
+use crate::json::{get_str, Value};
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Object};
 
 use crate::ast::{BinOp, Literal, Node};
 use crate::item::{compare, equal, equivalent, Item, Plain};
@@ -149,10 +149,10 @@ pub(crate) fn member<'a>(focus: &Collection<'a>, name: &str) -> Collection<'a> {
     let mut out = Vec::new();
     let is_type = name.starts_with(|c: char| c.is_ascii_uppercase());
     for item in focus {
-        let Item::Node { value, .. } = item else {
+        let &Item::Node { value, .. } = item else {
             continue;
         };
-        let View::Object(map) = view(value) else {
+        let Some(map) = value.as_object() else {
             continue;
         };
         if is_type {
@@ -161,32 +161,46 @@ pub(crate) fn member<'a>(focus: &Collection<'a>, name: &str) -> Collection<'a> {
             }
             continue;
         }
-        if let Some(v) = map.get(&name) {
-            push(&mut out, v, None);
-            continue;
-        }
-        for (key, v) in map.iter() {
-            if let Some(suffix) = key.strip_prefix(name) {
-                if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
-                    push(&mut out, v, Some(suffix));
-                    break;
-                }
-            }
+        if let Some((v, choice)) = lookup(map, name) {
+            push(&mut out, v, choice);
         }
     }
     out
 }
 
+/// The member `name` of `map` (the first, if the name repeats), or else its first choice
+/// element (`name` followed by a capital) with the type suffix: one pass over the members,
+/// which a choice element would otherwise take two (the exact name, then the stem).
+fn lookup<'a>(map: &'a Object, name: &str) -> Option<(&'a Value, Option<&'a str>)> {
+    let stem = name.as_bytes();
+    let mut choice = None;
+    for (key, v) in map.iter() {
+        let k = key.as_bytes();
+        // The first byte rejects most members without a comparison call.
+        if stem.first().is_some_and(|s| k.first() != Some(s)) || !k.starts_with(stem) {
+            continue;
+        }
+        match k.get(stem.len()) {
+            None => return Some((v, None)),
+            Some(c) if c.is_ascii_uppercase() && choice.is_none() => {
+                choice = Some((v, key.get(stem.len()..)));
+            }
+            Some(_) => {}
+        }
+    }
+    choice
+}
+
 fn push<'a>(out: &mut Collection<'a>, v: &'a Value, choice: Option<&'a str>) {
-    match view(v) {
-        View::Null => {}
-        View::Array(items) => out.extend(
+    if let Some(items) = v.as_array() {
+        out.extend(
             items
                 .iter()
                 .filter(|v| !v.is_null())
                 .map(|value| Item::Node { value, choice }),
-        ),
-        _ => out.push(Item::Node { value: v, choice }),
+        );
+    } else if !v.is_null() {
+        out.push(Item::Node { value: v, choice });
     }
 }
 

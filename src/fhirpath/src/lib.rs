@@ -29,6 +29,7 @@ pub mod json;
 mod parse;
 mod temporal;
 mod types;
+mod union;
 
 use chrono::{DateTime, FixedOffset};
 pub use json::Value;
@@ -83,6 +84,8 @@ pub struct EvalError(pub String);
 pub struct Expr {
     source: String,
     root: Node,
+    /// The branches of the root when it is a union, for [`Expr::find_map`].
+    branches: Option<union::Branches>,
     value_sets: Vec<(String, usize)>,
     variables: Vec<(String, usize)>,
 }
@@ -95,9 +98,11 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
         column: column(offset),
         message: format!("syntax error: {message}"),
     })?;
+    let root = fold(root);
     let mut expr = Expr {
         source: source.to_owned(),
-        root: fold(root),
+        branches: union::Branches::of(&root),
+        root,
         value_sets: Vec::new(),
         variables: Vec::new(),
     };
@@ -277,6 +282,24 @@ impl Expr {
         env: &dyn Env<'a>,
     ) -> Result<Collection<'a>, EvalError> {
         eval::eval(&self.root, &input, &scope(&input, resource, env))
+    }
+
+    /// What `f` first makes of the items the expression finds on `resource`: the same as
+    /// `self.evaluate(resource, env)?.iter().find_map(f)`, except that when the expression is a
+    /// union whose later branches cannot fail, those after the branch where `f` finds its
+    /// answer are not evaluated (a source's date, `effective.ofType(dateTime) | … | issued`).
+    pub fn find_map<'a, T>(
+        &'a self,
+        resource: &'a Value,
+        env: &dyn Env<'a>,
+        f: impl FnMut(&Item<'a>) -> Option<T>,
+    ) -> Result<Option<T>, EvalError> {
+        let input = vec![Item::node(resource)];
+        let scope = scope(&input, resource, env);
+        match &self.branches {
+            Some(branches) => branches.find_map(&input, &scope, f),
+            None => Ok(eval::eval(&self.root, &input, &scope)?.iter().find_map(f)),
+        }
     }
 
     /// Evaluates the expression as a condition on `resource`: `Some(true)`, `Some(false)`, or

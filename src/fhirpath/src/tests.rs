@@ -166,3 +166,67 @@ fn a_union_of_strings_is_one_list_and_other_unions_still_deduplicate() {
     assert_eq!(count("1 | 1.0"), 1, "1 = 1.0, so the union keeps one");
     assert_eq!(count("status | 'amended'"), 1);
 }
+
+/// `find_map` sees what `evaluate` finds, in its order and without the union's duplicates, and
+/// fails where `evaluate` fails, however early it finds its answer.
+#[test]
+fn find_map_sees_the_union_as_evaluate_gives_it() {
+    let obs = json!({"resourceType": "Observation", "status": "final",
+        "effectivePeriod": {"start": "2026-02-01", "end": "2026-02-03"},
+        "issued": "2026-02-01T00:00:00Z",
+        "code": {"coding": [{"code": "a"}, {"code": "b"}]}});
+    let date = "effective.ofType(dateTime) | effective.ofType(Period).start \
+        | effective.ofType(instant) | issued";
+    let exprs = [
+        date,
+        "issued | effective.ofType(Period).start | effective.ofType(Period).end",
+        "effective.ofType(Period).end | code.coding.code | status | code.coding.code",
+        "code.coding.code",
+        "1 | 1.0 | 2",
+    ];
+    for source in exprs {
+        let expr = compile(source).unwrap();
+        let all: Vec<String> = (expr.evaluate(&obs, &Site).unwrap().iter())
+            .map(|i| format!("{i:?}"))
+            .collect();
+        for stop in 0..=all.len() {
+            let mut seen = Vec::new();
+            let found = expr
+                .find_map(&obs, &Site, |i| {
+                    seen.push(format!("{i:?}"));
+                    (seen.len() > stop).then(|| seen.len())
+                })
+                .unwrap();
+            assert_eq!(seen, all[..(stop + 1).min(all.len())], "{source}, {stop}");
+            assert_eq!(found, (stop < all.len()).then_some(stop + 1), "{source}");
+        }
+    }
+    // The first branch has the date, and a later one fails (two codings, one expected): the
+    // union fails, and so does find_map.
+    let failing = compile("effective.ofType(Period).start | code.coding.code.single()").unwrap();
+    let error = failing.evaluate(&obs, &Site).unwrap_err();
+    assert_eq!(failing.find_map(&obs, &Site, |_| Some(())), Err(error));
+    assert_eq!(
+        compile("code.coding.code.single() | issued")
+            .unwrap()
+            .find_map(&obs, &Site, |_| Some(()))
+            .unwrap_err()
+            .0,
+        "a single value was expected, found 2"
+    );
+}
+
+#[test]
+fn an_element_of_the_exact_name_comes_before_a_choice_element_of_that_stem() {
+    let odd: Value = sonic_rs::from_str(
+        r#"{"resourceType": "Observation", "valueString": "x", "value": 5,
+        "effectivePeriod": {"start": "2026-01-01"}, "effectiveDateTime": "2026-02-01"}"#,
+    )
+    .unwrap();
+    let first = |e: &str| format!("{:?}", compile(e).unwrap().evaluate(&odd, &Site).unwrap());
+    assert_eq!(first("value"), first("value.ofType(integer) | 5"));
+    assert_eq!(first("value.ofType(String)"), "[]");
+    // Two choice members of one stem (invalid FHIR): the first in the object is the element.
+    assert_eq!(first("effective.ofType(dateTime)"), "[]");
+    assert_eq!(first("effective.start"), first("effectivePeriod.start"));
+}
