@@ -8,7 +8,7 @@ use sonic_rs::{JsonContainerTrait, JsonValueTrait, Object};
 use crate::ast::{BinOp, Literal, Node};
 use crate::item::{compare, equal, equivalent, Item, Plain};
 use crate::iterate::bools;
-use crate::{functions, types, Env, EvalError};
+use crate::{choice, functions, types, Env, EvalError};
 
 /// A collection.
 pub type Collection<'a> = Vec<Item<'a>>;
@@ -169,8 +169,10 @@ pub(crate) fn member<'a>(focus: &Collection<'a>, name: &str) -> Collection<'a> {
 }
 
 /// The member `name` of `map` (the first, if the name repeats), or else its first choice
-/// element (`name` followed by a capital) with the type suffix: one pass over the members,
-/// which a choice element would otherwise take two (the exact name, then the stem).
+/// element (`name` followed by the name of a FHIR type, [`choice::is_type`]) with the type
+/// suffix: one pass over the members, which a choice element would otherwise take two (the
+/// exact name, then the stem). Another member that merely starts with the name
+/// (`dosageInstruction` for `dosage`) is not the element.
 fn lookup<'a>(map: &'a Object, name: &str) -> Option<(&'a Value, Option<&'a str>)> {
     let stem = name.as_bytes();
     let mut choice = None;
@@ -182,7 +184,11 @@ fn lookup<'a>(map: &'a Object, name: &str) -> Option<(&'a Value, Option<&'a str>
         }
         match k.get(stem.len()) {
             None => return Some((v, None)),
-            Some(c) if c.is_ascii_uppercase() && choice.is_none() => {
+            Some(c)
+                if c.is_ascii_uppercase()
+                    && choice.is_none()
+                    && key.get(stem.len()..).is_some_and(choice::is_type) =>
+            {
                 choice = Some((v, key.get(stem.len()..)));
             }
             Some(_) => {}
@@ -266,7 +272,10 @@ fn decide<'a>(
         }
         (BinOp::In, Node::Literals(ls)) => match singleton(&eval(a, input, scope)?)? {
             None => None,
-            Some(n) => Some(ls.iter().any(|l| equal(n, &literal(l), offset) == Some(true))),
+            Some(n) => Some(
+                ls.iter()
+                    .any(|l| equal(n, &literal(l), offset) == Some(true)),
+            ),
         },
         (BinOp::Eq | BinOp::Ne, Node::Literal(l)) => match eval(a, input, scope)?.as_slice() {
             [] => None,

@@ -21,6 +21,7 @@
 
 mod arith;
 mod ast;
+mod choice;
 mod eval;
 mod functions;
 mod item;

@@ -230,3 +230,25 @@ fn an_element_of_the_exact_name_comes_before_a_choice_element_of_that_stem() {
     assert_eq!(first("effective.ofType(dateTime)"), "[]");
     assert_eq!(first("effective.start"), first("effectivePeriod.start"));
 }
+
+#[test]
+fn a_member_that_only_starts_with_the_name_is_not_a_choice_element() {
+    let request: Value = sonic_rs::from_str(
+        r#"{"resourceType": "MedicationRequest", "dosageInstruction": [{"text": "daily"}],
+        "codeX": "y", "medicationCodeableConcept": {"text": "entecavir"}}"#,
+    )
+    .unwrap();
+    let found = |e: &str| {
+        format!(
+            "{:?}",
+            compile(e).unwrap().evaluate(&request, &Site).unwrap()
+        )
+    };
+    assert_eq!(found("dosage"), "[]", "dosageInstruction is not dosage[x]");
+    assert_eq!(found("code"), "[]", "X is not a FHIR type");
+    assert_eq!(
+        found("medication.text"),
+        found("medicationCodeableConcept.text")
+    );
+    assert_ne!(found("medication.text"), "[]");
+}
