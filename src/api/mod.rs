@@ -67,7 +67,7 @@ impl AppState {
 /// Declares every route. The hook endpoints sit behind CDS client authentication, and come
 /// first: routes are tried in order, and each admin route with a `{parameter}` is a regular
 /// expression that every hook call would otherwise be matched against (twice: routing, and
-/// the route name of the request's log span), on a cold match cache per connection.
+/// the route name of the request's log span).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/cds-services")
