@@ -194,7 +194,7 @@ fn find_map_sees_the_union_as_evaluate_gives_it() {
             let found = expr
                 .find_map(&obs, &Site, |i| {
                     seen.push(format!("{i:?}"));
-                    (seen.len() > stop).then(|| seen.len())
+                    (seen.len() > stop).then_some(seen.len())
                 })
                 .unwrap();
             assert_eq!(seen, all[..(stop + 1).min(all.len())], "{source}, {stop}");
