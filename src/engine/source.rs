@@ -259,7 +259,8 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
                 continue;
             }
             match self.read(resource) {
-                Ok((codes, pass)) => {
+                Ok(None) => {}
+                Ok(Some((codes, pass))) => {
                     let (concept_ids, concepts) = (codes.iter().filter_map(concept_ref))
                         .map(|c| distinct.id(&c))
                         .unzip();
@@ -279,11 +280,9 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         out
     }
 
-    /// Which filters admit `resource`, and its codes.
-    fn read(
-        &self,
-        resource: &'r Value,
-    ) -> Result<(fhirpath::Collection<'r>, [bool; 3]), fhirpath::EvalError> {
+    /// Which filters admit `resource`, and its codes; `None` when none admits it (its codes
+    /// are then not read: no view of the source would ever show it).
+    fn read(&self, resource: &'r Value) -> Result<Option<Read<'r>>, fhirpath::EvalError> {
         let def = self.def;
         let test = |p: &'r Option<Path>| -> Result<bool, fhirpath::EvalError> {
             match p {
@@ -302,10 +301,16 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         } else {
             filter
         };
+        if !(filter || active || history) {
+            return Ok(None);
+        }
         let codes = def.code.expr().evaluate(resource, &self.env)?;
-        Ok((codes, [filter, active, history]))
+        Ok(Some((codes, [filter, active, history])))
     }
 }
+
+/// A resource's codes and which of its source's filters admit it (filter, active, history).
+type Read<'r> = (fhirpath::Collection<'r>, [bool; 3]);
 
 /// The `resourceType` of each resource of a list, numbered among its distinct types: every
 /// source picks its resources by type, and a record has few types, read once per call.
