@@ -16,9 +16,9 @@ pub mod fetch;
 mod link;
 mod past;
 mod periods;
-pub mod spec;
 #[cfg(test)]
 mod site_tests;
+pub mod spec;
 #[cfg(test)]
 mod tests;
 mod thresholds;
@@ -173,8 +173,8 @@ pub struct Inputs<'a> {
     pub pack: &'a CompiledPack,
     pub record: &'a PatientRecord,
     pub findings: &'a [KnownFinding],
-    /// Newest first, as the store gives them.
-    pub past_cards: &'a [PastCard],
+    /// The cards returned earlier, one marker per rule and day ([`past_markers`]).
+    pub past_cards: &'a [Marker],
     pub now: DateTime<Utc>,
     pub tz: Tz,
 }
@@ -245,7 +245,7 @@ pub fn build(inputs: &Inputs) -> Timeline {
         .collect();
     let today = inputs.now.with_timezone(&inputs.tz).date_naive();
     let mut markers = findings_markers(inputs.findings, inputs.tz);
-    markers.extend(past::markers(inputs.past_cards, inputs.tz));
+    markers.extend(inputs.past_cards.iter().cloned());
     markers.extend(pack.evaluate(&input).into_iter().map(|f| Marker {
         kind: MarkerKind::Card,
         date: today,

@@ -72,7 +72,11 @@ pub(super) fn record(resources: Vec<Value>) -> PatientRecord {
     b.finish()
 }
 
-pub(super) fn timeline(pack: &CompiledPack, record: &PatientRecord, findings: &[KnownFinding]) -> Timeline {
+pub(super) fn timeline(
+    pack: &CompiledPack,
+    record: &PatientRecord,
+    findings: &[KnownFinding],
+) -> Timeline {
     build(&Inputs {
         pack,
         record,

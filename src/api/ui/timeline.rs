@@ -74,12 +74,13 @@ pub(super) async fn get_timeline(
     let rows = findings_of(store.as_ref(), &patient).await?;
     let findings: Vec<KnownFinding> = rows.iter().map(known).collect();
     let key = state.patient_keys.of(&patient);
-    let past_cards: Vec<PastCard> = store
+    let cards: Vec<PastCard> = store
         .patient_cards(&key, PAST_CARDS)
         .await?
         .into_iter()
         .map(past)
         .collect();
+    let past_cards = timeline::past_markers(&cards, state.tz);
     let (pack, _) = state.active_pack();
     let read = match &access.0 {
         Some(access) => {
@@ -113,15 +114,14 @@ pub(super) async fn get_timeline(
         (None, Some(why)) => Chart::Unavailable(why),
         (None, None) => Chart::NoServer,
     };
-    let entry = json!({"patient": patient, "findings": findings.len(), "cards": past_cards.len(),
+    let entry = json!({"patient": patient, "findings": findings.len(), "cards": cards.len(),
         "record": drawn.is_some()});
-    let past_marks = timeline::past_markers(&past_cards, state.tz);
     audit(store.as_ref(), actor, "worklist.patient.timeline", entry).await?;
     let view = TimelineView {
         patient: &patient,
         name: rows.iter().rev().find_map(|f| f.display_name.as_deref()),
         findings: &findings,
-        past_cards: &past_marks,
+        past_cards: &past_cards,
         chart,
     };
     Ok(html(page(
