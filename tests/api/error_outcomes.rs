@@ -57,3 +57,43 @@ async fn unknown_paths_wrong_methods_and_oversized_bodies_get_an_operation_outco
         );
     }
 }
+
+/// An upload over the limit gets its 413 and OperationOutcome on every endpoint that takes a
+/// body, and the upload is not cut off: what keeps arriving is read and dropped before the
+/// answer, so a client still sending sees the answer, not a reset connection.
+#[tokio::test]
+async fn an_upload_over_the_limit_is_read_to_its_end_and_answered_413_on_every_endpoint() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(|s| s.server.max_body_bytes = 64 * 1024).await;
+    let token = admin_token(app.data_dir.path(), "alice", &["rules:write"], 300);
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let chunk = vec![b'a'; 64 * 1024];
+    let chunks = 48;
+    for path in [
+        "/admin/validate",
+        "/cds-services/cart-monitoring/feedback",
+        "/cds-services/cart-monitoring",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            chunk.len() * chunks
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // A client sending at its own pace: every chunk is taken, none refused by a reset.
+        for n in 0..chunks {
+            stream
+                .write_all(&chunk)
+                .await
+                .unwrap_or_else(|e| panic!("{path}: chunk {n} refused ({e})"));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.expect("the answer");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(answer.contains("too-costly"), "{path}: {answer}");
+    }
+}
