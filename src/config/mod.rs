@@ -311,6 +311,10 @@ impl Default for Settings {
 
 impl Settings {
     /// Defaults, then the file named by `SENTINEL_CONFIG` (if any), then the environment.
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's own error, returned once at start-up"
+    )]
     pub fn load() -> Result<Settings, figment::Error> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Ok(path) = std::env::var("SENTINEL_CONFIG") {

@@ -1,3 +1,8 @@
+#![allow(
+    clippy::result_large_err,
+    reason = "figment's Jail takes closures returning figment's own error"
+)]
+
 use super::*;
 
 #[test]

@@ -14,15 +14,18 @@ use rustc_hash::FxHashMap;
 
 use super::item::Item;
 use super::source::{SourceDef, SourceItem, Types, Variant};
-use crate::record::PatientRecord;
 use super::valueset::{words, Compiled};
+use crate::record::PatientRecord;
+
+/// A source read in this call: its address, what it reads, and the items.
+type SourceRead = (*const SourceDef, String, Rc<[SourceItem]>);
 
 /// What one call has read and scanned, shared by the cohort and every rule.
 #[derive(Default)]
 pub(super) struct Scans {
     /// By source: its address, and what it reads ([`SourceDef::reading`]) for a source read
     /// alike (a pack has a dozen sources: a short list beats hashing).
-    items: RefCell<Vec<(*const SourceDef, String, Rc<[SourceItem]>)>>,
+    items: RefCell<Vec<SourceRead>>,
     /// The record's resource types, read the first time a source is.
     types: OnceCell<Types>,
     hits: RefCell<FxHashMap<ScanKey, Hits>>,
@@ -77,7 +80,9 @@ impl Scans {
         let items: Rc<[SourceItem]> = found.unwrap_or_else(|| {
             read(self.types.get_or_init(|| Types::of(&record.resources))).into()
         });
-        self.items.borrow_mut().push((address, reading, items.clone()));
+        self.items
+            .borrow_mut()
+            .push((address, reading, items.clone()));
         items
     }
 

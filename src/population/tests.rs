@@ -1,5 +1,10 @@
 //! The runner over small exports written by the tests, with the shipped pack.
 
+#![allow(
+    clippy::type_complexity,
+    reason = "the runner's results are compared as plain tuples"
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,8 @@
 //! The integration test binary: the real service over HTTP.
+#![allow(
+    clippy::type_complexity,
+    reason = "tables of cases are typed where their rows are"
+)]
 mod admin;
 mod admin_behind;
 mod auth;
@@ -41,6 +45,6 @@ mod summaries;
 mod timeline;
 mod ui;
 mod worklist;
-mod worklist_bulk;
 mod worklist_actions;
+mod worklist_bulk;
 mod worklist_filters;

@@ -117,7 +117,7 @@ fn each_source_counts_the_statuses_of_sources_yaml() {
             .bind(&format!("{{found: {{latest: {{{query}}}}}}}"));
         let pack = compile(&[r], &[codes("m", &["M"])]);
         let record = match resource.get("draft") {
-            Some(order) => record_with_drafts(&[yescarta(DAY0)], &[order.clone()]),
+            Some(order) => record_with_drafts(&[yescarta(DAY0)], std::slice::from_ref(order)),
             None => record(&[yescarta(DAY0), resource]),
         };
         let fires = At::default().hook(hook).fires(&pack, &record, "t");

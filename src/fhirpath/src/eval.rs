@@ -270,13 +270,10 @@ fn decide<'a>(
         (BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies, _) => {
             logic(op, test(a, input, scope)?, || test(b, input, scope))?
         }
-        (BinOp::In, Node::Literals(ls)) => match singleton(&eval(a, input, scope)?)? {
-            None => None,
-            Some(n) => Some(
-                ls.iter()
-                    .any(|l| equal(n, &literal(l), offset) == Some(true)),
-            ),
-        },
+        (BinOp::In, Node::Literals(ls)) => singleton(&eval(a, input, scope)?)?.map(|n| {
+            ls.iter()
+                .any(|l| equal(n, &literal(l), offset) == Some(true))
+        }),
         (BinOp::Eq | BinOp::Ne, Node::Literal(l)) => match eval(a, input, scope)?.as_slice() {
             [] => None,
             [p] => equal(p, &literal(l), offset),
