@@ -62,7 +62,10 @@ pub(super) fn compute(
             failures,
             def: source,
         };
-        for item in scans.items(source, input.record, |t| reader.read_all(t)).iter() {
+        for item in scans
+            .items(source, input.record, |t| reader.read_all(t))
+            .iter()
+        {
             if !item.passes(Variant::Filter) {
                 continue;
             }

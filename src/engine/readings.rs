@@ -82,7 +82,10 @@ impl CompiledPack {
         };
         let scans = Scans::default();
         let mut out = Vec::new();
-        for item in scans.items(def, input.record, |t| reader.read_all(t)).iter() {
+        for item in scans
+            .items(def, input.record, |t| reader.read_all(t))
+            .iter()
+        {
             if !item.passes(variant) {
                 continue;
             }

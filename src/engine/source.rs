@@ -80,11 +80,12 @@ impl SourceDef {
         ];
         let mut out = format!("{}", self.draft_orders);
         // Each part prefixed by its length, so that no content can pass for a separator.
-        let parts = self.resources.iter().map(String::as_str).chain([""]).chain(
-            paths
-                .iter()
-                .map(|p| p.map_or("", |p| p.expr().source())),
-        );
+        let parts = self
+            .resources
+            .iter()
+            .map(String::as_str)
+            .chain([""])
+            .chain(paths.iter().map(|p| p.map_or("", |p| p.expr().source())));
         for part in parts {
             out.push_str(&format!("{}:{part}", part.len()));
         }
@@ -160,7 +161,9 @@ impl SourceItem {
 
     /// Its `status` as received.
     pub fn status<'r>(&self, record: &'r PatientRecord) -> Option<&'r str> {
-        self.json.in_record(record).and_then(|r| get_str(r, "status"))
+        self.json
+            .in_record(record)
+            .and_then(|r| get_str(r, "status"))
     }
 
     pub fn passes(&self, v: Variant) -> bool {
@@ -255,7 +258,13 @@ impl<'r, E: fhirpath::Env<'r>> Reader<'r, E> {
         let mut out = Vec::new();
         let mut distinct = Distinct::default();
         for (i, resource) in list.iter().enumerate() {
-            if !types.of.get(i).copied().flatten().is_some_and(|t| wanted[t]) {
+            if !types
+                .of
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|t| wanted[t])
+            {
                 continue;
             }
             match self.read(resource) {

@@ -52,7 +52,8 @@ fn equal_codes_share_one_number_and_one_copy() {
         sonic_rs::json!("ANC"),
     ];
     let mut distinct = Distinct::default();
-    let read: Vec<(usize, Rc<Concept>)> = codes.iter()
+    let read: Vec<(usize, Rc<Concept>)> = codes
+        .iter()
         .map(|v| distinct.id(&concept_ref(&Item::node(v)).unwrap()))
         .collect();
     let ids: Vec<usize> = read.iter().map(|(id, _)| *id).collect();

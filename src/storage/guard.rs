@@ -169,8 +169,11 @@ impl Store for Guarded {
     }
 
     async fn beat_population_run(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.run("beat_population_run", self.inner.beat_population_run(id, at))
-            .await
+        self.run(
+            "beat_population_run",
+            self.inner.beat_population_run(id, at),
+        )
+        .await
     }
 
     async fn stage_population_findings(

@@ -123,7 +123,11 @@ fn variant(
             }
         }
     }
-    let code = o.concepts.first().map(|c| Concept::clone(c)).unwrap_or_default();
+    let code = o
+        .concepts
+        .first()
+        .map(|c| Concept::clone(c))
+        .unwrap_or_default();
     if gene.is_none() {
         if let Some(text) = &code.text {
             if genes.match_text(text).is_some() {
