@@ -37,7 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck source=benches/service.sh
+. benches/service.sh
+PORT=$(free_port)
 SENTINEL__SERVER__PORT=$PORT SENTINEL__STORAGE__DATA_DIR="$TMP/data" RUST_LOG=warn \
     valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" "$BIN" serve >"$TMP/log" 2>&1 &
 PID=$!

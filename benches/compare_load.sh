@@ -34,11 +34,13 @@ if [ -z "$NEW_BIN" ]; then
     NEW_BIN=$(realpath target/release/cart-sentinel)
 fi
 NEW_DIR=$(pwd)
+# shellcheck source=benches/service.sh
+. benches/service.sh
 
 TMP=$(mktemp -d)
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 TICK=$(getconf CLK_TCK)
 
 one_run() { # label binary dir -> "label req/s cpu_s peak_MB failed"
@@ -46,7 +48,7 @@ one_run() { # label binary dir -> "label req/s cpu_s peak_MB failed"
     (cd "$3" && SENTINEL__SERVER__PORT=$PORT SENTINEL__STORAGE__DATA_DIR=$data \
         exec "$2" serve >"$TMP/service.log" 2>&1) &
     PID=$!
-    for _ in $(seq 500); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break; sleep 0.01; done
+    wait_ready "http://127.0.0.1:$PORT" "$PID" || { tail -20 "$TMP/service.log" >&2; exit 1; }
     local before after
     before=$(awk '{print $14 + $15}' "/proc/$PID/stat")
     ab -q -k -n "$REQUESTS" -c "$CONCURRENCY" -p "$BODY" -T application/json \
@@ -55,7 +57,7 @@ one_run() { # label binary dir -> "label req/s cpu_s peak_MB failed"
     local rps failed peak
     rps=$(awk '/Requests per second/ {print $4}' "$TMP/ab.txt")
     failed=$(awk '/Failed requests|Non-2xx/ {n += $NF} END {print n + 0}' "$TMP/ab.txt")
-    peak=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status")
+    peak=$(peak_rss_mb "$PID")
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
     rm -rf "$data"
     echo "$1 $rps $(awk -v t="$((after - before))" -v k="$TICK" 'BEGIN {printf "%.2f", t / k}') $peak $failed"

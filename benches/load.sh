@@ -65,9 +65,8 @@ fi
 BODY=benches/data/$SIZE.json
 [ -f "$BODY" ] || python3 benches/gen_patient.py "$SIZE" >&2
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=benches/service.sh
+. benches/service.sh
 
 # --- mock FHIR server --------------------------------------------------------------------
 python3 benches/mock_fhir.py --port 0 --request "$BODY" --delay-ms "$FETCH_DELAY_MS" \
@@ -89,15 +88,11 @@ start_service() { # sets READY_MS: milliseconds from exec to the first 200 from 
     SENTINEL__FHIR__ALLOWED_SERVERS="[\"$FHIR_BASE\"]" \
         "$BIN" serve >>"$TMP/service.log" 2>&1 &
     SERVICE_PID=$!
-    for _ in $(seq 3000); do
-        if curl -sf -o /dev/null "$URL/readyz"; then
-            t1=$(date +%s%N)
-            READY_MS=$(((t1 - t0) / 1000000))
-            return 0
-        fi
-        kill -0 "$SERVICE_PID" 2>/dev/null || break
-        sleep 0.005
-    done
+    if wait_ready "$URL" "$SERVICE_PID"; then
+        t1=$(date +%s%N)
+        READY_MS=$(((t1 - t0) / 1000000))
+        return 0
+    fi
     say "the service did not become ready"; tail -20 "$TMP/service.log" >&2; exit 1
 }
 stop_service() {
@@ -144,7 +139,7 @@ done = function(summary, latency, requests)
 end
 EOF
 
-hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$SERVICE_PID/status"; }
+hwm_mb() { peak_rss_mb "$SERVICE_PID"; }
 reset_hwm() { echo 5 >"/proc/$SERVICE_PID/clear_refs" 2>/dev/null || true; }
 run() { # body concurrency seconds -> "p50 p99 rps requests socket_errors non2xx"
     LOAD_BODY=$1 wrk -t1 -c"$2" -d"$3"s --timeout 5s -s "$TMP/post.lua" \
